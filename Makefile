@@ -1,0 +1,42 @@
+# Origin: the two commands a developer needs.
+#   make run   - create .venv, install, create + seed the SQLite database if empty, serve :5000
+#   make test  - the whole test suite (MariaDB half runs when a server answers; see README)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install install-dev clean-db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/flask init-db --if-empty
+	$(BIN)/flask db-upgrade
+	$(BIN)/flask seed-demo --if-empty
+	@echo
+	@$(BIN)/flask demo-logins
+	@echo
+	@echo "Serving Origin on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+clean-db:
+	rm -f instance/origin.sqlite3

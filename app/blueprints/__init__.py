@@ -1,0 +1,1 @@
+"""One blueprint per functional area; thin request handlers."""

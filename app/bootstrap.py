@@ -1,0 +1,250 @@
+"""Application factory: create_app() reads like a table of contents."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, g, has_request_context, jsonify, render_template, request, session
+from flask_bootstrap import Bootstrap5
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import PROJECT_ROOT, load_settings
+from app.core import auth, clock, flask_db, passwords
+from app.core.errors import AppError
+from app.core.logging import configure_logging, set_request_id_provider
+from app.core.navigation import nav_for
+
+log = logging.getLogger(__name__)
+
+csrf = CSRFProtect()
+bootstrap = Bootstrap5()
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+ERROR_TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Access denied",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Upload too large",
+    422: "Please check the form",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    settings = load_settings(overrides=overrides)
+    _init_logging(settings)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    _init_config(app, settings)
+    _init_request_context(app)
+    flask_db.init_app(app)
+    _init_extensions(app)
+    _init_blueprints(app)
+    _init_error_handlers(app)
+    _init_security_headers(app)
+    _init_templates(app)
+    return app
+
+
+def _init_logging(settings: Mapping[str, Any]) -> None:
+    configure_logging(settings, "application")
+    set_request_id_provider(lambda: g.get("request_id", "-") if has_request_context() else "-")
+
+
+def _init_config(app: Flask, settings: Mapping[str, Any]) -> None:
+    app.config.update(settings)
+    production = settings["APP_ENV"] == "production"
+    app.config.update(
+        DEBUG=bool(settings["DEBUG"]) and not production,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings["SESSION_COOKIE_SECURE"]),
+        SESSION_COOKIE_NAME="__Host-origin" if production else settings["SESSION_COOKIE_NAME"],
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=int(settings["SESSION_ABSOLUTE_HOURS"])),
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        MAX_CONTENT_LENGTH=int(settings["MAX_CONTENT_LENGTH"]),
+        WTF_CSRF_TIME_LIMIT=int(settings["SESSION_ABSOLUTE_HOURS"]) * 3600,
+        WTF_CSRF_SSL_STRICT=True,
+        BOOTSTRAP_SERVE_LOCAL=True,
+        BOOTSTRAP_BOOTSWATCH_THEME=None,
+        SERVER_NAME=settings["SERVER_NAME"] or None,
+        TRAP_HTTP_EXCEPTIONS=False,
+    )
+    clock.set_timezone(settings["APP_TIMEZONE"])
+    passwords.configure(settings)
+    Path(settings["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    if int(settings["TRUSTED_PROXIES"]) > 0:
+        hops = int(settings["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def _init_request_context(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
+
+    @app.before_request
+    def maintenance_gate():
+        if not _maintenance_on(app):
+            return None
+        if request.endpoint in ("main.healthz", "static", "bootstrap.static"):
+            return None
+        return _error_response(503, "Origin is down for maintenance. Please try again shortly.")
+
+
+def _maintenance_on(app: Flask) -> bool:
+    return bool(app.config["MAINTENANCE_MODE"]) or (Path(app.instance_path) / "MAINTENANCE").exists()
+
+
+def _init_extensions(app: Flask) -> None:
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    auth.init_app(app)
+
+
+def _init_blueprints(app: Flask) -> None:
+    from app.blueprints import account, auth as auth_bp, dashboard, main
+
+    for module in (main, auth_bp, dashboard, account):
+        app.register_blueprint(module.bp)
+
+
+def _error_response(status: int, message: str, errors: dict | None = None, headers: dict | None = None):
+    title = ERROR_TITLES.get(status, "Error")
+    request_id = g.get("request_id", "-")
+    if auth.wants_json():
+        body: dict[str, Any] = {"error": message, "status": status, "request_id": request_id}
+        if errors:
+            body["errors"] = errors
+        response = jsonify(body)
+    else:
+        response = app_render_error(status, title, message, request_id)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def app_render_error(status: int, title: str, message: str, request_id: str):
+    from flask import make_response
+
+    return make_response(
+        render_template("errors/error.html", status=status, title=title, message=message, request_id=request_id)
+    )
+
+
+def _init_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        log.warning("CSRF check failed on %s %s: %s", request.method, request.path, exc.description)
+        return _error_response(
+            403, "This form's security token is missing or has expired. Go back, reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        messages = {
+            401: "Please sign in to continue.",
+            403: "You do not have access to this page.",
+            404: "We could not find that page or record.",
+            405: "That action is not allowed here.",
+            413: f"The request is too large. Files may be at most {app.config['MAX_UPLOAD_BYTES'] // (1024 * 1024)} MiB.",
+            429: "Too many requests. Please wait and try again.",
+        }
+        message = messages.get(status) or (exc.description if status < 500 else "Something went wrong.")
+        headers = {"Allow": ", ".join(exc.valid_methods)} if status == 405 and getattr(exc, "valid_methods", None) else None
+        return _error_response(status, message, headers=headers)
+
+    @app.errorhandler(AppError)
+    def app_error(exc: AppError):
+        headers = {"Retry-After": str(getattr(exc, "retry_after", 0))} if exc.status == 429 else None
+        return _error_response(exc.status, exc.message or ERROR_TITLES.get(exc.status, "Error"), exc.errors, headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db = g.get("db")
+        if db is not None:
+            db.close()
+            g.pop("db", None)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side. The error was logged; quote the reference below if you contact support."
+        if app.config["APP_ENV"] == "local" and app.config.get("SHOW_ERROR_DETAIL", True):
+            message += f" ({type(exc).__name__}: {exc})"
+        return _error_response(500, message)
+
+
+def _init_security_headers(app: Flask) -> None:
+    csp = (
+        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'"
+    )
+
+    @app.after_request
+    def add_headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["X-Request-ID"] = g.get("request_id", "-")
+        if app.config["APP_ENV"] == "production":
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if "_user_id" in session:  # signed in: never cache (no DB lookup needed here)
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _init_templates(app: Flask) -> None:
+    app.jinja_env.globals.update(role_label=auth.role_label, app_name=app.config["APP_NAME"])
+
+    @app.context_processor
+    def navigation():
+        role = current_user.role if current_user.is_authenticated else None
+        return {"nav_items": nav_for(role, app.view_functions), "current_endpoint": request.endpoint}
+
+    @app.template_filter("date")
+    def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, datetime):
+            value = clock.to_local(value)
+        return value.strftime(fmt) if hasattr(value, "strftime") else str(value)
+
+    @app.template_filter("datetime")
+    def format_datetime(value: datetime | None) -> str:
+        if not isinstance(value, datetime):
+            return "" if value is None else str(value)
+        return clock.to_local(value).strftime("%d %b %Y %H:%M")
+
+    @app.template_filter("hm")
+    def format_time(value) -> str:
+        if value is None:
+            return ""
+        if hasattr(value, "strftime"):
+            return value.strftime("%H:%M")
+        return str(value)[:5]
+
+    @app.template_filter("money")
+    def format_money(value) -> str:
+        amount = Decimal(str(value if value is not None else "0")).quantize(Decimal("0.01"))
+        sign = "-" if amount < 0 else ""
+        return f"{sign}${abs(amount):,.2f}"

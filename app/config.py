@@ -1,0 +1,141 @@
+"""Central configuration: defaults -> .env (explicit path) -> environment -> overrides.
+
+This is the only module that reads the process environment. It imports nothing
+from Flask so that services, commands and tests can load settings the same way.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+PROFILES = ("local", "staging", "production")
+
+# Placeholders that must never reach production.
+INSECURE_SECRET_KEYS = {
+    "",
+    "change-me",
+    "changeme",
+    "dev",
+    "development",
+    "secret",
+    "dev-insecure-secret-key-change-me",
+}
+
+DEFAULTS: dict[str, Any] = {
+    "APP_ENV": "local",
+    "APP_NAME": "Origin Driving School",
+    "APP_TIMEZONE": "Australia/Melbourne",
+    "SECRET_KEY": "dev-insecure-secret-key-change-me",
+    "DEBUG": False,
+    # Empty -> SQLite file under instance/. Or sqlite:///path, mysql://user:pass@host:3306/db
+    "DATABASE_URL": "",
+    "SQLITE_PATH": str(PROJECT_ROOT / "instance" / "origin.sqlite3"),
+    "DB_CONNECT_TIMEOUT": 5,
+    "LOG_DIR": str(PROJECT_ROOT / "logs"),
+    "LOG_LEVEL": "INFO",
+    "UPLOAD_DIR": str(PROJECT_ROOT / "uploads" / "documents"),
+    "MAX_UPLOAD_BYTES": 5 * 1024 * 1024,
+    # Whole request body cap (upload limit plus room for the other form fields).
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024 + 64 * 1024,
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "SESSION_TOUCH_SECONDS": 60,
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_NAME": "origin_session",
+    "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_WINDOW_MINUTES": 15,
+    "LOGIN_LOCK_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 8,
+    # argon2id cost (RFC 9106 low-memory profile by default); tests lower it for speed.
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_KIB": 65536,
+    "ARGON2_PARALLELISM": 4,
+    "MAIL_ENABLED": True,
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "no-reply@origin.example",
+    "SMS_ENABLED": True,
+    "SERVER_NAME": "",
+    "PREFERRED_URL_SCHEME": "http",
+    "TRUSTED_PROXIES": 0,
+    "MAINTENANCE_MODE": False,
+}
+
+_log = logging.getLogger(__name__)
+
+
+class ConfigError(RuntimeError):
+    """Raised when settings are unsafe or malformed for the chosen profile."""
+
+
+def _parse(key: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in ("1", "true", "yes", "on"):
+            return True
+        if value in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{key} must be true or false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw.strip())
+        except ValueError as exc:
+            raise ConfigError(f"{key} must be a whole number, got {raw!r}") from exc
+    return raw
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env_file: Path | None = None,
+) -> dict[str, Any]:
+    """Build the settings dict. Later sources win: defaults, .env, environment, overrides."""
+    environ = os.environ if environ is None else environ
+    env_file = env_file if env_file is not None else PROJECT_ROOT / ".env"
+    settings: dict[str, Any] = dict(DEFAULTS)
+
+    sources: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        sources.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    sources.update(environ)
+
+    for key, default in DEFAULTS.items():
+        if key in sources:
+            settings[key] = _parse(key, sources[key], default)
+    for key in sources:
+        if key.startswith("APP_") and key not in DEFAULTS:
+            _log.warning("Unknown setting %s ignored", key)
+
+    if overrides:
+        settings.update(overrides)
+
+    profile = settings["APP_ENV"]
+    if profile not in PROFILES:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(PROFILES)}, got {profile!r}")
+    if profile == "staging":
+        # Staging runs on anonymised data: never talk to real people.
+        settings["MAIL_ENABLED"] = False
+        settings["SMS_ENABLED"] = False
+    if profile == "production":
+        if settings["SECRET_KEY"] in INSECURE_SECRET_KEYS or len(settings["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY is missing, a placeholder or shorter than 32 characters")
+        if settings["DEBUG"]:
+            raise ConfigError("DEBUG must be off in production")
+        settings["SESSION_COOKIE_SECURE"] = True
+        settings["PREFERRED_URL_SCHEME"] = "https"
+    return settings
+
+
+def database_url(settings: Mapping[str, Any]) -> str:
+    """The effective database URL; empty DATABASE_URL means the embedded SQLite file."""
+    url = (settings.get("DATABASE_URL") or "").strip()
+    return url or "sqlite:///" + str(settings["SQLITE_PATH"])

@@ -1,0 +1,1 @@
+"""Framework-level building blocks: database, clock, errors, logging, auth wiring."""

@@ -1,0 +1,64 @@
+"""Logging set-up: one WatchedFileHandler per channel under logs/, a request id on every line.
+
+WatchedFileHandler reopens the file when logrotate renames it, so several
+gunicorn workers and cron can share logs/application.log safely.
+"""
+from __future__ import annotations
+
+import logging
+import logging.config
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+_request_id_provider: Callable[[], str] = lambda: "-"
+
+
+def set_request_id_provider(provider: Callable[[], str]) -> None:
+    """The web layer installs a provider that returns the current request's id."""
+    global _request_id_provider
+    _request_id_provider = provider
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.request_id = _request_id_provider()
+        except Exception:  # outside a request
+            record.request_id = "-"
+        return True
+
+
+FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+
+
+def configure_logging(settings: Mapping[str, Any], channel: str = "application") -> Path:
+    """Configure root logging to ``logs/<channel>.log``; returns the log file path."""
+    log_dir = Path(settings["LOG_DIR"])
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / f"{channel}.log"
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "filters": {"request_id": {"()": RequestIdFilter}},
+            "formatters": {"standard": {"format": FORMAT}},
+            "handlers": {
+                "file": {
+                    "class": "logging.handlers.WatchedFileHandler",
+                    "filename": str(path),
+                    "encoding": "utf-8",
+                    "formatter": "standard",
+                    "filters": ["request_id"],
+                },
+                "console": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "standard",
+                    "filters": ["request_id"],
+                    "level": "WARNING",
+                },
+            },
+            "loggers": {"flask_wtf.csrf": {"level": "INFO"}},
+            "root": {"level": settings.get("LOG_LEVEL", "INFO"), "handlers": ["file", "console"]},
+        }
+    )
+    return path

@@ -1,0 +1,37 @@
+"""LoginAttemptDAO: per-account login history used for throttling (login_attempts)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.dao.base import BaseDAO, as_datetime
+
+
+class LoginAttemptDAO(BaseDAO):
+    def record(self, email: str, user_id: int | None, ip: str | None, succeeded: bool, now: datetime) -> int:
+        return self.db.insert(
+            "login_attempts",
+            {
+                "email": email[:160],
+                "user_id": user_id,
+                "ip_address": (ip or "")[:45] or None,
+                "succeeded": 1 if succeeded else 0,
+                "attempted_at": now,
+            },
+        )
+
+    def failures_since(self, email: str, since: datetime) -> dict:
+        """Failures for this e-mail after ``since`` and after its last success: count and latest time."""
+        row = self.db.fetch_one(
+            "SELECT COUNT(*) AS failures, MAX(attempted_at) AS latest FROM login_attempts"
+            " WHERE email = :email AND succeeded = 0 AND attempted_at >= :since"
+            " AND attempted_at > COALESCE("
+            "   (SELECT MAX(s.attempted_at) FROM login_attempts s WHERE s.email = :email AND s.succeeded = 1),"
+            "   :since)",
+            {"email": email, "since": since},
+        )
+        return {"failures": int(row["failures"] or 0), "latest": as_datetime(row["latest"])}
+
+    def purge_before(self, cutoff: datetime) -> int:
+        return self.db.execute(
+            "DELETE FROM login_attempts WHERE attempted_at < :cutoff", {"cutoff": cutoff}
+        ).rowcount

@@ -1,0 +1,53 @@
+"""MigrationDAO: the schema_migrations ledger used by `flask db-upgrade`."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.dao.base import BaseDAO
+
+
+class MigrationDAO(BaseDAO):
+    def ensure_table(self) -> None:
+        suffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" if self.db.backend == "mysql" else ""
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version VARCHAR(40) NOT NULL PRIMARY KEY,"
+            " name VARCHAR(160) NOT NULL,"
+            " applied_at DATETIME NOT NULL)" + suffix
+        )
+
+    def applied_versions(self) -> set[str]:
+        rows = self.db.fetch_all("SELECT version FROM schema_migrations")
+        return {r["version"] for r in rows}
+
+    def record(self, version: str, name: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :now)",
+            {"version": version, "name": name, "now": now},
+        )
+
+    def all(self) -> list[dict]:
+        return self.db.fetch_all("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
+
+    def drop_tables(self, tables: list[str]) -> None:
+        """Drop the named tables with foreign-key checks off (development reset only)."""
+        if self.db.backend == "mysql":
+            self.db.execute("SET FOREIGN_KEY_CHECKS = 0")
+            try:
+                for table in tables:
+                    self.db.execute(f"DROP TABLE IF EXISTS `{_ident(table)}`")
+            finally:
+                self.db.execute("SET FOREIGN_KEY_CHECKS = 1")
+        else:
+            self.db.execute("PRAGMA foreign_keys = OFF")
+            try:
+                for table in tables:
+                    self.db.execute(f'DROP TABLE IF EXISTS "{_ident(table)}"')
+            finally:
+                self.db.execute("PRAGMA foreign_keys = ON")
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"Unsafe table name {name!r}")
+    return name

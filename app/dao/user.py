@@ -1,0 +1,80 @@
+"""UserDAO (PHP UserModel): the users table."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.dao.base import BaseDAO
+
+ROLES = ("admin", "staff", "instructor", "student")
+STATUSES = ("active", "archived")
+
+_PUBLIC_COLUMNS = "id, role, first_name, last_name, email, phone, status, branch_id, last_login_at, created_at"
+
+
+def normalize_email(email: str | None) -> str:
+    """Trim and lower-case: both databases then agree on uniqueness and look-ups."""
+    return (email or "").strip().lower()
+
+
+class UserDAO(BaseDAO):
+    def find_by_id(self, user_id: int) -> dict | None:
+        return self.db.fetch_one(f"SELECT {_PUBLIC_COLUMNS} FROM users WHERE id = :id", {"id": user_id})
+
+    def find_by_email(self, email: str) -> dict | None:
+        return self.db.fetch_one(
+            f"SELECT {_PUBLIC_COLUMNS} FROM users WHERE email = :email", {"email": normalize_email(email)}
+        )
+
+    def find_credentials(self, email: str) -> dict | None:
+        """Id, role, status and password hash for a login attempt."""
+        return self.db.fetch_one(
+            "SELECT id, role, status, password_hash FROM users WHERE email = :email",
+            {"email": normalize_email(email)},
+        )
+
+    def password_hash(self, user_id: int) -> str | None:
+        return self.db.fetch_value("SELECT password_hash FROM users WHERE id = :id", {"id": user_id})
+
+    def insert(self, data: dict[str, Any], now: datetime) -> int:
+        row = {
+            "role": data["role"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "email": normalize_email(data["email"]),
+            "phone": data.get("phone"),
+            "password_hash": data["password_hash"],
+            "status": data.get("status", "active"),
+            "branch_id": data.get("branch_id"),
+            "created_at": now,
+            "updated_at": now,
+        }
+        return self.db.insert("users", row)
+
+    def replace_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
+        """Store an upgraded hash for the same password (no password change)."""
+        self.db.execute(
+            "UPDATE users SET password_hash = :hash, updated_at = :now WHERE id = :id",
+            {"hash": password_hash, "now": now, "id": user_id},
+        )
+
+    def set_password(self, user_id: int, password_hash: str, now: datetime) -> None:
+        self.db.execute(
+            "UPDATE users SET password_hash = :hash, password_changed_at = :now, updated_at = :now WHERE id = :id",
+            {"hash": password_hash, "now": now, "id": user_id},
+        )
+
+    def set_status(self, user_id: int, status: str, now: datetime) -> int:
+        if status not in STATUSES:
+            raise ValueError(f"unknown user status {status!r}")
+        return self.db.execute(
+            "UPDATE users SET status = :status, updated_at = :now WHERE id = :id",
+            {"status": status, "now": now, "id": user_id},
+        ).rowcount
+
+    def record_login(self, user_id: int, now: datetime) -> None:
+        self.db.execute("UPDATE users SET last_login_at = :now WHERE id = :id", {"now": now, "id": user_id})
+
+    def count_by_role(self) -> dict[str, int]:
+        rows = self.db.fetch_all("SELECT role, COUNT(*) AS total FROM users GROUP BY role")
+        return {r["role"]: int(r["total"]) for r in rows}

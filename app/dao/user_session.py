@@ -1,0 +1,56 @@
+"""UserSessionDAO: the server-side session registry (user_sessions)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.dao.base import BaseDAO
+
+
+class UserSessionDAO(BaseDAO):
+    def create(self, user_id: int, token_hash: str, now: datetime, ip: str | None, user_agent: str | None) -> int:
+        return self.db.insert(
+            "user_sessions",
+            {
+                "user_id": user_id,
+                "token_hash": token_hash,
+                "created_at": now,
+                "last_seen_at": now,
+                "ip_address": (ip or "")[:45] or None,
+                "user_agent": (user_agent or "")[:255] or None,
+            },
+        )
+
+    def find_with_user(self, token_hash: str) -> dict | None:
+        """The session and its user in one query (every authenticated request runs this)."""
+        return self.db.fetch_one(
+            "SELECT s.id AS session_id, s.created_at AS session_created_at, s.last_seen_at,"
+            " s.second_factor_at, u.id, u.role, u.first_name, u.last_name, u.email, u.status, u.branch_id"
+            " FROM user_sessions s JOIN users u ON u.id = s.user_id"
+            " WHERE s.token_hash = :token_hash",
+            {"token_hash": token_hash},
+        )
+
+    def touch(self, session_id: int, now: datetime) -> None:
+        self.db.execute("UPDATE user_sessions SET last_seen_at = :now WHERE id = :id", {"now": now, "id": session_id})
+
+    def delete(self, session_id: int) -> int:
+        return self.db.execute("DELETE FROM user_sessions WHERE id = :id", {"id": session_id}).rowcount
+
+    def delete_by_hash(self, token_hash: str) -> int:
+        return self.db.execute(
+            "DELETE FROM user_sessions WHERE token_hash = :token_hash", {"token_hash": token_hash}
+        ).rowcount
+
+    def delete_for_user(self, user_id: int) -> int:
+        return self.db.execute("DELETE FROM user_sessions WHERE user_id = :user_id", {"user_id": user_id}).rowcount
+
+    def count_for_user(self, user_id: int) -> int:
+        return self.db.fetch_value(
+            "SELECT COUNT(*) AS n FROM user_sessions WHERE user_id = :user_id", {"user_id": user_id}, cast=int
+        )
+
+    def delete_expired(self, idle_before: datetime, created_before: datetime) -> int:
+        return self.db.execute(
+            "DELETE FROM user_sessions WHERE last_seen_at < :idle_before OR created_at < :created_before",
+            {"idle_before": idle_before, "created_before": created_before},
+        ).rowcount

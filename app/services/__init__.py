@@ -1,0 +1,1 @@
+"""Business rules and transaction boundaries. Nothing here imports Flask."""

@@ -1,0 +1,216 @@
+"""Authentication and the server-side session registry.
+
+Rules:
+- One generic failure for unknown e-mail, wrong password and archived account;
+  an unknown e-mail still costs one hash verification (no timing hint).
+- Per-account throttling in the database: LOGIN_MAX_FAILURES failures within
+  LOGIN_WINDOW_MINUTES lock the account for LOGIN_LOCK_MINUTES after the latest
+  failure. Attempts refused while locked are not verified and not counted.
+- A login creates a random session token; only its SHA-256 is stored. Logout,
+  archiving a user and changing a password delete registry rows, so a copied
+  cookie stops working at once. Idle and absolute limits are checked here.
+- Legacy bcrypt ($2y$) hashes verify and are replaced by argon2id at the next
+  successful login.
+- Second factor seam: ``second_factor_required`` decides whether a user must
+  complete a second step; sessions record ``second_factor_at`` once done.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from app.core import passwords
+from app.core.database import Database
+from app.core.errors import AuthenticationFailed, NotFound, TooManyAttempts, ValidationFailed
+from app.dao.login_attempt import LoginAttemptDAO
+from app.dao.user import UserDAO, normalize_email
+from app.dao.user_session import UserSessionDAO
+
+log = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "The e-mail address or password is incorrect."
+
+
+@dataclass
+class SessionUser:
+    """The authenticated actor as the rest of the app sees it."""
+
+    id: int
+    role: str
+    first_name: str
+    last_name: str
+    email: str
+    branch_id: int | None
+    session_id: int
+    token: str
+    second_factor_done: bool = True
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass
+class LoginResult:
+    user: SessionUser
+    rehashed: bool
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def second_factor_required(role: str, settings: Mapping[str, Any]) -> bool:
+    """Seam for TOTP (a later issue): return True for roles that must pass a second step."""
+    return False
+
+
+def lock_status(db: Database, email: str, now: datetime, settings: Mapping[str, Any]) -> int:
+    """Seconds until the account may try again (0 = not locked)."""
+    window_start = now - timedelta(minutes=int(settings["LOGIN_WINDOW_MINUTES"]))
+    stats = LoginAttemptDAO(db).failures_since(normalize_email(email), window_start)
+    if stats["failures"] < int(settings["LOGIN_MAX_FAILURES"]) or stats["latest"] is None:
+        return 0
+    unlock_at = stats["latest"] + timedelta(minutes=int(settings["LOGIN_LOCK_MINUTES"]))
+    return max(0, int((unlock_at - now).total_seconds()))
+
+
+def login(
+    db: Database,
+    email: str,
+    password: str,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+    settings: Mapping[str, Any],
+) -> LoginResult:
+    """Check credentials and open a session; raises AuthenticationFailed or TooManyAttempts."""
+    email = normalize_email(email)
+    retry_after = lock_status(db, email, now, settings)
+    if retry_after:
+        log.warning("login refused: account locked (email hash %s)", hash_token(email)[:12])
+        minutes = max(1, (retry_after + 59) // 60)
+        raise TooManyAttempts(
+            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            retry_after=retry_after,
+        )
+
+    users = UserDAO(db)
+    record = users.find_credentials(email)
+    if record is None:
+        passwords.burn_time(password)
+        ok = False
+    else:
+        ok = passwords.verify_password(record["password_hash"], password) and record["status"] == "active"
+
+    attempts = LoginAttemptDAO(db)
+    if not ok:
+        attempts.record(email, record["id"] if record else None, ip, False, now)
+        log.info("login failed (user id %s)", record["id"] if record else "unknown")
+        raise AuthenticationFailed(GENERIC_FAILURE)
+
+    token = secrets.token_urlsafe(32)
+    rehashed = passwords.needs_rehash(record["password_hash"])
+    with db.transaction():
+        if rehashed:
+            users.replace_hash(record["id"], passwords.hash_password(password), now)
+        users.record_login(record["id"], now)
+        attempts.record(email, record["id"], ip, True, now)
+        session_id = UserSessionDAO(db).create(record["id"], hash_token(token), now, ip, user_agent)
+    user = users.find_by_id(record["id"])
+    log.info("login ok (user id %s, role %s)", record["id"], record["role"])
+    return LoginResult(
+        user=SessionUser(
+            id=user["id"],
+            role=user["role"],
+            first_name=user["first_name"],
+            last_name=user["last_name"],
+            email=user["email"],
+            branch_id=user["branch_id"],
+            session_id=session_id,
+            token=token,
+            second_factor_done=not second_factor_required(user["role"], settings),
+        ),
+        rehashed=rehashed,
+    )
+
+
+def resolve_session(db: Database, token: str, now: datetime, settings: Mapping[str, Any]) -> SessionUser | None:
+    """The user behind a session token, or None when unknown, expired, or the user is archived."""
+    if not token:
+        return None
+    sessions = UserSessionDAO(db)
+    row = sessions.find_with_user(hash_token(token))
+    if row is None:
+        return None
+    idle_limit = timedelta(minutes=int(settings["SESSION_IDLE_MINUTES"]))
+    absolute_limit = timedelta(hours=int(settings["SESSION_ABSOLUTE_HOURS"]))
+    expired = now - row["last_seen_at"] > idle_limit or now - row["session_created_at"] > absolute_limit
+    if expired or row["status"] != "active":
+        sessions.delete(row["session_id"])
+        return None
+    if (now - row["last_seen_at"]).total_seconds() >= int(settings["SESSION_TOUCH_SECONDS"]):
+        sessions.touch(row["session_id"], now)
+    return SessionUser(
+        id=row["id"],
+        role=row["role"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        email=row["email"],
+        branch_id=row["branch_id"],
+        session_id=row["session_id"],
+        token=token,
+        second_factor_done=row["second_factor_at"] is not None
+        or not second_factor_required(row["role"], settings),
+    )
+
+
+def logout(db: Database, token: str) -> None:
+    UserSessionDAO(db).delete_by_hash(hash_token(token))
+
+
+def end_all_sessions(db: Database, user_id: int) -> int:
+    return UserSessionDAO(db).delete_for_user(user_id)
+
+
+def archive_user(db: Database, user_id: int, now: datetime) -> None:
+    """Archive instead of delete; the user's open sessions end immediately."""
+    users = UserDAO(db)
+    with db.transaction():
+        if not users.set_status(user_id, "archived", now):
+            raise NotFound("User not found")
+        end_all_sessions(db, user_id)
+
+
+def check_password_policy(password: str, settings: Mapping[str, Any], field: str = "new_password") -> None:
+    minimum = int(settings["PASSWORD_MIN_LENGTH"])
+    if len(password) < minimum:
+        raise ValidationFailed(f"Password must be at least {minimum} characters.", field=field)
+    if len(password) > 128:
+        raise ValidationFailed("Password must be at most 128 characters.", field=field)
+
+
+def change_password(
+    db: Database,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    *,
+    now: datetime,
+    settings: Mapping[str, Any],
+) -> None:
+    """Change a password after checking the current one; every session of the user ends."""
+    users = UserDAO(db)
+    if not passwords.verify_password(users.password_hash(user_id), current_password):
+        raise ValidationFailed("The current password is incorrect.", field="current_password")
+    check_password_policy(new_password, settings)
+    if new_password == current_password:
+        raise ValidationFailed("Choose a password different from the current one.", field="new_password")
+    with db.transaction():
+        users.set_password(user_id, passwords.hash_password(new_password), now)
+        end_all_sessions(db, user_id)

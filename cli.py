@@ -1,0 +1,124 @@
+"""Command line: `flask <command>` (FLASK_APP=cli via .flaskenv) or `python cli.py <command>`.
+
+Each runbook job is one thin command over a service; failures exit non-zero so
+cron's MAILTO sees them. From another directory: `flask --app /srv/origin/cli <command>`.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import click  # noqa: E402
+from flask import current_app  # noqa: E402
+from flask.cli import FlaskGroup  # noqa: E402
+
+from app.bootstrap import create_app as _create_app  # noqa: E402
+from app.config import database_url  # noqa: E402
+from app.core import clock, schema  # noqa: E402
+from app.core.errors import AppError, DatabaseUnavailable  # noqa: E402
+from app.core.flask_db import get_db  # noqa: E402
+from app.services import seed  # noqa: E402
+
+
+def _describe_database() -> str:
+    url = database_url(current_app.config)
+    if url.startswith("sqlite"):
+        return url
+    # never print credentials
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{rest.split('@', 1)[-1]}"
+
+
+@click.command("init-db")
+@click.option("--reset", is_flag=True, help="Drop every table first (refused in production).")
+@click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing when the database already has tables.")
+def init_db_command(reset: bool, if_empty: bool) -> None:
+    """Create the current schema in an empty database."""
+    if reset and current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("--reset is refused in the production profile")
+    if if_empty and not reset and get_db().tables():
+        click.echo(f"Database already has tables; nothing to do ({_describe_database()})")
+        return
+    try:
+        count = schema.init_db(get_db(), clock.now(), reset=reset)
+    except (schema.SchemaError, AppError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Schema created ({count} statements) in {_describe_database()}")
+
+
+@click.command("db-upgrade")
+def db_upgrade_command() -> None:
+    """Apply pending numbered migrations (also upgrades a PHP-era database in place)."""
+    try:
+        applied = schema.upgrade(get_db(), clock.now())
+    except AppError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not applied:
+        click.echo("Database is up to date.")
+    for migration in applied:
+        click.echo(f"Applied {migration.version} {migration.name}")
+
+
+@click.command("db-check")
+def db_check_command() -> None:
+    """Connectivity test (SELECT 1): exit 0 when the database answers, 1 otherwise."""
+    try:
+        ok = get_db().ping()
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(f"database unavailable: {exc.message}") from exc
+    except Exception as exc:  # any driver error means the check failed
+        raise click.ClickException(f"database check failed: {type(exc).__name__}: {exc}") from exc
+    if not ok:
+        raise click.ClickException("database check failed: SELECT 1 returned an unexpected value")
+    click.echo(f"database ok: {_describe_database()}")
+
+
+@click.command("seed-demo")
+@click.option("--force", is_flag=True, help="Allow seeding in the production profile.")
+@click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing (exit 0) when users already exist.")
+def seed_demo_command(force: bool, if_empty: bool) -> None:
+    """Load the demo data set and print the demo logins."""
+    if current_app.config["APP_ENV"] == "production" and not force:
+        raise click.ClickException("seed-demo is refused in the production profile (use --force if you mean it)")
+    try:
+        summary = seed.seed_demo(get_db(), clock.now(), clock.today())
+    except seed.AlreadySeeded as exc:
+        if if_empty:
+            click.echo("Database already has users; demo data not loaded.")
+            return
+        raise click.ClickException(str(exc)) from exc
+    except AppError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Demo data loaded: {summary.rows} rows in {summary.tables} tables.")
+    click.echo(demo_logins_text())
+
+
+def demo_logins_text() -> str:
+    lines = ["Demo logins (password for all: %s):" % seed.DEMO_PASSWORD]
+    for email, role in seed.DEMO_ACCOUNTS:
+        lines.append(f"  {role:<10} {email}")
+    return "\n".join(lines)
+
+
+@click.command("demo-logins")
+def demo_logins_command() -> None:
+    """Print the demo accounts (used by `make run`)."""
+    click.echo(demo_logins_text())
+
+
+COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command)
+
+
+def create_app(overrides=None):
+    app = _create_app(overrides)
+    for command in COMMANDS:
+        app.cli.add_command(command)
+    return app
+
+
+cli = FlaskGroup(create_app=create_app, help="Origin driving-school back-office commands.")
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,444 @@
+-- Origin: full current schema for SQLite, twin of sql/database.sql. Used by `flask init-db`.
+--
+-- Same tables, column names and order, constraint names and index names as the
+-- MariaDB file. Translation: INT UNSIGNED AUTO_INCREMENT PRIMARY KEY becomes
+-- INTEGER PRIMARY KEY AUTOINCREMENT, other integer types become INTEGER (with CHECKs
+-- for UNSIGNED ranges and TINYINT(1) booleans), ENUM becomes VARCHAR(n) with a CHECK
+-- (n = longest value), ON UPDATE / ENGINE / CHARSET are dropped (DAOs set updated_at).
+-- DATE, DATETIME, TIME and DECIMAL are kept as declared type names because the app
+-- registers sqlite3 converters for them. Inline UNIQUE columns become named unique
+-- indexes (MariaDB names them after the column), and every index InnoDB creates
+-- implicitly for a foreign key is created explicitly under the constraint's name.
+-- Run with PRAGMA foreign_keys = ON.
+-- Loader rules: every statement ends with a semicolon at the end of a line, no
+-- semicolon inside a statement, comments only as whole "--" lines, no triggers.
+
+-- -------------------------------------------------------------------------------------------------
+-- Migration ledger (see app/core/schema.py)
+-- -------------------------------------------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    VARCHAR(40) NOT NULL PRIMARY KEY,
+    name       VARCHAR(160) NOT NULL,
+    applied_at DATETIME NOT NULL
+);
+
+-- -------------------------------------------------------------------------------------------------
+-- The 22 tables of the original PHP schema (users gains two 0002 columns at the end)
+-- -------------------------------------------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS branches (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          VARCHAR(120) NOT NULL,
+    address       VARCHAR(255) NULL,
+    city          VARCHAR(80) NULL,
+    state         VARCHAR(50) NULL,
+    postcode      VARCHAR(12) NULL,
+    phone         VARCHAR(32) NULL,
+    email         VARCHAR(160) NULL,
+    manager_name  VARCHAR(120) NULL,
+    opening_hours VARCHAR(160) NULL,
+    created_at    DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at    DATETIME DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS users (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    role                VARCHAR(10) NOT NULL CHECK (role IN ('admin','staff','instructor','student')),
+    first_name          VARCHAR(80) NOT NULL,
+    last_name           VARCHAR(80) NOT NULL,
+    email               VARCHAR(160) NOT NULL,
+    phone               VARCHAR(32) NULL,
+    password_hash       VARCHAR(255) NOT NULL,
+    status              VARCHAR(8) NOT NULL DEFAULT 'active' CHECK (status IN ('active','archived')),
+    branch_id           INTEGER NULL,
+    created_at          DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at          DATETIME DEFAULT CURRENT_TIMESTAMP,
+    last_login_at       DATETIME NULL,
+    password_changed_at DATETIME NULL,
+    CONSTRAINT fk_users_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS email ON users(email);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_users_branch ON users(branch_id);
+
+CREATE TABLE IF NOT EXISTS students (
+    id                      INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id                 INTEGER NOT NULL,
+    branch_id               INTEGER NULL,
+    license_number          VARCHAR(45) NULL,
+    license_status          VARCHAR(20) DEFAULT 'Learner',
+    license_expiry          DATE NULL,
+    emergency_contact_name  VARCHAR(120) NULL,
+    emergency_contact_phone VARCHAR(32) NULL,
+    address_line            VARCHAR(160) NULL,
+    city                    VARCHAR(80) NULL,
+    postcode                VARCHAR(12) NULL,
+    progress_summary        VARCHAR(255) NULL,
+    created_at              DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at              DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_students_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    CONSTRAINT fk_students_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_students_user ON students(user_id);
+CREATE INDEX IF NOT EXISTS fk_students_branch ON students(branch_id);
+
+CREATE TABLE IF NOT EXISTS instructors (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id              INTEGER NOT NULL,
+    branch_id            INTEGER NULL,
+    certification_number VARCHAR(80) NULL,
+    accreditation_expiry DATE NULL,
+    experience_years     INTEGER DEFAULT 0 CHECK (experience_years >= 0),
+    availability_notes   TEXT NULL,
+    bio                  TEXT NULL,
+    rating               DECIMAL(3,2) NULL,
+    created_at           DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at           DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_instructors_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    CONSTRAINT fk_instructors_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_instructors_user ON instructors(user_id);
+CREATE INDEX IF NOT EXISTS fk_instructors_branch ON instructors(branch_id);
+
+CREATE TABLE IF NOT EXISTS staff_profiles (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id         INTEGER NOT NULL,
+    branch_id       INTEGER NULL,
+    position_title  VARCHAR(100) NULL,
+    employment_type VARCHAR(40) NULL,
+    start_date      DATE NULL,
+    notes           TEXT NULL,
+    created_at      DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at      DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_staff_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    CONSTRAINT fk_staff_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_staff_user ON staff_profiles(user_id);
+CREATE INDEX IF NOT EXISTS fk_staff_branch ON staff_profiles(branch_id);
+
+CREATE TABLE IF NOT EXISTS courses (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    title        VARCHAR(160) NOT NULL,
+    description  TEXT NULL,
+    price        DECIMAL(10,2) NOT NULL,
+    lesson_count INTEGER NOT NULL CHECK (lesson_count >= 0),
+    category     VARCHAR(80) NULL,
+    status       VARCHAR(8) DEFAULT 'active' CHECK (status IN ('active','inactive')),
+    created_at   DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at   DATETIME DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS course_instructor (
+    course_id     INTEGER NOT NULL,
+    instructor_id INTEGER NOT NULL,
+    PRIMARY KEY (course_id, instructor_id),
+    CONSTRAINT fk_ci_course FOREIGN KEY (course_id) REFERENCES courses(id) ON DELETE CASCADE,
+    CONSTRAINT fk_ci_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_ci_instructor ON course_instructor(instructor_id);
+
+CREATE TABLE IF NOT EXISTS vehicles (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    name              VARCHAR(120) NOT NULL,
+    type              VARCHAR(80) NULL,
+    transmission      VARCHAR(20) NULL,
+    plate_number      VARCHAR(20),
+    vin               VARCHAR(50) NULL,
+    branch_id         INTEGER NULL,
+    status            VARCHAR(11) DEFAULT 'available' CHECK (status IN ('available','in_service','maintenance')),
+    last_service_date DATE NULL,
+    next_service_due  DATE NULL,
+    notes             TEXT NULL,
+    created_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_vehicles_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS plate_number ON vehicles(plate_number);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_vehicles_branch ON vehicles(branch_id);
+
+CREATE TABLE IF NOT EXISTS enrollments (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    student_id          INTEGER NOT NULL,
+    course_id           INTEGER NOT NULL,
+    start_date          DATE NOT NULL,
+    status              VARCHAR(11) DEFAULT 'active' CHECK (status IN ('active','in_progress','completed','cancelled')),
+    progress_percentage INTEGER DEFAULT 0 CHECK (progress_percentage >= 0),
+    notes               TEXT NULL,
+    created_at          DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at          DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_enroll_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    CONSTRAINT fk_enroll_course FOREIGN KEY (course_id) REFERENCES courses(id) ON DELETE CASCADE
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_enroll_student ON enrollments(student_id);
+CREATE INDEX IF NOT EXISTS fk_enroll_course ON enrollments(course_id);
+
+CREATE TABLE IF NOT EXISTS enrollment_requests (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    student_id     INTEGER NOT NULL,
+    course_id      INTEGER NOT NULL,
+    preferred_date DATE NULL,
+    preferred_time TIME NULL,
+    status         VARCHAR(8) DEFAULT 'pending' CHECK (status IN ('pending','approved','declined')),
+    instructor_id  INTEGER NULL,
+    student_notes  TEXT NULL,
+    admin_notes    TEXT NULL,
+    decision_by    INTEGER NULL,
+    decision_at    DATETIME NULL,
+    created_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_request_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    CONSTRAINT fk_request_course FOREIGN KEY (course_id) REFERENCES courses(id) ON DELETE CASCADE,
+    CONSTRAINT fk_request_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE SET NULL,
+    CONSTRAINT fk_request_decision_user FOREIGN KEY (decision_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_request_status ON enrollment_requests(status);
+CREATE INDEX IF NOT EXISTS idx_request_instructor ON enrollment_requests(instructor_id);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_request_student ON enrollment_requests(student_id);
+CREATE INDEX IF NOT EXISTS fk_request_course ON enrollment_requests(course_id);
+CREATE INDEX IF NOT EXISTS fk_request_decision_user ON enrollment_requests(decision_by);
+
+CREATE TABLE IF NOT EXISTS schedules (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    enrollment_id        INTEGER NOT NULL,
+    instructor_id        INTEGER NOT NULL,
+    vehicle_id           INTEGER NULL,
+    branch_id            INTEGER NULL,
+    event_type           VARCHAR(10) DEFAULT 'lesson' CHECK (event_type IN ('lesson','exam','assessment')),
+    scheduled_date       DATE NOT NULL,
+    start_time           TIME NOT NULL,
+    end_time             TIME NOT NULL,
+    status               VARCHAR(13) DEFAULT 'scheduled' CHECK (status IN ('scheduled','completed','cancelled','not_completed')),
+    student_rating       INTEGER NULL CHECK (student_rating BETWEEN 0 AND 255),
+    student_feedback     TEXT NULL,
+    completion_marked_by INTEGER NULL,
+    completion_marked_at DATETIME NULL,
+    lesson_topic         VARCHAR(160) NULL,
+    notes                TEXT NULL,
+    reminder_sent        INTEGER DEFAULT 0 CHECK (reminder_sent IN (0,1)),
+    created_at           DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at           DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_schedule_enrollment FOREIGN KEY (enrollment_id) REFERENCES enrollments(id) ON DELETE CASCADE,
+    CONSTRAINT fk_schedule_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
+    CONSTRAINT fk_schedule_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE SET NULL,
+    CONSTRAINT fk_schedule_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL,
+    CONSTRAINT fk_schedule_completed_by FOREIGN KEY (completion_marked_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_schedule_date ON schedules(scheduled_date);
+CREATE INDEX IF NOT EXISTS idx_schedule_instructor ON schedules(instructor_id);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_schedule_enrollment ON schedules(enrollment_id);
+CREATE INDEX IF NOT EXISTS fk_schedule_branch ON schedules(branch_id);
+CREATE INDEX IF NOT EXISTS fk_schedule_completed_by ON schedules(completion_marked_by);
+-- no fk_schedule_vehicle: InnoDB drops it once 0003's index on (vehicle_id, ...) exists (see the end)
+
+CREATE TABLE IF NOT EXISTS instructor_unavailability (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    instructor_id  INTEGER NOT NULL,
+    start_datetime DATETIME NOT NULL,
+    end_datetime   DATETIME NOT NULL,
+    reason         VARCHAR(160) NULL,
+    created_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_unavailability_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_unavailability_instructor ON instructor_unavailability(instructor_id);
+CREATE INDEX IF NOT EXISTS idx_unavailability_window ON instructor_unavailability(start_datetime, end_datetime);
+
+CREATE TABLE IF NOT EXISTS invoices (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    enrollment_id  INTEGER NOT NULL,
+    invoice_number VARCHAR(40) NOT NULL,
+    issue_date     DATE NOT NULL,
+    due_date       DATE NOT NULL,
+    subtotal       DECIMAL(10,2) NOT NULL,
+    tax_amount     DECIMAL(10,2) NOT NULL,
+    total          DECIMAL(10,2) NOT NULL,
+    status         VARCHAR(7) DEFAULT 'sent' CHECK (status IN ('sent','partial','paid','overdue')),
+    notes          TEXT NULL,
+    created_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_invoice_enrollment FOREIGN KEY (enrollment_id) REFERENCES enrollments(id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX IF NOT EXISTS invoice_number ON invoices(invoice_number);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_invoice_enrollment ON invoices(enrollment_id);
+
+CREATE TABLE IF NOT EXISTS invoice_items (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    invoice_id  INTEGER NOT NULL,
+    description VARCHAR(255) NOT NULL,
+    quantity    INTEGER NOT NULL CHECK (quantity >= 0),
+    unit_price  DECIMAL(10,2) NOT NULL,
+    total       DECIMAL(10,2) NOT NULL,
+    CONSTRAINT fk_item_invoice FOREIGN KEY (invoice_id) REFERENCES invoices(id) ON DELETE CASCADE
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_item_invoice ON invoice_items(invoice_id);
+
+CREATE TABLE IF NOT EXISTS payments (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    invoice_id   INTEGER NOT NULL,
+    amount       DECIMAL(10,2) NOT NULL,
+    payment_date DATE NOT NULL,
+    method       VARCHAR(40) NULL,
+    reference    VARCHAR(80) NULL,
+    notes        TEXT NULL,
+    recorded_by  INTEGER NULL,
+    created_at   DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at   DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_payment_invoice FOREIGN KEY (invoice_id) REFERENCES invoices(id) ON DELETE CASCADE,
+    CONSTRAINT fk_payment_user FOREIGN KEY (recorded_by) REFERENCES users(id) ON DELETE SET NULL
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_payment_invoice ON payments(invoice_id);
+CREATE INDEX IF NOT EXISTS fk_payment_user ON payments(recorded_by);
+
+CREATE TABLE IF NOT EXISTS reminders (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    related_type      VARCHAR(8) NOT NULL CHECK (related_type IN ('invoice','schedule')),
+    related_id        INTEGER NOT NULL CHECK (related_id >= 0),
+    recipient_user_id INTEGER NOT NULL,
+    channel           VARCHAR(6) DEFAULT 'sms' CHECK (channel IN ('email','sms','in-app')),
+    reminder_type     VARCHAR(80) NOT NULL,
+    message           TEXT NOT NULL,
+    send_on           DATE NOT NULL,
+    status            VARCHAR(9) DEFAULT 'pending' CHECK (status IN ('pending','sent','cancelled')),
+    created_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_reminder_user FOREIGN KEY (recipient_user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_reminder_status_send ON reminders(status, send_on);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_reminder_user ON reminders(recipient_user_id);
+
+CREATE TABLE IF NOT EXISTS notifications (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    title      VARCHAR(160) NOT NULL,
+    message    TEXT NOT NULL,
+    level      VARCHAR(7) DEFAULT 'info' CHECK (level IN ('info','success','warning','danger')),
+    is_read    INTEGER DEFAULT 0 CHECK (is_read IN (0,1)),
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_notification_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+-- no fk_notification_user: InnoDB drops it once 0003's index on (user_id, ...) exists (see the end)
+
+CREATE TABLE IF NOT EXISTS communications (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender_user_id INTEGER NULL,
+    audience_scope VARCHAR(40) NOT NULL,
+    channel        VARCHAR(6) NOT NULL CHECK (channel IN ('email','sms','in-app')),
+    subject        VARCHAR(160) NULL,
+    message        TEXT NOT NULL,
+    created_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_comm_sender FOREIGN KEY (sender_user_id) REFERENCES users(id) ON DELETE SET NULL
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_comm_sender ON communications(sender_user_id);
+
+CREATE TABLE IF NOT EXISTS communication_recipients (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    communication_id INTEGER NOT NULL,
+    user_id          INTEGER NOT NULL,
+    CONSTRAINT fk_cr_comm FOREIGN KEY (communication_id) REFERENCES communications(id) ON DELETE CASCADE,
+    CONSTRAINT fk_cr_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_cr_comm ON communication_recipients(communication_id);
+CREATE INDEX IF NOT EXISTS fk_cr_user ON communication_recipients(user_id);
+
+CREATE TABLE IF NOT EXISTS documents (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    file_name  VARCHAR(160) NOT NULL,
+    file_path  VARCHAR(160) NOT NULL,
+    mime_type  VARCHAR(80) NULL,
+    file_size  INTEGER NULL CHECK (file_size >= 0),
+    category   VARCHAR(80) NULL,
+    notes      VARCHAR(160) NULL,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_document_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_document_user ON documents(user_id);
+
+CREATE TABLE IF NOT EXISTS notes (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    related_type   VARCHAR(10) NOT NULL CHECK (related_type IN ('student','instructor','staff')),
+    related_id     INTEGER NOT NULL CHECK (related_id >= 0),
+    author_user_id INTEGER NULL,
+    content        TEXT NOT NULL,
+    created_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_note_author FOREIGN KEY (author_user_id) REFERENCES users(id) ON DELETE SET NULL
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_note_author ON notes(author_user_id);
+
+CREATE TABLE IF NOT EXISTS audit_trail (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NULL,
+    action      VARCHAR(80) NOT NULL,
+    entity_type VARCHAR(80) NULL,
+    entity_id   INTEGER NULL CHECK (entity_id >= 0),
+    details     TEXT NULL,
+    created_at  DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_audit_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE SET NULL
+);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_audit_user ON audit_trail(user_id);
+
+-- -------------------------------------------------------------------------------------------------
+-- 0002_auth_sessions: server-side sessions and login throttling
+-- -------------------------------------------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS user_sessions (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id          INTEGER NOT NULL,
+    token_hash       CHAR(64) NOT NULL,
+    created_at       DATETIME NOT NULL,
+    last_seen_at     DATETIME NOT NULL,
+    ip_address       VARCHAR(45) NULL,
+    user_agent       VARCHAR(255) NULL,
+    second_factor_at DATETIME NULL,
+    CONSTRAINT fk_user_sessions_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_user_sessions_token ON user_sessions(token_hash);
+CREATE INDEX IF NOT EXISTS idx_user_sessions_user ON user_sessions(user_id);
+
+CREATE TABLE IF NOT EXISTS login_attempts (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    email        VARCHAR(160) NOT NULL,
+    user_id      INTEGER NULL,
+    ip_address   VARCHAR(45) NULL,
+    succeeded    INTEGER NOT NULL DEFAULT 0 CHECK (succeeded IN (0,1)),
+    attempted_at DATETIME NOT NULL,
+    CONSTRAINT fk_login_attempts_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_login_attempts_email_time ON login_attempts(email, attempted_at);
+CREATE INDEX IF NOT EXISTS idx_login_attempts_user ON login_attempts(user_id);
+
+-- -------------------------------------------------------------------------------------------------
+-- 0003_query_indexes: indexes the original lacked (spec 8.3.9)
+-- -------------------------------------------------------------------------------------------------
+
+-- Same statements as the migration. fk_schedule_vehicle and fk_notification_user are
+-- not created above: InnoDB drops those generated FK indexes once
+-- idx_schedule_vehicle_date and idx_notifications_user_read lead with the FK column,
+-- and migration 0003 drops them in SQLite too.
+CREATE INDEX IF NOT EXISTS idx_invoices_status_due     ON invoices(status, due_date);
+CREATE INDEX IF NOT EXISTS idx_schedule_vehicle_date   ON schedules(vehicle_id, scheduled_date);
+CREATE INDEX IF NOT EXISTS idx_schedule_date_start     ON schedules(scheduled_date, start_time);
+CREATE INDEX IF NOT EXISTS idx_notifications_user_read ON notifications(user_id, is_read, created_at);
+CREATE INDEX IF NOT EXISTS idx_reminder_related        ON reminders(related_type, related_id);
+CREATE INDEX IF NOT EXISTS idx_notes_related           ON notes(related_type, related_id);
+CREATE INDEX IF NOT EXISTS idx_audit_created           ON audit_trail(created_at);
+CREATE INDEX IF NOT EXISTS idx_audit_entity            ON audit_trail(entity_type, entity_id);
+CREATE INDEX IF NOT EXISTS idx_payments_date           ON payments(payment_date);

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import click  # noqa: E402
 from flask import current_app  # noqa: E402
-from flask.cli import FlaskGroup  # noqa: E402
+from flask.cli import FlaskGroup, with_appcontext  # noqa: E402
 
 from app.bootstrap import create_app as _create_app  # noqa: E402
 from app.config import database_url  # noqa: E402
@@ -32,6 +32,7 @@ def _describe_database() -> str:
 
 
 @click.command("init-db")
+@with_appcontext
 @click.option("--reset", is_flag=True, help="Drop every table first (refused in production).")
 @click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing when the database already has tables.")
 def init_db_command(reset: bool, if_empty: bool) -> None:
@@ -49,6 +50,7 @@ def init_db_command(reset: bool, if_empty: bool) -> None:
 
 
 @click.command("db-upgrade")
+@with_appcontext
 def db_upgrade_command() -> None:
     """Apply pending numbered migrations (also upgrades a PHP-era database in place)."""
     try:
@@ -62,8 +64,9 @@ def db_upgrade_command() -> None:
 
 
 @click.command("db-check")
+@with_appcontext
 def db_check_command() -> None:
-    """Connectivity test (SELECT 1): exit 0 when the database answers, 1 otherwise."""
+    """Connectivity test (a trivial query): exit 0 when the database answers, 1 otherwise."""
     try:
         ok = get_db().ping()
     except DatabaseUnavailable as exc:
@@ -71,11 +74,12 @@ def db_check_command() -> None:
     except Exception as exc:  # any driver error means the check failed
         raise click.ClickException(f"database check failed: {type(exc).__name__}: {exc}") from exc
     if not ok:
-        raise click.ClickException("database check failed: SELECT 1 returned an unexpected value")
+        raise click.ClickException("database check failed: the test query returned an unexpected value")
     click.echo(f"database ok: {_describe_database()}")
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Allow seeding in the production profile.")
 @click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing (exit 0) when users already exist.")
 def seed_demo_command(force: bool, if_empty: bool) -> None:
@@ -103,6 +107,7 @@ def demo_logins_text() -> str:
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins_command() -> None:
     """Print the demo accounts (used by `make run`)."""
     click.echo(demo_logins_text())

@@ -118,6 +118,14 @@ def load_settings(
     if overrides:
         settings.update(overrides)
 
+    # Relative paths are relative to the project, not the caller's directory (cron runs elsewhere).
+    for key in ("SQLITE_PATH", "LOG_DIR", "UPLOAD_DIR"):
+        path = Path(str(settings[key]))
+        settings[key] = str(path if path.is_absolute() else PROJECT_ROOT / path)
+    url = str(settings["DATABASE_URL"] or "")
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        settings["DATABASE_URL"] = "sqlite:///" + str(PROJECT_ROOT / url[len("sqlite:///"):])
+
     profile = settings["APP_ENV"]
     if profile not in PROFILES:
         raise ConfigError(f"APP_ENV must be one of {', '.join(PROFILES)}, got {profile!r}")

@@ -476,6 +476,9 @@ class Database:
             yield self
         except BaseException:
             self._depth -= 1
+            if self._conn is None:  # closed underneath us (close() already rolled back)
+                self._depth = 0
+                raise
             if depth == 0:
                 self._raw("ROLLBACK")
             else:

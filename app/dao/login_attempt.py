@@ -4,14 +4,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.dao.base import BaseDAO, as_datetime
+from app.dao.user import normalize_email
 
 
 class LoginAttemptDAO(BaseDAO):
+    # E-mails are normalised here as in UserDAO: MariaDB compares them case- and trailing-space-
+    # insensitively, SQLite exactly, so un-normalised keys would throttle differently per backend.
+
     def record(self, email: str, user_id: int | None, ip: str | None, succeeded: bool, now: datetime) -> int:
         return self.db.insert(
             "login_attempts",
             {
-                "email": email[:160],
+                "email": normalize_email(email)[:160],
                 "user_id": user_id,
                 "ip_address": (ip or "")[:45] or None,
                 "succeeded": 1 if succeeded else 0,
@@ -20,14 +24,13 @@ class LoginAttemptDAO(BaseDAO):
         )
 
     def failures_since(self, email: str, since: datetime) -> dict:
-        """Failures for this e-mail after ``since`` and after its last success: count and latest time."""
+        """Failures for this e-mail at or after ``since`` and after its last success: count and latest time."""
         row = self.db.fetch_one(
-            "SELECT COUNT(*) AS failures, MAX(attempted_at) AS latest FROM login_attempts"
-            " WHERE email = :email AND succeeded = 0 AND attempted_at >= :since"
-            " AND attempted_at > COALESCE("
-            "   (SELECT MAX(s.attempted_at) FROM login_attempts s WHERE s.email = :email AND s.succeeded = 1),"
-            "   :since)",
-            {"email": email, "since": since},
+            "SELECT COUNT(*) AS failures, MAX(f.attempted_at) AS latest FROM login_attempts f"
+            " WHERE f.email = :email AND f.succeeded = 0 AND f.attempted_at >= :since"
+            " AND NOT EXISTS (SELECT 1 FROM login_attempts s"
+            "   WHERE s.email = f.email AND s.succeeded = 1 AND s.attempted_at >= f.attempted_at)",
+            {"email": normalize_email(email)[:160], "since": since},
         )
         return {"failures": int(row["failures"] or 0), "latest": as_datetime(row["latest"])}
 

@@ -73,7 +73,11 @@ class UserDAO(BaseDAO):
         ).rowcount
 
     def record_login(self, user_id: int, now: datetime) -> None:
-        self.db.execute("UPDATE users SET last_login_at = :now WHERE id = :id", {"now": now, "id": user_id})
+        # updated_at is set explicitly: MariaDB's ON UPDATE CURRENT_TIMESTAMP would otherwise stamp the
+        # server's wall clock (and SQLite would leave it unchanged), so the two backends would disagree.
+        self.db.execute(
+            "UPDATE users SET last_login_at = :now, updated_at = :now WHERE id = :id", {"now": now, "id": user_id}
+        )
 
     def count_by_role(self) -> dict[str, int]:
         rows = self.db.fetch_all("SELECT role, COUNT(*) AS total FROM users GROUP BY role")

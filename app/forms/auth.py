@@ -6,9 +6,14 @@ from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         "E-mail address",
+        filters=[_strip],
         validators=[DataRequired("Enter your e-mail address."), Email("Enter a valid e-mail address."), Length(max=160)],
     )
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])

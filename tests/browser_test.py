@@ -1,0 +1,315 @@
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
+"""End-to-end journeys in headless Chromium (Playwright) against a live server.
+
+The app runs on SQLite only (with the demo data) in a werkzeug server thread on
+127.0.0.1; one browser serves the whole module. Without /usr/bin/chromium or the
+playwright package the module is skipped with the reason, unless REQUIRE_BROWSER=1
+(CI), which turns the absence into a failure. Screenshots land in test-artifacts/browser/.
+"""
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import DEMO_PASSWORD, ROOT, app_overrides
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# Without the background-networking flags Chromium phones home (blocked here, and noise anyway).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 5_000
+
+
+def _unavailable() -> str | None:
+    if not CHROMIUM.exists():
+        return f"Chromium not found at {CHROMIUM}"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        return f"playwright is not importable ({exc}); pip install -r requirements-dev.txt"
+    return None
+
+
+_REASON = _unavailable()
+_REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
+if _REASON and not _REQUIRED:
+    pytest.skip(f"browser tests skipped: {_REASON}", allow_module_level=True)
+
+if not _REASON:
+    from playwright.sync_api import expect
+
+
+# (e-mail, first name, role label, KPI labels in order, has an invoices panel)
+OFFICE_KPIS = ["Active students", "Upcoming lessons", "Overdue invoices", "Fleet available"]
+ACCOUNTS = [
+    pytest.param("admin@origin.com", "Laura", "Administrator", OFFICE_KPIS, "Recent invoices", id="admin"),
+    pytest.param("operations@origin.com", "Oliver", "Staff", OFFICE_KPIS, "Recent invoices", id="staff"),
+    pytest.param("amelia.ward@origin.com", "Amelia", "Instructor",
+                 ["My students", "Upcoming lessons", "Lessons completed"], None, id="instructor"),
+    pytest.param("jack.mason@student.com", "Jack", "Student",
+                 ["Enrolments", "Upcoming lessons", "Overdue invoices"], "My invoices", id="student"),
+]
+
+
+# --------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def live_server(sqlite_template, tmp_path_factory):
+    """The seeded app on SQLite, served on 127.0.0.1:<free port> from a daemon thread."""
+    from werkzeug.serving import make_server
+
+    from app.core import clock, passwords
+    from app.core.flask_db import get_db
+    from app.services.seed import seed_demo
+    from cli import create_app
+
+    tmp_path = tmp_path_factory.mktemp("browser")
+    target = tmp_path / "browser.sqlite3"
+    shutil.copyfile(sqlite_template, target)
+    application = create_app(app_overrides(f"sqlite:///{target}", tmp_path))
+    with application.app_context():
+        seed_demo(get_db(), clock.now(), clock.today())
+
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+        passwords.configure({"ARGON2_TIME_COST": 3, "ARGON2_MEMORY_KIB": 65536, "ARGON2_PARALLELISM": 4})
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if _REASON:
+        pytest.fail(f"REQUIRE_BROWSER=1 but {_REASON}", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Session:
+    """A fresh browser context + page that records every request and console error."""
+
+    def __init__(self, browser, base_url: str, viewport: dict):
+        self.base_url = base_url
+        self.context = browser.new_context(viewport=viewport, base_url=base_url)
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.console_errors: list[str] = []
+        self.page.on("request", lambda req: self.requests.append(req.url))
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda exc: self.console_errors.append(f"page error: {exc}"))
+        self.page.on("response", self._on_response)
+
+    def _on_console(self, msg) -> None:
+        # CSP violations and script errors. A page's own 4xx status (a deliberate error page)
+        # is logged as "Failed to load resource" too; failed sub-resources are caught by _on_response.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            self.console_errors.append(msg.text)
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.console_errors.append(f"{response.status} for {response.request.resource_type} {response.url}")
+
+    def shot(self, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def external_requests(self) -> list[str]:
+        return [url for url in self.requests if urlsplit(url).hostname != "127.0.0.1"]
+
+    def login(self, email: str, password: str = DEMO_PASSWORD) -> None:
+        page = self.page
+        page.goto("/")
+        expect(page).to_have_url(re.compile(r"/auth/login"))
+        page.get_by_label("E-mail address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+
+    def horizontal_overflow(self) -> int:
+        """How many CSS pixels the page is wider than the viewport (0 = nothing overflows)."""
+        return self.page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+
+    def check_clean(self) -> None:
+        """Every request went to the local server; no CSP violation or script error."""
+        assert self.requests, "no request was recorded"
+        assert self.external_requests() == [], "requests left 127.0.0.1"
+        assert self.console_errors == [], "console errors, CSP violations or failed sub-resources"
+
+
+@pytest.fixture
+def session(browser, live_server):
+    sessions: list[Session] = []
+
+    def open_session(viewport: dict = DESKTOP) -> Session:
+        s = Session(browser, live_server, viewport)
+        sessions.append(s)
+        return s
+
+    yield open_session
+    for s in sessions:
+        s.context.close()
+
+
+# --------------------------------------------------------------------------- journeys
+
+@pytest.mark.parametrize("email, first_name, role_label, kpis, invoices_title", ACCOUNTS)
+def test_sign_in_see_dashboard_and_sign_out(session, email, first_name, role_label, kpis, invoices_title):
+    s = session()
+    page = s.page
+    role = role_label.lower()
+
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    s.shot(f"login-desktop-{role}")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+    expect(page).to_have_url(s.base_url + "/dashboard/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Good to see you, {first_name}")
+    expect(page.get_by_role("alert").filter(has_text=f"Welcome back, {first_name}.")).to_be_visible()
+    user_menu = page.locator("#userMenu")
+    expect(user_menu.locator(".role-badge")).to_have_text(role_label)
+    expect(page.get_by_test_id("kpis").locator(".kpi-label")).to_have_text(kpis)
+    expect(page.get_by_role("region", name="Upcoming lessons").get_by_role("table")).to_be_visible()
+    invoices = page.get_by_role("region", name=re.compile("invoices$"))
+    if invoices_title:
+        expect(invoices.get_by_role("heading")).to_have_text(invoices_title)
+    else:
+        expect(invoices).to_have_count(0)
+    assert s.horizontal_overflow() == 0
+    s.shot(f"dashboard-desktop-{role}")
+
+    user_menu.click()
+    sign_out = page.get_by_role("button", name="Sign out")
+    expect(sign_out).to_be_visible()
+    sign_out.click()
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+    expect(page.get_by_role("alert").filter(has_text="You have been signed out.")).to_be_visible()
+    expect(page.get_by_label("E-mail address")).to_be_visible()
+
+    page.goto("/dashboard/")  # the session is really gone
+    expect(page).to_have_url(re.compile(r"/auth/login\?next="))
+    s.check_clean()
+    assert any(re.search(r"/bootstrap/.*bootstrap\.min\.css", url) for url in s.requests), "Bootstrap CSS not local"
+
+
+def test_wrong_password_shows_generic_error(session):
+    s = session()
+    page = s.page
+    s.login("jack.mason@student.com", "not-the-password")
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+    expect(page.locator("#login-error")).to_have_text("The e-mail address or password is incorrect.")
+    expect(page.get_by_label("E-mail address")).to_have_value("jack.mason@student.com")
+    expect(page.get_by_label("Password")).to_have_value("")
+    expect(page.locator("#userMenu")).to_have_count(0)
+    s.shot("login-desktop-wrong-password")
+    s.check_clean()
+
+
+def test_phone_instructor_dashboard(session):
+    s = session(PHONE)
+    page = s.page
+    s.login("amelia.ward@origin.com")
+    expect(page).to_have_url(s.base_url + "/dashboard/")
+    toggler = page.get_by_role("button", name="Toggle navigation")
+    expect(toggler).to_be_visible()
+    expect(page.locator("#mainNav")).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Good to see you, Amelia")
+    table = page.get_by_role("region", name="Upcoming lessons").get_by_role("table")
+    expect(table).to_be_visible()
+    expect(table.get_by_role("row")).not_to_have_count(1)  # at least one lesson besides the header
+    assert s.horizontal_overflow() == 0
+    s.shot("dashboard-phone-instructor")
+
+    toggler.click()  # Bootstrap's JS works under the CSP
+    expect(page.locator("#mainNav")).to_be_visible()
+    expect(page.locator("#mainNav").get_by_role("link", name="Dashboard")).to_be_visible()
+    expect(page.locator("#userMenu")).to_be_visible()
+    s.shot("dashboard-phone-instructor-menu")
+    s.check_clean()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_page_gallery(session, viewport):
+    """Every page, signed out and in, at the given size: nothing overflows, inputs are labelled."""
+    s = session(viewport)
+    page = s.page
+    size = "phone" if viewport is PHONE else "desktop"
+
+    page.goto("/auth/login")
+    assert s.horizontal_overflow() == 0
+    s.shot(f"login-{size}")
+    page.get_by_role("button", name="Sign in", exact=True).click()  # empty form: inline errors
+    expect(page.get_by_label("E-mail address")).to_have_attribute("aria-invalid", "true")
+    s.shot(f"login-{size}-errors")
+
+    for email, role in (("admin@origin.com", "admin"), ("operations@origin.com", "staff"),
+                        ("jack.mason@student.com", "student"), ("amelia.ward@origin.com", "instructor")):
+        s.context.clear_cookies()
+        s.login(email)
+        expect(page).to_have_url(s.base_url + "/dashboard/")
+        assert s.horizontal_overflow() == 0, f"{role} dashboard overflows"
+        s.shot(f"dashboard-{size}-{role}")
+
+    page.goto("/account/password")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change password")
+    for label in ("Current password", "New password", "Repeat new password"):
+        expect(page.get_by_label(re.compile(f"^{label}"))).to_be_editable()
+    assert s.horizontal_overflow() == 0
+    s.shot(f"password-{size}")
+    page.get_by_role("button", name="Change password").click()  # empty: inline errors, 422
+    expect(page.get_by_label("Current password")).to_have_attribute("aria-invalid", "true")
+    s.shot(f"password-{size}-errors")
+
+    response = page.goto("/nope")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    expect(page.get_by_role("link", name="Back to the dashboard")).to_be_visible()
+    assert s.horizontal_overflow() == 0
+    s.shot(f"error-404-{size}")
+
+    page.goto("/dashboard/")  # a stale security token on sign-out: 403
+    page.locator("form[action$='/auth/logout'] input[name=csrf_token]").evaluate("el => el.value = 'stale'")
+    if viewport is PHONE:
+        page.get_by_role("button", name="Toggle navigation").click()
+    page.locator("#userMenu").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Access denied")
+    assert s.horizontal_overflow() == 0
+    s.shot(f"error-403-{size}")
+    s.check_clean()

@@ -1,0 +1,149 @@
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
+"""Commands through the CLI runner (both backends) and as real processes (cron's view)."""
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from app.core.database import Database
+from tests.conftest import FAST_HASH, ROOT, app_overrides, login, mysql_url, require_mysql, server_database
+from tests.schema_test import load_reference
+
+
+def test_db_check_ok(runner):
+    result = runner.invoke(args=["db-check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("database ok:")
+    assert "@" not in result.output  # credentials never printed
+
+
+def test_db_check_fails_with_one_line_when_database_is_down(tmp_path):
+    from cli import create_app
+
+    app = create_app(app_overrides("mysql://nobody:secret@127.0.0.1:1/none", tmp_path, DB_CONNECT_TIMEOUT=1))
+    result = app.test_cli_runner().invoke(args=["db-check"])
+    assert result.exit_code == 1
+    assert "database unavailable" in result.output and "secret" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_init_db_if_empty_and_db_upgrade_are_idempotent(runner):
+    # the fixture database already has the schema
+    result = runner.invoke(args=["init-db", "--if-empty"])
+    assert result.exit_code == 0 and "nothing to do" in result.output
+    result = runner.invoke(args=["db-upgrade"])
+    assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_init_db_creates_schema_in_an_empty_sqlite_file(tmp_path):
+    from cli import create_app
+
+    path = tmp_path / "fresh.sqlite3"
+    app = create_app(app_overrides(f"sqlite:///{path}", tmp_path))
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    tables = Database.from_url(f"sqlite:///{path}").tables()
+    assert {"users", "schedules", "user_sessions", "schema_migrations"} <= set(tables)
+    assert app.test_cli_runner().invoke(args=["db-upgrade"]).output.strip() == "Database is up to date."
+
+
+def test_init_db_reset_is_refused_in_production(db_url, tmp_path):
+    from cli import create_app
+
+    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True))
+    result = app.test_cli_runner().invoke(args=["init-db", "--reset"])
+    assert result.exit_code == 1 and "refused" in result.output
+
+
+def test_seed_demo_loads_prints_logins_and_refuses_twice(runner, db):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    for email in ("admin@origin.com", "operations@origin.com", "amelia.ward@origin.com", "jack.mason@student.com"):
+        assert email in result.output
+    assert "Password123!" in result.output
+    users = db.fetch_value("SELECT COUNT(*) AS n FROM users", cast=int)
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 1 and "already has users" in again.output
+    assert db.fetch_value("SELECT COUNT(*) AS n FROM users", cast=int) == users
+    assert runner.invoke(args=["seed-demo", "--if-empty"]).exit_code == 0
+
+
+def test_seed_demo_refused_in_production_unless_forced(db_url, tmp_path, db):
+    from cli import create_app
+
+    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True))
+    refused = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert refused.exit_code == 1 and "refused" in refused.output
+    assert db.fetch_value("SELECT COUNT(*) AS n FROM users", cast=int) == 0
+    forced = app.test_cli_runner().invoke(args=["seed-demo", "--force"])
+    assert forced.exit_code == 0, forced.output
+
+
+@pytest.fixture
+def php_database(tmp_path):
+    """A scratch MariaDB database loaded with the original PHP script."""
+    require_mysql()
+    name = f"origin_php_{uuid.uuid4().hex[:8]}"
+    server = server_database(mysql_url())
+    server.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    url = mysql_url().rsplit("/", 1)[0] + "/" + name
+    db = Database.from_url(url)
+    try:
+        load_reference(db)
+        yield url
+    finally:
+        db.close()
+        server.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        server.close()
+
+
+def test_db_upgrade_takes_over_a_php_era_database_and_its_users_log_in(php_database, tmp_path):
+    from cli import create_app
+
+    app = create_app(app_overrides(php_database, tmp_path))
+    result = app.test_cli_runner().invoke(args=["db-upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Applied 0001" in result.output and "Applied 0002" in result.output
+    assert app.test_cli_runner().invoke(args=["db-upgrade"]).output.strip() == "Database is up to date."
+    for email in ("admin@origin.com", "operations@origin.com", "amelia.ward@origin.com", "jack.mason@student.com"):
+        client = app.test_client()
+        response = login(client, email, "Password123!")
+        assert response.status_code == 302, email
+        assert client.get("/dashboard/").status_code == 200, email
+    hashes = Database.from_url(php_database).fetch_all("SELECT password_hash FROM users")
+    assert all(h["password_hash"].startswith("$argon2id$") for h in hashes)
+
+
+def _env(db_url: str, tmp_path: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "DATABASE_URL", "APP_"))}
+    env.update(DATABASE_URL=db_url, LOG_DIR=str(tmp_path / "logs"), UPLOAD_DIR=str(tmp_path / "uploads"),
+               **{k: str(v) for k, v in FAST_HASH.items()})
+    return env
+
+
+def test_commands_run_as_processes_the_way_cron_calls_them(db_url, tmp_path):
+    env = _env(db_url, tmp_path)
+    flask = str(Path(sys.executable).with_name("flask"))
+    runs = [
+        ([sys.executable, "cli.py", "db-check"], ROOT),                       # python cli.py <command>
+        ([flask, "db-check"], ROOT),                                          # plain flask from the repo root
+        ([flask, "--app", str(ROOT / "cli"), "db-check"], tmp_path),          # cron, from another directory
+    ]
+    for argv, cwd in runs:
+        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, (argv, done.stdout, done.stderr)
+        assert "database ok" in done.stdout
+
+
+def test_process_exit_code_is_1_when_database_is_down(tmp_path):
+    env = _env("mysql://nobody@127.0.0.1:1/none", tmp_path)
+    env["DB_CONNECT_TIMEOUT"] = "1"
+    done = subprocess.run([sys.executable, "cli.py", "db-check"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "database unavailable" in done.stderr + done.stdout

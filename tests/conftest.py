@@ -1,0 +1,205 @@
+"""Shared fixtures: every test that takes ``backend``/``db``/``app`` runs on SQLite and MariaDB.
+
+MariaDB: TEST_DATABASE_URL (e.g. mysql://root@127.0.0.1:3306/origin_test), or a
+local server at 127.0.0.1:3306 (root, no password) with database origin_test.
+Without a server those cases are skipped with the reason, unless REQUIRE_MYSQL=1,
+which turns the absence into a failure (CI sets it).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.core import clock
+from app.core.database import Database
+from app.core.schema import drop_all, init_db
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_SQL = ROOT.parent / "shared" / "reference" / "original-database.sql"
+DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306/origin_test"
+DEMO_PASSWORD = "Password123!"
+
+# Cheap argon2 parameters keep the suite fast; production defaults are tested in passwords tests.
+FAST_HASH = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1}
+
+
+def mysql_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or DEFAULT_MYSQL_URL
+
+
+def server_database(url: str, name: str | None = None) -> Database:
+    """A connection to the server of ``url`` with no default database (for CREATE/DROP DATABASE)."""
+    base = re.sub(r"/[^/]*$", "/", url)
+    return Database.from_url(base + (name or ""), connect_timeout=3)
+
+
+_mysql_state: dict = {}
+
+
+def mysql_status() -> tuple[bool, str]:
+    """(available, reason); creates the test database when the server allows it."""
+    if "ok" not in _mysql_state:
+        url = mysql_url()
+        try:
+            name = url.rsplit("/", 1)[1]
+            server = server_database(url)
+            server.execute(
+                f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+            server.close()
+            probe = Database.from_url(url, connect_timeout=3)
+            probe.ping()
+            probe.close()
+            _mysql_state.update(ok=True, reason="")
+        except Exception as exc:  # no server, no rights, bad URL
+            _mysql_state.update(ok=False, reason=f"MariaDB/MySQL not reachable at {url}: {type(exc).__name__}: {exc}")
+    return _mysql_state["ok"], _mysql_state["reason"]
+
+
+def require_mysql() -> None:
+    ok, reason = mysql_status()
+    if not ok:
+        if os.environ.get("REQUIRE_MYSQL") == "1":
+            pytest.fail("REQUIRE_MYSQL=1 but " + reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db = Database.from_url(f"sqlite:///{path}")
+    init_db(db, clock.now())
+    db.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def mysql_schema() -> str:
+    """Create the schema once per session in the MariaDB test database."""
+    require_mysql()
+    url = mysql_url()
+    db = Database.from_url(url)
+    drop_all(db)
+    init_db(db, clock.now())
+    db.close()
+    return url
+
+
+def _empty_mysql(url: str) -> None:
+    db = Database.from_url(url)
+    tables = [t for t in db.tables() if t != "schema_migrations"]
+    db.execute("SET FOREIGN_KEY_CHECKS = 0")
+    for table in tables:
+        db.execute(f"DELETE FROM `{table}`")
+    db.execute("SET FOREIGN_KEY_CHECKS = 1")
+    db.close()
+
+
+@pytest.fixture(params=["sqlite", "mysql"])
+def backend(request) -> str:
+    if request.param == "mysql":
+        require_mysql()
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend, request, tmp_path) -> str:
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "test.sqlite3"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    url = request.getfixturevalue("mysql_schema")
+    _empty_mysql(url)
+    return url
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database.from_url(db_url)
+    yield database
+    database.close()
+
+
+def app_overrides(db_url: str, tmp_path: Path, **extra) -> dict:
+    return {
+        "APP_ENV": "local",
+        "TESTING": True,
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-1234",
+        "LOG_DIR": str(tmp_path / "logs"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "MAIL_ENABLED": False,
+        "SMS_ENABLED": False,
+        **FAST_HASH,
+        **extra,
+    }
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    from app.core import passwords
+    from cli import create_app
+
+    application = create_app(app_overrides(db_url, tmp_path))
+    yield application
+    passwords.configure({"ARGON2_TIME_COST": 3, "ARGON2_MEMORY_KIB": 65536, "ARGON2_PARALLELISM": 4})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seeded(app):
+    """The demo data set (4 demo accounts and a small school) in the test database."""
+    from app.core.flask_db import get_db
+    from app.services.seed import seed_demo
+
+    with app.app_context():
+        seed_demo(get_db(), clock.now(), clock.today())
+    return app
+
+
+@pytest.fixture
+def frozen():
+    """Freeze the clock; call frozen(datetime) to move it."""
+    def move(at):
+        clock.set_frozen(at)
+    yield move
+    clock.set_frozen(None)
+
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = _TOKEN.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client, email: str, password: str = DEMO_PASSWORD, follow: bool = False):
+    token = csrf_token(client)
+    return client.post(
+        "/auth/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=follow,
+    )
+
+
+def post_form(client, path: str, data: dict | None = None, token_from: str = "/dashboard/", **kwargs):
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_token(client, token_from)
+    return client.post(path, data=payload, **kwargs)

@@ -1,0 +1,142 @@
+"""Row factories for DAO tests: ``make_x(db, **overrides) -> id``.
+
+Each factory fills the NOT NULL columns with sensible defaults, creates the
+parents it needs when their id is not given, and lets any column be overridden
+by keyword. Unique values (e-mails, plates, invoice numbers) come from a
+counter, so tests can call a factory many times. Dates default to fixed values
+around ``TODAY``: nothing here reads the real clock.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from app.core.database import Database
+
+TODAY = date(2026, 3, 10)
+NOW = datetime(2026, 3, 10, 2, 30, 0)
+
+_serial = itertools.count(1)
+
+
+def _next() -> int:
+    return next(_serial)
+
+
+def make_branch(db: Database, **overrides: Any) -> int:
+    n = _next()
+    row = {"name": f"Branch {n}", "city": "Melbourne", "email": f"branch{n}@origin.com.au"}
+    row.update(overrides)
+    return db.insert("branches", row)
+
+
+def make_user(db: Database, **overrides: Any) -> int:
+    n = _next()
+    row = {
+        "role": "student",
+        "first_name": f"First{n}",
+        "last_name": f"Last{n}",
+        "email": f"user{n}@example.com",
+        "password_hash": "not-a-real-hash",
+        "status": "active",
+        "branch_id": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    row.update(overrides)
+    return db.insert("users", row)
+
+
+def make_student(db: Database, user_id: int | None = None, **overrides: Any) -> int:
+    """A student profile; creates its user (role student, same branch) unless ``user_id`` is given."""
+    branch_id = overrides.get("branch_id")
+    if user_id is None:
+        user_id = make_user(db, role="student", branch_id=branch_id)
+    row = {"user_id": user_id, "branch_id": branch_id, "license_status": "Learner"}
+    row.update(overrides)
+    return db.insert("students", row)
+
+
+def make_instructor(db: Database, user_id: int | None = None, **overrides: Any) -> int:
+    """An instructor profile; creates its user (role instructor, same branch) unless ``user_id`` is given."""
+    branch_id = overrides.get("branch_id")
+    if user_id is None:
+        user_id = make_user(db, role="instructor", branch_id=branch_id)
+    row = {"user_id": user_id, "branch_id": branch_id, "experience_years": 1}
+    row.update(overrides)
+    return db.insert("instructors", row)
+
+
+def make_course(db: Database, **overrides: Any) -> int:
+    n = _next()
+    row = {"title": f"Course {n}", "price": Decimal("880.00"), "lesson_count": 10, "status": "active"}
+    row.update(overrides)
+    return db.insert("courses", row)
+
+
+def make_enrollment(db: Database, student_id: int | None = None, course_id: int | None = None,
+                    **overrides: Any) -> int:
+    if student_id is None:
+        student_id = make_student(db)
+    if course_id is None:
+        course_id = make_course(db)
+    row = {"student_id": student_id, "course_id": course_id, "start_date": TODAY - timedelta(days=30),
+           "status": "active"}
+    row.update(overrides)
+    return db.insert("enrollments", row)
+
+
+def make_vehicle(db: Database, **overrides: Any) -> int:
+    n = _next()
+    row = {"name": f"Car {n}", "plate_number": f"TST-{n:04d}", "transmission": "Automatic", "status": "available"}
+    row.update(overrides)
+    return db.insert("vehicles", row)
+
+
+def make_schedule(db: Database, enrollment_id: int | None = None, instructor_id: int | None = None,
+                  **overrides: Any) -> int:
+    if enrollment_id is None:
+        enrollment_id = make_enrollment(db)
+    if instructor_id is None:
+        instructor_id = make_instructor(db)
+    row = {
+        "enrollment_id": enrollment_id,
+        "instructor_id": instructor_id,
+        "event_type": "lesson",
+        "scheduled_date": TODAY + timedelta(days=1),
+        "start_time": time(9, 0),
+        "end_time": time(10, 0),
+        "status": "scheduled",
+    }
+    row.update(overrides)
+    return db.insert("schedules", row)
+
+
+def make_invoice(db: Database, enrollment_id: int | None = None, **overrides: Any) -> int:
+    """An invoice; ``total`` defaults to subtotal + 10 % tax (968.00)."""
+    if enrollment_id is None:
+        enrollment_id = make_enrollment(db)
+    n = _next()
+    subtotal = Decimal(overrides.pop("subtotal", Decimal("880.00")))
+    tax = Decimal(overrides.pop("tax_amount", (subtotal * Decimal("0.10")).quantize(Decimal("0.01"))))
+    row = {
+        "enrollment_id": enrollment_id,
+        "invoice_number": f"INV-TEST-{n:05d}",
+        "issue_date": TODAY - timedelta(days=7),
+        "due_date": TODAY + timedelta(days=7),
+        "subtotal": subtotal,
+        "tax_amount": tax,
+        "total": subtotal + tax,
+        "status": "sent",
+    }
+    row.update(overrides)
+    return db.insert("invoices", row)
+
+
+def make_payment(db: Database, invoice_id: int, amount: Decimal | str = Decimal("100.00"), **overrides: Any) -> int:
+    row = {"invoice_id": invoice_id, "amount": Decimal(amount), "payment_date": TODAY - timedelta(days=1),
+           "method": "Card"}
+    row.update(overrides)
+    return db.insert("payments", row)

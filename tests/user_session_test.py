@@ -1,0 +1,159 @@
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
+"""UserSessionDAO on both backends: the server-side session registry."""
+import hashlib
+from datetime import datetime, timedelta
+
+import pytest
+
+from app.core.errors import Conflict
+from app.dao.user_session import UserSessionDAO
+from tests.factories import make_branch, make_user
+
+NOW = datetime(2026, 3, 10, 9, 0, 0)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _session_row(db, session_id):
+    return db.fetch_one(
+        "SELECT user_id, token_hash, created_at, last_seen_at, ip_address, user_agent, second_factor_at"
+        " FROM user_sessions WHERE id = :id", {"id": session_id})
+
+
+def _session_ids(db) -> set:
+    return {r["id"] for r in db.fetch_all("SELECT id FROM user_sessions")}
+
+
+def test_create_then_find_with_user_returns_session_and_user_fields(db):
+    branch = make_branch(db)
+    user = make_user(db, role="instructor", first_name="Amelia", last_name="Ward",
+                     email="amelia.ward@origin.com", branch_id=branch)
+    sessions = UserSessionDAO(db)
+    session_id = sessions.create(user, _hash("tok-1"), NOW, "203.0.113.9", "Mozilla/5.0")
+    assert session_id > 0
+    found = sessions.find_with_user(_hash("tok-1"))
+    assert found == {
+        "session_id": session_id, "session_created_at": NOW, "last_seen_at": NOW, "second_factor_at": None,
+        "id": user, "role": "instructor", "first_name": "Amelia", "last_name": "Ward",
+        "email": "amelia.ward@origin.com", "status": "active", "branch_id": branch,
+    }
+    assert "password_hash" not in found
+    row = _session_row(db, session_id)
+    assert row["ip_address"] == "203.0.113.9" and row["user_agent"] == "Mozilla/5.0"
+    assert sessions.find_with_user(_hash("unknown")) is None
+
+
+def test_find_with_user_reports_archived_status(db):
+    user = make_user(db, status="archived")
+    sessions = UserSessionDAO(db)
+    sessions.create(user, _hash("t"), NOW, None, None)
+    assert sessions.find_with_user(_hash("t"))["status"] == "archived"
+
+
+def test_blank_ip_and_user_agent_are_stored_as_null(db):
+    user = make_user(db)
+    sessions = UserSessionDAO(db)
+    session_id = sessions.create(user, _hash("t"), NOW, "", "")
+    row = _session_row(db, session_id)
+    assert row["ip_address"] is None and row["user_agent"] is None
+
+
+def test_long_ip_and_user_agent_are_truncated_to_the_columns(db):
+    user = make_user(db)
+    sessions = UserSessionDAO(db)
+    long_ip = "2001:0db8:85a3:0000:0000:8a2e:0370:7334%eth0-extra-long-zone"  # 60 chars
+    long_agent = "Mozilla/5.0 " + "x" * 400
+    # MariaDB in strict mode refuses over-long values (error 1406): the DAO must cut them first
+    session_id = sessions.create(user, _hash("t"), NOW, long_ip, long_agent)
+    row = _session_row(db, session_id)
+    assert row["ip_address"] == long_ip[:45] and len(row["ip_address"]) == 45
+    assert row["user_agent"] == long_agent[:255] and len(row["user_agent"]) == 255
+
+
+def test_duplicate_token_hash_is_a_conflict(db):
+    first, second = make_user(db), make_user(db)
+    sessions = UserSessionDAO(db)
+    sessions.create(first, _hash("same"), NOW, None, None)
+    with pytest.raises(Conflict):
+        sessions.create(second, _hash("same"), NOW, None, None)
+
+
+def test_touch_moves_last_seen_only_for_that_session(db):
+    user = make_user(db)
+    sessions = UserSessionDAO(db)
+    a = sessions.create(user, _hash("a"), NOW, None, None)
+    b = sessions.create(user, _hash("b"), NOW, None, None)
+    later = NOW + timedelta(minutes=12, seconds=3)
+    sessions.touch(a, later)
+    assert _session_row(db, a)["last_seen_at"] == later
+    assert _session_row(db, a)["created_at"] == NOW
+    assert _session_row(db, b)["last_seen_at"] == NOW
+    assert sessions.find_with_user(_hash("a"))["last_seen_at"] == later
+
+
+def test_delete_and_delete_by_hash_remove_one_session(db):
+    user = make_user(db)
+    sessions = UserSessionDAO(db)
+    a = sessions.create(user, _hash("a"), NOW, None, None)
+    sessions.create(user, _hash("b"), NOW, None, None)
+    c = sessions.create(user, _hash("c"), NOW, None, None)
+    assert sessions.delete(a) == 1
+    assert sessions.delete(a) == 0
+    assert sessions.delete_by_hash(_hash("b")) == 1
+    assert sessions.delete_by_hash(_hash("b")) == 0
+    assert _session_ids(db) == {c}
+    assert sessions.find_with_user(_hash("a")) is None and sessions.find_with_user(_hash("b")) is None
+    assert sessions.find_with_user(_hash("c"))["session_id"] == c
+
+
+def test_delete_for_user_and_count_for_user_affect_only_that_user(db):
+    alice, bob = make_user(db), make_user(db)
+    sessions = UserSessionDAO(db)
+    for token in ("a1", "a2", "a3"):
+        sessions.create(alice, _hash(token), NOW, None, None)
+    bob_session = sessions.create(bob, _hash("b1"), NOW, None, None)
+    assert sessions.count_for_user(alice) == 3
+    assert sessions.count_for_user(bob) == 1
+    assert sessions.delete_for_user(alice) == 3
+    assert sessions.count_for_user(alice) == 0
+    assert sessions.count_for_user(bob) == 1
+    assert _session_ids(db) == {bob_session}
+    assert sessions.delete_for_user(alice) == 0
+
+
+def test_delete_expired_by_idle_and_by_absolute_cutoffs(db):
+    user = make_user(db)
+    sessions = UserSessionDAO(db)
+    idle_before = NOW - timedelta(minutes=30)
+    created_before = NOW - timedelta(hours=12)
+
+    fresh = sessions.create(user, _hash("fresh"), NOW - timedelta(hours=1), None, None)
+    sessions.touch(fresh, NOW - timedelta(minutes=5))
+    idle = sessions.create(user, _hash("idle"), NOW - timedelta(hours=1), None, None)
+    sessions.touch(idle, NOW - timedelta(minutes=31))
+    too_old = sessions.create(user, _hash("old"), NOW - timedelta(hours=13), None, None)
+    sessions.touch(too_old, NOW - timedelta(minutes=1))  # active, but past the absolute lifetime
+    on_idle_edge = sessions.create(user, _hash("idle-edge"), NOW - timedelta(hours=1), None, None)
+    sessions.touch(on_idle_edge, idle_before)  # exactly at the cut-off: kept (strictly before expires)
+    on_age_edge = sessions.create(user, _hash("age-edge"), created_before, None, None)
+    sessions.touch(on_age_edge, NOW)
+
+    assert sessions.delete_expired(idle_before, created_before) == 2
+    assert _session_ids(db) == {fresh, on_idle_edge, on_age_edge}
+    assert sessions.delete_expired(idle_before, created_before) == 0
+
+
+def test_deleting_a_user_cascades_to_its_sessions(db):
+    doomed, kept = make_user(db), make_user(db)
+    sessions = UserSessionDAO(db)
+    sessions.create(doomed, _hash("d1"), NOW, None, None)
+    sessions.create(doomed, _hash("d2"), NOW, None, None)
+    kept_session = sessions.create(kept, _hash("k1"), NOW, None, None)
+    db.execute("DELETE FROM users WHERE id = :id", {"id": doomed})
+    assert sessions.count_for_user(doomed) == 0
+    assert _session_ids(db) == {kept_session}
+    assert sessions.find_with_user(_hash("d1")) is None

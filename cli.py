@@ -96,7 +96,8 @@ def seed_demo_command(force: bool, if_empty: bool) -> None:
     except AppError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Demo data loaded: {summary.rows} rows in {summary.tables} tables.")
-    click.echo(demo_logins_text())
+    if not if_empty:  # `make run` prints the logins itself, every time
+        click.echo(demo_logins_text())
 
 
 def demo_logins_text() -> str:

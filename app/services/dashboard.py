@@ -11,6 +11,13 @@ from app.dao.schedule import ScheduleDAO
 from app.dao.student import StudentDAO
 
 
+def _flag_overdue(invoices: list[dict], today: date) -> list[dict]:
+    """Overdue = past its due date and not paid (the stored status is not changed by reading)."""
+    for invoice in invoices:
+        invoice["is_overdue"] = invoice["due_date"] < today and invoice["status"] != "paid"
+    return invoices
+
+
 def for_user(db: Database, role: str, user_id: int, branch_id: int | None, today: date) -> dict:
     reports, schedules, invoices = ReportDAO(db), ScheduleDAO(db), InvoiceDAO(db)
     if role in ("admin", "staff"):
@@ -19,7 +26,7 @@ def for_user(db: Database, role: str, user_id: int, branch_id: int | None, today
             "kind": "office",
             "summary": reports.dashboard_summary(today, scope),
             "upcoming": schedules.upcoming(today, 10, branch_id=scope),
-            "invoices": invoices.recent(5, branch_id=scope),
+            "invoices": _flag_overdue(invoices.recent(5, branch_id=scope), today),
         }
     if role == "instructor":
         instructor_id = InstructorDAO(db).id_for_user(user_id)
@@ -37,5 +44,5 @@ def for_user(db: Database, role: str, user_id: int, branch_id: int | None, today
         "kind": "student",
         "summary": reports.student_summary(student_id, today),
         "upcoming": schedules.upcoming(today, 10, student_id=student_id),
-        "invoices": invoices.recent(5, student_id=student_id),
+        "invoices": _flag_overdue(invoices.recent(5, student_id=student_id), today),
     }

@@ -19,7 +19,7 @@ from app.core.database import Database
 from app.core.schema import drop_all, init_db
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE_SQL = ROOT.parent / "shared" / "reference" / "original-database.sql"
+REFERENCE_SQL = Path(os.environ.get("ORIGIN_REFERENCE_SQL") or ROOT.parent / "shared" / "reference" / "original-database.sql")
 DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306/origin_test"
 DEMO_PASSWORD = "Password123!"
 

@@ -122,10 +122,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_blueprints(app: Flask) -> None:
-    from app.blueprints import account, auth as auth_bp, dashboard, main
+    """Register every module in app/blueprints that defines ``bp`` (new areas need no edit here)."""
+    import importlib
+    import pkgutil
 
-    for module in (main, auth_bp, dashboard, account):
-        app.register_blueprint(module.bp)
+    import app.blueprints as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        blueprint = getattr(module, "bp", None)
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
 
 
 def _error_response(status: int, message: str, errors: dict | None = None, headers: dict | None = None):
@@ -215,6 +222,21 @@ def _init_security_headers(app: Flask) -> None:
 
 def _init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(role_label=auth.role_label, app_name=app.config["APP_NAME"])
+
+    @app.template_global()
+    def list_url(**changes) -> str:
+        """The current list URL with some query arguments changed (page, sort, filters)."""
+        from flask import url_for
+
+        args = {k: v for k, v in request.args.items()}
+        if "page" not in changes:  # a new sort or filter starts again at page 1
+            args.pop("page", None)
+        for key, value in changes.items():
+            if value is None or value == "":
+                args.pop(key, None)
+            else:
+                args[key] = value
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
 
     @app.context_processor
     def navigation():

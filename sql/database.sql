@@ -4,8 +4,11 @@
 -- (same name, type, nullability, default, ENUM values, order), constraint name and
 -- index name is kept as is. Additions (all additive) come from the migrations in
 -- sql/migrations/: 0002_auth_sessions (users.last_login_at, users.password_changed_at,
--- user_sessions, login_attempts) and 0003_query_indexes (spec 8.3.9). Initialising
--- from this file and upgrading a PHP database with 0001..0003 give the same schema.
+-- user_sessions, login_attempts), 0003_query_indexes (spec 8.3.9) and
+-- 0004_directory_modules (nullable columns appended to audit_trail, vehicles and
+-- documents, instructor_working_hours, vehicle_service_logs, vehicle_downtime,
+-- account_tokens, idx_audit_action). Initialising from this file and upgrading a PHP
+-- database with 0001..0004 give the same schema.
 -- schema_migrations is the migration ledger (init-db stamps it with every version).
 -- SQLite twin: sql/database.sqlite.sql. Change both, and add a migration pair.
 -- Loader rules: every statement ends with a semicolon at the end of a line, no
@@ -22,7 +25,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- -------------------------------------------------------------------------------------------------
--- The 22 tables of the original PHP schema (users gains two 0002 columns at the end)
+-- The 22 tables of the original PHP schema (users gains two 0002 columns at the end,
+-- audit_trail, vehicles and documents gain 0004 columns at the end)
 -- -------------------------------------------------------------------------------------------------
 
 CREATE TABLE IF NOT EXISTS branches (
@@ -140,6 +144,7 @@ CREATE TABLE IF NOT EXISTS vehicles (
     notes             TEXT NULL,
     created_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
     updated_at        DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+    odometer_km       INT UNSIGNED NULL,
     CONSTRAINT fk_vehicles_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
@@ -309,16 +314,20 @@ CREATE TABLE IF NOT EXISTS communication_recipients (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS documents (
-    id         INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
-    user_id    INT UNSIGNED NOT NULL,
-    file_name  VARCHAR(160) NOT NULL,
-    file_path  VARCHAR(160) NOT NULL,
-    mime_type  VARCHAR(80) NULL,
-    file_size  INT UNSIGNED NULL,
-    category   VARCHAR(80) NULL,
-    notes      VARCHAR(160) NULL,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT fk_document_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+    id          INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    user_id     INT UNSIGNED NOT NULL,
+    file_name   VARCHAR(160) NOT NULL,
+    file_path   VARCHAR(160) NOT NULL,
+    mime_type   VARCHAR(80) NULL,
+    file_size   INT UNSIGNED NULL,
+    category    VARCHAR(80) NULL,
+    notes       VARCHAR(160) NULL,
+    created_at  DATETIME DEFAULT CURRENT_TIMESTAMP,
+    expiry_date DATE NULL,
+    sha256      CHAR(64) NULL,
+    uploaded_by INT UNSIGNED NULL,
+    CONSTRAINT fk_document_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    CONSTRAINT fk_document_uploader FOREIGN KEY (uploaded_by) REFERENCES users(id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS notes (
@@ -339,6 +348,12 @@ CREATE TABLE IF NOT EXISTS audit_trail (
     entity_id   INT UNSIGNED NULL,
     details     TEXT NULL,
     created_at  DATETIME DEFAULT CURRENT_TIMESTAMP,
+    actor_role  VARCHAR(20) NULL,
+    ip_address  VARCHAR(45) NULL,
+    before_json TEXT NULL,
+    after_json  TEXT NULL,
+    prev_hash   CHAR(64) NULL,
+    row_hash    CHAR(64) NULL,
     CONSTRAINT fk_audit_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
@@ -389,3 +404,74 @@ CREATE INDEX IF NOT EXISTS idx_notes_related           ON notes(related_type, re
 CREATE INDEX IF NOT EXISTS idx_audit_created           ON audit_trail(created_at);
 CREATE INDEX IF NOT EXISTS idx_audit_entity            ON audit_trail(entity_type, entity_id);
 CREATE INDEX IF NOT EXISTS idx_payments_date           ON payments(payment_date);
+
+-- -------------------------------------------------------------------------------------------------
+-- 0004_directory_modules: working hours, fleet records, account tokens, audit index
+-- -------------------------------------------------------------------------------------------------
+
+-- The new columns of audit_trail, vehicles and documents (including the foreign key
+-- fk_document_uploader) are declared in their tables above, at the end as the
+-- migration appends them. Each foreign key of the new tables whose column leads a
+-- declared index is backed by that index, so InnoDB creates no extra fk_* index for it.
+CREATE TABLE IF NOT EXISTS instructor_working_hours (
+    id            INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    instructor_id INT UNSIGNED NOT NULL,
+    weekday       TINYINT UNSIGNED NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    start_time    TIME NOT NULL,
+    end_time      TIME NOT NULL,
+    created_at    DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at    DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+    CONSTRAINT fk_working_hours_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
+    INDEX idx_working_hours_instructor (instructor_id, weekday)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS vehicle_service_logs (
+    id           INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    vehicle_id   INT UNSIGNED NOT NULL,
+    service_date DATE NOT NULL,
+    odometer_km  INT UNSIGNED NULL,
+    cost         DECIMAL(10,2) NULL,
+    notes        TEXT NULL,
+    recorded_by  INT UNSIGNED NULL,
+    created_at   DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_service_log_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE CASCADE,
+    CONSTRAINT fk_service_log_user FOREIGN KEY (recorded_by) REFERENCES users(id) ON DELETE SET NULL,
+    INDEX idx_service_log_vehicle_date (vehicle_id, service_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS vehicle_downtime (
+    id             INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    vehicle_id     INT UNSIGNED NOT NULL,
+    start_datetime DATETIME NOT NULL,
+    end_datetime   DATETIME NOT NULL,
+    reason         VARCHAR(160) NULL,
+    created_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at     DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+    CONSTRAINT fk_downtime_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE CASCADE,
+    INDEX idx_downtime_vehicle_window (vehicle_id, start_datetime, end_datetime)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS account_tokens (
+    id         INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    user_id    INT UNSIGNED NOT NULL,
+    purpose    ENUM('activation','reset') NOT NULL,
+    token_hash CHAR(64) NOT NULL,
+    expires_at DATETIME NOT NULL,
+    used_at    DATETIME NULL,
+    created_by INT UNSIGNED NULL,
+    created_at DATETIME NOT NULL,
+    CONSTRAINT fk_account_tokens_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    CONSTRAINT fk_account_tokens_creator FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL,
+    UNIQUE INDEX uq_account_tokens_hash (token_hash),
+    INDEX idx_account_tokens_user (user_id, purpose)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE INDEX IF NOT EXISTS idx_audit_action            ON audit_trail(action, created_at);
+
+-- Hash-chain head for the append-only audit trail: one row (id = 1), locked while a row is appended
+CREATE TABLE IF NOT EXISTS audit_chain (
+    id         TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+    last_id    INT UNSIGNED NULL,
+    last_hash  CHAR(64) NULL,
+    updated_at DATETIME NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -1,7 +1,9 @@
 -- Origin: full current schema for SQLite, twin of sql/database.sql. Used by `flask init-db`.
 --
 -- Same tables, column names and order, constraint names and index names as the
--- MariaDB file. Translation: INT UNSIGNED AUTO_INCREMENT PRIMARY KEY becomes
+-- MariaDB file (one exception: documents.uploaded_by, added by 0004, has an unnamed
+-- column-level REFERENCES, because SQLite cannot add a named constraint to an existing
+-- table and init-db and db-upgrade must agree). Translation: INT UNSIGNED AUTO_INCREMENT PRIMARY KEY becomes
 -- INTEGER PRIMARY KEY AUTOINCREMENT, other integer types become INTEGER (with CHECKs
 -- for UNSIGNED ranges and TINYINT(1) booleans), ENUM becomes VARCHAR(n) with a CHECK
 -- (n = longest value), ON UPDATE / ENGINE / CHARSET are dropped (DAOs set updated_at).
@@ -24,7 +26,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 );
 
 -- -------------------------------------------------------------------------------------------------
--- The 22 tables of the original PHP schema (users gains two 0002 columns at the end)
+-- The 22 tables of the original PHP schema (users gains two 0002 columns at the end,
+-- audit_trail, vehicles and documents gain 0004 columns at the end)
 -- -------------------------------------------------------------------------------------------------
 
 CREATE TABLE IF NOT EXISTS branches (
@@ -156,6 +159,7 @@ CREATE TABLE IF NOT EXISTS vehicles (
     notes             TEXT NULL,
     created_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
     updated_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
+    odometer_km       INTEGER NULL CHECK (odometer_km >= 0),
     CONSTRAINT fk_vehicles_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS plate_number ON vehicles(plate_number);
@@ -356,19 +360,23 @@ CREATE INDEX IF NOT EXISTS fk_cr_comm ON communication_recipients(communication_
 CREATE INDEX IF NOT EXISTS fk_cr_user ON communication_recipients(user_id);
 
 CREATE TABLE IF NOT EXISTS documents (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id    INTEGER NOT NULL,
-    file_name  VARCHAR(160) NOT NULL,
-    file_path  VARCHAR(160) NOT NULL,
-    mime_type  VARCHAR(80) NULL,
-    file_size  INTEGER NULL CHECK (file_size >= 0),
-    category   VARCHAR(80) NULL,
-    notes      VARCHAR(160) NULL,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL,
+    file_name   VARCHAR(160) NOT NULL,
+    file_path   VARCHAR(160) NOT NULL,
+    mime_type   VARCHAR(80) NULL,
+    file_size   INTEGER NULL CHECK (file_size >= 0),
+    category    VARCHAR(80) NULL,
+    notes       VARCHAR(160) NULL,
+    created_at  DATETIME DEFAULT CURRENT_TIMESTAMP,
+    expiry_date DATE NULL,
+    sha256      CHAR(64) NULL,
+    uploaded_by INTEGER NULL REFERENCES users(id) ON DELETE SET NULL,
     CONSTRAINT fk_document_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 -- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
 CREATE INDEX IF NOT EXISTS fk_document_user ON documents(user_id);
+CREATE INDEX IF NOT EXISTS fk_document_uploader ON documents(uploaded_by);
 
 CREATE TABLE IF NOT EXISTS notes (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -390,6 +398,12 @@ CREATE TABLE IF NOT EXISTS audit_trail (
     entity_id   INTEGER NULL CHECK (entity_id >= 0),
     details     TEXT NULL,
     created_at  DATETIME DEFAULT CURRENT_TIMESTAMP,
+    actor_role  VARCHAR(20) NULL,
+    ip_address  VARCHAR(45) NULL,
+    before_json TEXT NULL,
+    after_json  TEXT NULL,
+    prev_hash   CHAR(64) NULL,
+    row_hash    CHAR(64) NULL,
     CONSTRAINT fk_audit_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE SET NULL
 );
 -- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
@@ -442,3 +456,78 @@ CREATE INDEX IF NOT EXISTS idx_notes_related           ON notes(related_type, re
 CREATE INDEX IF NOT EXISTS idx_audit_created           ON audit_trail(created_at);
 CREATE INDEX IF NOT EXISTS idx_audit_entity            ON audit_trail(entity_type, entity_id);
 CREATE INDEX IF NOT EXISTS idx_payments_date           ON payments(payment_date);
+
+-- -------------------------------------------------------------------------------------------------
+-- 0004_directory_modules: working hours, fleet records, account tokens, audit index
+-- -------------------------------------------------------------------------------------------------
+
+-- The new columns of audit_trail, vehicles and documents are declared in their tables
+-- above, at the end as the migration appends them (documents.uploaded_by with the same
+-- column-level REFERENCES as the migration's ALTER TABLE). A foreign key whose column
+-- leads a declared index gets no fk_* index (InnoDB creates none for it).
+CREATE TABLE IF NOT EXISTS instructor_working_hours (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    instructor_id INTEGER NOT NULL,
+    weekday       INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    start_time    TIME NOT NULL,
+    end_time      TIME NOT NULL,
+    created_at    DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at    DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_working_hours_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_working_hours_instructor ON instructor_working_hours(instructor_id, weekday);
+
+CREATE TABLE IF NOT EXISTS vehicle_service_logs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    vehicle_id   INTEGER NOT NULL,
+    service_date DATE NOT NULL,
+    odometer_km  INTEGER NULL CHECK (odometer_km >= 0),
+    cost         DECIMAL(10,2) NULL,
+    notes        TEXT NULL,
+    recorded_by  INTEGER NULL,
+    created_at   DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_service_log_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE CASCADE,
+    CONSTRAINT fk_service_log_user FOREIGN KEY (recorded_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_service_log_vehicle_date ON vehicle_service_logs(vehicle_id, service_date);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_service_log_user ON vehicle_service_logs(recorded_by);
+
+CREATE TABLE IF NOT EXISTS vehicle_downtime (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    vehicle_id     INTEGER NOT NULL,
+    start_datetime DATETIME NOT NULL,
+    end_datetime   DATETIME NOT NULL,
+    reason         VARCHAR(160) NULL,
+    created_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at     DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_downtime_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_downtime_vehicle_window ON vehicle_downtime(vehicle_id, start_datetime, end_datetime);
+
+CREATE TABLE IF NOT EXISTS account_tokens (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    purpose    VARCHAR(10) NOT NULL CHECK (purpose IN ('activation','reset')),
+    token_hash CHAR(64) NOT NULL,
+    expires_at DATETIME NOT NULL,
+    used_at    DATETIME NULL,
+    created_by INTEGER NULL,
+    created_at DATETIME NOT NULL,
+    CONSTRAINT fk_account_tokens_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    CONSTRAINT fk_account_tokens_creator FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_account_tokens_hash ON account_tokens(token_hash);
+CREATE INDEX IF NOT EXISTS idx_account_tokens_user ON account_tokens(user_id, purpose);
+-- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
+CREATE INDEX IF NOT EXISTS fk_account_tokens_creator ON account_tokens(created_by);
+
+CREATE INDEX IF NOT EXISTS idx_audit_action            ON audit_trail(action, created_at);
+
+-- Hash-chain head for the append-only audit trail: one row (id = 1), locked while a row is appended
+CREATE TABLE IF NOT EXISTS audit_chain (
+    id         INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    last_id    INTEGER NULL,
+    last_hash  CHAR(64) NULL,
+    updated_at DATETIME NULL
+);

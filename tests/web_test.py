@@ -40,7 +40,7 @@ def test_anonymous_sweep_only_public_endpoints_answer(app, client):
                 assert response.status_code in (302, 401), (rule.rule, method, response.status_code)
                 if response.status_code == 302:
                     assert "/auth/login" in response.headers["Location"]
-    assert public <= {"static", "bootstrap.static", "main.home", "main.healthz", "auth.login"}
+    assert public <= {"static", "bootstrap.static", "main.home", "main.healthz", "auth.login", "activation.activate"}
 
 
 def test_signed_in_sweep_unsafe_methods_require_csrf(seeded, client):

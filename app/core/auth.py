@@ -132,6 +132,28 @@ def end_session() -> None:
     session.clear()
 
 
+def current_actor():
+    """The signed-in user as a services.scope.Actor (profile ids resolved once per request)."""
+    from flask import g
+
+    from app.dao.instructor import InstructorDAO
+    from app.dao.student import StudentDAO
+    from app.services.scope import Actor
+
+    if "actor" not in g:
+        db = get_db()
+        user = current_user
+        g.actor = Actor(
+            user_id=user.id,
+            role=user.role,
+            branch_id=user.branch_id,
+            instructor_id=InstructorDAO(db).id_for_user(user.id) if user.role == "instructor" else None,
+            student_id=StudentDAO(db).id_for_user(user.id) if user.role == "student" else None,
+            ip=request.remote_addr,
+        )
+    return g.actor
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = None  # the session registry does revocation and timeouts

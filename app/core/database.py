@@ -376,6 +376,12 @@ class Database:
         return self.dialect.name
 
     @property
+    def for_update(self) -> str:
+        """Locking-read suffix: FOR UPDATE on MariaDB; empty on SQLite, where BEGIN IMMEDIATE
+        already serialises writers."""
+        return " FOR UPDATE" if self.dialect.name == "mysql" else ""
+
+    @property
     def connection(self) -> Any:
         if self._conn is None:
             self._conn = self.dialect.connect()

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Mapping
 
 from app.core.database import Database
+from app.core.pagination import ListQuery, Page
 
 CENT = Decimal("0.01")
 
@@ -19,9 +20,45 @@ def money(value: Any) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def like_pattern(term: str) -> str:
+    """A LIKE pattern matching ``term`` anywhere; use with ``ESCAPE '!'`` (works on both databases)."""
+    escaped = term.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
 class BaseDAO:
     def __init__(self, db: Database):
         self.db = db
+
+    @staticmethod
+    def order_clause(sorts: Mapping[str, str], query: ListQuery, tiebreak: str) -> str:
+        """ORDER BY text from a whitelist {sort key: SQL expression}; ties broken by ``tiebreak``."""
+        expression = sorts.get(query.sort) or next(iter(sorts.values()))
+        direction = "DESC" if query.descending else "ASC"
+        return f"{expression} {direction}, {tiebreak} {direction}"
+
+    def fetch_page(
+        self,
+        select_sql: str,
+        count_sql: str,
+        params: dict[str, Any],
+        order_by: str,
+        query: ListQuery,
+    ) -> Page:
+        """Two queries per list page: the count, and one page of rows in a whitelisted order.
+
+        ``order_by`` must come from the DAO's own sort whitelist, never from the request.
+        A page number past the end is clamped to the last page.
+        """
+        total = int(self.db.fetch_value(count_sql, params) or 0)
+        last_page = max(1, -(-total // query.per_page))
+        if query.page > last_page:
+            query = query.with_page(last_page)
+        items = self.db.fetch_all(
+            f"{select_sql} ORDER BY {order_by} LIMIT :page_limit OFFSET :page_offset",
+            {**params, "page_limit": query.per_page, "page_offset": query.offset},
+        )
+        return Page(items=items, total=total, query=query)
 
 
 def as_datetime(value: Any):

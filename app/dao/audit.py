@@ -1,0 +1,118 @@
+"""AuditDAO (PHP AuditModel): the append-only audit_trail and its hash-chain head.
+
+There is deliberately no update or delete method for audit_trail rows.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterator
+
+from app.core.errors import Conflict
+from app.core.pagination import ListQuery, Page
+from app.dao.base import BaseDAO, like_pattern
+
+_COLUMNS = (
+    "a.id, a.user_id, a.action, a.entity_type, a.entity_id, a.details, a.created_at,"
+    " a.actor_role, a.ip_address, a.before_json, a.after_json, a.prev_hash, a.row_hash"
+)
+
+SORTS = {"created_at": "a.created_at", "action": "a.action", "entity": "a.entity_type"}
+
+
+class AuditDAO(BaseDAO):
+    def lock_head(self) -> dict:
+        """The chain head (last id and hash), locked until the transaction ends."""
+        sql = f"SELECT id, last_id, last_hash FROM audit_chain WHERE id = 1{self.db.for_update}"
+        head = self.db.fetch_one(sql)
+        if head is None:
+            try:
+                self.db.execute("INSERT INTO audit_chain (id, last_id, last_hash) VALUES (1, NULL, NULL)")
+            except Conflict:
+                pass  # another writer created it first
+            head = self.db.fetch_one(sql)
+        return head
+
+    def move_head(self, last_id: int, last_hash: str, now: datetime) -> None:
+        self.db.execute(
+            "UPDATE audit_chain SET last_id = :last_id, last_hash = :last_hash, updated_at = :now WHERE id = 1",
+            {"last_id": last_id, "last_hash": last_hash, "now": now},
+        )
+
+    def head(self) -> dict | None:
+        return self.db.fetch_one("SELECT id, last_id, last_hash FROM audit_chain WHERE id = 1")
+
+    def insert(self, row: dict[str, Any]) -> int:
+        return self.db.insert("audit_trail", row)
+
+    def find(self, audit_id: int) -> dict | None:
+        return self.db.fetch_one(f"SELECT {_COLUMNS} FROM audit_trail a WHERE a.id = :id", {"id": audit_id})
+
+    def chain_batch(self, after_id: int, limit: int = 500) -> list[dict]:
+        """Rows in id order for verification, ``limit`` at a time."""
+        return self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM audit_trail a WHERE a.id > :after_id ORDER BY a.id LIMIT :limit",
+            {"after_id": after_id, "limit": int(limit)},
+        )
+
+    @staticmethod
+    def _where(query: ListQuery) -> tuple[str, dict]:
+        clauses, params = ["1 = 1"], {}
+        if query.filter_int("user_id") is not None:
+            clauses.append("a.user_id = :user_id")
+            params["user_id"] = query.filter_int("user_id")
+        if query.filter("entity_type"):
+            clauses.append("a.entity_type = :entity_type")
+            params["entity_type"] = query.filter("entity_type")
+        if query.filter_int("entity_id") is not None:
+            clauses.append("a.entity_id = :entity_id")
+            params["entity_id"] = query.filter_int("entity_id")
+        if query.filter("action"):
+            clauses.append("a.action = :action")
+            params["action"] = query.filter("action")
+        if query.filter("from_at"):
+            clauses.append("a.created_at >= :from_at")
+            params["from_at"] = query.filter("from_at")
+        if query.filter("to_at"):
+            clauses.append("a.created_at < :to_at")
+            params["to_at"] = query.filter("to_at")
+        if query.q:
+            clauses.append("(a.action LIKE :q ESCAPE '!' OR a.details LIKE :q ESCAPE '!'"
+                           " OR u.email LIKE :q ESCAPE '!')")
+            params["q"] = like_pattern(query.q)
+        return " AND ".join(clauses), params
+
+    def list_page(self, query: ListQuery) -> Page:
+        """Filters: user_id, entity_type, entity_id, action, from_at/to_at ('YYYY-MM-DD HH:MM:SS' UTC)."""
+        where, params = self._where(query)
+        base = " FROM audit_trail a LEFT JOIN users u ON u.id = a.user_id WHERE " + where
+        return self.fetch_page(
+            f"SELECT {_COLUMNS}, u.first_name, u.last_name, u.email" + base,
+            "SELECT COUNT(*) AS n" + base,
+            params,
+            self.order_clause(SORTS, query, "a.id"),
+            query,
+        )
+
+    def export(self, query: ListQuery, batch: int = 1000) -> Iterator[dict]:
+        """Every matching row in id order, fetched in batches (for CSV export)."""
+        where, params = self._where(query)
+        last_id = 0
+        while True:
+            rows = self.db.fetch_all(
+                f"SELECT {_COLUMNS}, u.email FROM audit_trail a LEFT JOIN users u ON u.id = a.user_id"
+                f" WHERE {where} AND a.id > :last_id ORDER BY a.id LIMIT :batch",
+                {**params, "last_id": last_id, "batch": int(batch)},
+            )
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["id"]
+
+    def distinct_actions(self) -> list[str]:
+        return [r["action"] for r in self.db.fetch_all("SELECT DISTINCT action FROM audit_trail ORDER BY action")]
+
+    def distinct_entity_types(self) -> list[str]:
+        rows = self.db.fetch_all(
+            "SELECT DISTINCT entity_type FROM audit_trail WHERE entity_type IS NOT NULL ORDER BY entity_type"
+        )
+        return [r["entity_type"] for r in rows]

@@ -62,3 +62,9 @@ class IntegrityViolation(AppError):
 
 class DatabaseUnavailable(AppError):
     status = 503
+
+
+class PayloadTooLarge(AppError):
+    """An uploaded file is over its size limit."""
+
+    status = 413

@@ -114,7 +114,36 @@ def demo_logins_command() -> None:
     click.echo(demo_logins_text())
 
 
-COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command)
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit_command() -> None:
+    """Walk the audit hash chain; exit 1 naming the first tampered row."""
+    from app.services import audit
+
+    result = audit.verify(get_db())
+    if not result.ok:
+        raise click.ClickException(
+            f"audit trail tampered at row {result.first_bad_id}: {result.reason} ({result.checked} rows checked)"
+        )
+    click.echo(f"audit trail intact: {result.checked} hashed rows verified")
+
+
+@click.command("print-grants")
+@click.option("--user", "app_user", default="origin", show_default=True, help="Application database user.")
+@click.option("--host", "app_host", default="%", show_default=True, help="Host part of the account.")
+@with_appcontext
+def print_grants_command(app_user: str, app_host: str) -> None:
+    """Print MariaDB GRANTs for the application user: DML everywhere, audit_trail append-only."""
+    db = get_db()
+    if db.backend != "mysql":
+        raise click.ClickException("print-grants needs a MariaDB/MySQL DATABASE_URL")
+    name = db.current_database()
+    for statement in schema.app_grants(db.tables(), name, app_user, app_host):
+        click.echo(statement + ";")
+
+
+COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
+            verify_audit_command, print_grants_command)
 
 
 def create_app(overrides=None):

@@ -184,6 +184,8 @@ def _init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def app_error(exc: AppError):
+        if exc.status == 404 and "_user_id" in session and current_user.is_authenticated:
+            auth.record_refusal("access_refused", "not found or outside scope")
         headers = {"Retry-After": str(getattr(exc, "retry_after", 0))} if exc.status == 429 else None
         return _error_response(exc.status, exc.message or ERROR_TITLES.get(exc.status, "Error"), exc.errors, headers)
 

@@ -74,8 +74,11 @@ def test_every_original_table_has_rows_and_the_summary_matches(db):
     counts = _row_counts(db)
     empty = [t for t, n in counts.items() if n == 0]
     assert empty == []
-    assert summary.tables == 22
-    assert summary.rows == sum(counts.values())
+    assert set(counts) <= set(summary.counts)
+    assert all(summary.counts[t] == n for t, n in counts.items())
+    assert summary.tables == len(summary.counts) and summary.rows == sum(summary.counts.values())
+    for table, n in summary.counts.items():
+        assert db.fetch_value(f"SELECT COUNT(*) AS n FROM {table}", cast=int) == n, table
 
 
 def test_second_run_raises_already_seeded_and_writes_nothing(seeded_db):

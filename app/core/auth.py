@@ -94,8 +94,20 @@ def _enforce_access():
         current_app.logger.warning(
             "access denied: user %s (%s) -> %s", current_user.id, current_user.role, endpoint
         )
+        record_refusal("access_denied", endpoint)
         abort(403)
     return None
+
+
+def record_refusal(action: str, what: str) -> None:
+    """Audit a refused access by a signed-in user (never lets a logging failure hide the refusal)."""
+    from app.services import audit
+
+    try:
+        audit.record(get_db(), current_actor(), action, None, None, now=clock.now(),
+                     details=f"{request.method} {request.path} ({what})"[:255], ip=request.remote_addr)
+    except Exception:  # the refusal stands even if the audit store is unavailable
+        current_app.logger.exception("could not audit refused access")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -127,7 +139,7 @@ def start_session(user: auth_service.SessionUser) -> None:
 
 def end_session() -> None:
     if current_user.is_authenticated:
-        auth_service.logout(get_db(), current_user.token)
+        auth_service.logout(get_db(), current_user.token, current_actor(), clock.now())
     logout_user()
     session.clear()
 

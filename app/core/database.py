@@ -454,6 +454,12 @@ class Database:
     def ping(self) -> bool:
         return self.fetch_value("SELECT 1 AS ok") == 1
 
+    def current_database(self) -> str:
+        """The database name (MariaDB) or file path (SQLite)."""
+        if self.backend == "mysql":
+            return str(self.fetch_value("SELECT DATABASE() AS name"))
+        return getattr(self.dialect, "path", "")
+
     def tables(self) -> list[str]:
         return self.dialect.list_tables(self)
 

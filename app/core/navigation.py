@@ -23,6 +23,7 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Communications", "communications.index", "megaphone", ("admin", "staff")),
     ("Reports", "reports.index", "bar-chart", ("admin", "staff")),
     ("Staff", "staff.index", "person-gear", ("admin",)),
+    ("Audit trail", "audit.index", "shield-check", ("admin",)),
     ("Notifications", "notifications.index", "bell", ("admin", "staff", "instructor", "student")),
 )
 

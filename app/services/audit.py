@@ -132,3 +132,40 @@ def verify(db: Database, batch: int = 500) -> VerifyResult:
     if started and head and head["last_hash"] != expected_prev:
         return VerifyResult(False, checked, head["last_id"], "the newest rows were removed")
     return VerifyResult(True, checked)
+
+
+def utc_range(day_from, day_to) -> dict[str, str]:
+    """Local calendar days (APP_TIMEZONE) -> UTC bounds for the from_at/to_at filters."""
+    from datetime import time as dtime, timedelta, timezone
+
+    from app.core import clock
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(clock.timezone_name())
+    bounds = {}
+    if day_from:
+        start = datetime.combine(day_from, dtime(0, 0)).replace(tzinfo=zone).astimezone(timezone.utc)
+        bounds["from_at"] = start.strftime("%Y-%m-%d %H:%M:%S")
+    if day_to:
+        end = datetime.combine(day_to + timedelta(days=1), dtime(0, 0)).replace(tzinfo=zone).astimezone(timezone.utc)
+        bounds["to_at"] = end.strftime("%Y-%m-%d %H:%M:%S")
+    return bounds
+
+
+CSV_COLUMNS = ("id", "created_at", "user_id", "email", "actor_role", "action", "entity_type", "entity_id",
+               "details", "ip_address", "before_json", "after_json", "prev_hash", "row_hash")
+
+
+def csv_safe(value: Any) -> str:
+    """Spreadsheet-safe cell: values starting with = + - @ tab or CR get a leading quote."""
+    text = "" if value is None else str(_plain(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def pretty(snapshot_json: str | None) -> str:
+    if not snapshot_json:
+        return ""
+    try:
+        return json.dumps(json.loads(snapshot_json), indent=2, sort_keys=True, ensure_ascii=False)
+    except ValueError:
+        return snapshot_json

@@ -29,6 +29,8 @@ from app.core.errors import AuthenticationFailed, NotFound, TooManyAttempts, Val
 from app.dao.login_attempt import LoginAttemptDAO
 from app.dao.user import UserDAO, normalize_email
 from app.dao.user_session import UserSessionDAO
+from app.services import audit
+from app.services.scope import Actor
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,11 @@ def login(
 
     attempts = LoginAttemptDAO(db)
     if not ok:
-        attempts.record(email, record["id"] if record else None, ip, False, now)
+        with db.transaction():
+            attempts.record(email, record["id"] if record else None, ip, False, now)
+            audit.record(db, Actor(user_id=record["id"], role=record["role"]) if record else None,
+                         "login_failed", "user", record["id"] if record else None, now=now, ip=ip,
+                         details=None if record else "unknown e-mail")
         log.info("login failed (user id %s)", record["id"] if record else "unknown")
         raise AuthenticationFailed(GENERIC_FAILURE)
 
@@ -122,6 +128,8 @@ def login(
         users.record_login(record["id"], now)
         attempts.record(email, record["id"], ip, True, now)
         session_id = UserSessionDAO(db).create(record["id"], hash_token(token), now, ip, user_agent)
+        audit.record(db, Actor(user_id=record["id"], role=record["role"]), "login", "user", record["id"],
+                     now=now, ip=ip, details="password rehashed" if rehashed else None)
     user = users.find_by_id(record["id"])
     log.info("login ok (user id %s, role %s)", record["id"], record["role"])
     return LoginResult(
@@ -170,8 +178,11 @@ def resolve_session(db: Database, token: str, now: datetime, settings: Mapping[s
     )
 
 
-def logout(db: Database, token: str) -> None:
-    UserSessionDAO(db).delete_by_hash(hash_token(token))
+def logout(db: Database, token: str, actor: Actor | None = None, now: datetime | None = None) -> None:
+    with db.transaction():
+        UserSessionDAO(db).delete_by_hash(hash_token(token))
+        if actor is not None and now is not None:
+            audit.record(db, actor, "logout", "user", actor.user_id, now=now)
 
 
 def end_all_sessions(db: Database, user_id: int) -> int:

@@ -13,6 +13,8 @@ from decimal import Decimal
 from app.core import passwords
 from app.core.database import Database
 from app.dao.user import UserDAO
+from app.services import audit
+from app.services.scope import Actor
 
 DEMO_PASSWORD = "Password123!"
 DEMO_ACCOUNTS = (
@@ -31,6 +33,7 @@ class AlreadySeeded(RuntimeError):
 class SeedSummary:
     rows: int
     tables: int
+    counts: dict[str, int]
 
 
 def seed_demo(db: Database, now: datetime, today: date) -> SeedSummary:
@@ -272,8 +275,23 @@ def seed_demo(db: Database, now: datetime, today: date) -> SeedSummary:
                           content="Missed last lesson through illness; rebook this week.",
                           created_at=now - timedelta(days=7)))
 
-        add("audit_trail", dict(user_id=staff, action="student_created", entity_type="student", entity_id=jack,
-                                details="Demo data: enrolment and invoice generated.", created_at=now))
-        add("audit_trail", dict(user_id=admin, action="schedule_created", entity_type="schedule",
-                                entity_id=next_jack, details="Demo data: lesson booked.", created_at=now))
-    return SeedSummary(rows=sum(counts.values()), tables=len(counts))
+        for weekday in range(1, 6):  # Amelia: Tue-Sat mornings
+            add("instructor_working_hours", stamped(dict(instructor_id=amelia, weekday=weekday,
+                                                         start_time=time(8, 0), end_time=time(13, 0))))
+        for weekday in range(0, 5):  # Raj: weekday afternoons
+            add("instructor_working_hours", stamped(dict(instructor_id=raj, weekday=weekday,
+                                                         start_time=time(13, 0), end_time=time(19, 0))))
+        add("vehicle_service_logs", dict(vehicle_id=corolla, service_date=today - timedelta(days=60),
+                                         odometer_km=48210, cost=Decimal("389.50"), notes="Logbook service.",
+                                         recorded_by=staff, created_at=now))
+        add("vehicle_downtime", stamped(dict(
+            vehicle_id=i30, start_datetime=datetime.combine(today + timedelta(days=6), time(7, 0)),
+            end_datetime=datetime.combine(today + timedelta(days=6), time(12, 0)), reason="Tyre replacement")))
+
+        staff_actor = Actor(user_id=staff, role="staff", branch_id=cbd)
+        audit.record(db, staff_actor, "student_created", "student", jack, now=now,
+                     details="Demo data: enrolment and invoice generated.")
+        audit.record(db, Actor(user_id=admin, role="admin"), "schedule_created", "schedule", next_jack, now=now,
+                     details="Demo data: lesson booked.")
+        counts["audit_trail"] = 2
+    return SeedSummary(rows=sum(counts.values()), tables=len(counts), counts=counts)

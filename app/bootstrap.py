@@ -14,6 +14,7 @@ from flask_bootstrap import Bootstrap5
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, load_settings
@@ -69,7 +70,16 @@ def _init_logging(settings: Mapping[str, Any]) -> None:
     set_request_id_provider(lambda: g.get("request_id", "-") if has_request_context() else "-")
 
 
+class _BoundedInt(IntegerConverter):
+    """<int:...> URL parts are database ids (INT UNSIGNED): anything larger is simply not found."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 4294967295)
+        super().__init__(map, *args, **kwargs)
+
+
 def _init_config(app: Flask, settings: Mapping[str, Any]) -> None:
+    app.url_map.converters["int"] = _BoundedInt
     app.config.update(settings)
     production = settings["APP_ENV"] == "production"
     app.config.update(
@@ -218,7 +228,7 @@ def _init_security_headers(app: Flask) -> None:
         if app.config["APP_ENV"] == "production":
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if "_user_id" in session:  # signed in: never cache (no DB lookup needed here)
-            response.headers["Cache-Control"] = "no-store"
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 

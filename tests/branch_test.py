@@ -60,3 +60,54 @@ def test_page_past_the_end_is_clamped(db):
     dao.insert({"name": "Only"}, NOW)
     page = dao.list_page(_query(page="99"))
     assert page.page == 1 and len(page.items) == 1
+
+
+def test_counts_on_the_detail_page_in_one_query(db):
+    from datetime import date, timedelta
+
+    dao = BranchDAO(db)
+    today = date(2026, 11, 26)
+    home, other = f.make_branch(db), f.make_branch(db)
+    mine = f.make_student(db, branch_id=home)
+    f.make_student(db, branch_id=home)
+    f.make_student(db, branch_id=other)
+    teacher = f.make_instructor(db, branch_id=home)
+    f.make_vehicle(db, branch_id=home)
+    db.insert("staff_profiles", {"user_id": f.make_user(db, role="staff", branch_id=home), "branch_id": home})
+    active = f.make_enrollment(db, student_id=mine, status="in_progress")
+    f.make_enrollment(db, student_id=mine, status="completed")
+    f.make_schedule(db, enrollment_id=active, instructor_id=teacher, branch_id=home, scheduled_date=today)
+    f.make_schedule(db, enrollment_id=active, instructor_id=teacher, branch_id=home,
+                    scheduled_date=today - timedelta(days=1))
+    f.make_schedule(db, enrollment_id=active, instructor_id=teacher, branch_id=home,
+                    scheduled_date=today + timedelta(days=3), status="cancelled")
+    with count_queries() as counter:
+        counts = dao.counts(home, today)
+    assert counter.count == 1
+    assert counts == {"students": 2, "instructors": 1, "staff": 1, "vehicles": 1, "active_enrolments": 1,
+                      "upcoming_lessons": 1}
+    assert set(dao.counts(f.make_branch(db), today).values()) == {0}
+
+
+def test_original_branch_scenario_on_the_demo_seed(db):
+    """Spec §5 branch_test: at least 3 branches; the first one is 'CBD Headquarters'."""
+    from datetime import date
+
+    from app.core import passwords
+    from app.services.seed import seed_demo
+    from tests.conftest import FAST_HASH
+
+    passwords.configure(FAST_HASH)
+    try:
+        seed_demo(db, NOW, date(2026, 11, 26))
+    finally:
+        passwords.configure({"ARGON2_TIME_COST": 3, "ARGON2_MEMORY_KIB": 65536, "ARGON2_PARALLELISM": 4})
+    dao = BranchDAO(db)
+    page = dao.list_page(_query())
+    assert page.total >= 3
+    first = min(b["id"] for b in page.items)
+    assert dao.find(first)["name"] == "CBD Headquarters"
+
+
+def test_update_of_unknown_branch_touches_nothing(db):
+    assert BranchDAO(db).update(424242, {"name": "Ghost", "email": "g@origin.com.au"}, NOW) == 0

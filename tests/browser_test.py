@@ -343,3 +343,42 @@ def test_page_gallery(session, viewport):
     assert s.horizontal_overflow() == 0
     s.shot(f"error-403-{size}")
     s.check_clean()
+
+
+def test_staff_registers_student_uploads_licence_adds_note_and_finds_them(session, tmp_path):
+    """Issue 3 journey: register a student, upload a licence scan, add a note, find them by search."""
+    s = session()
+    page = s.page
+    s.login("operations@origin.com")
+    expect(page).to_have_url(re.compile(r"/dashboard/"))
+
+    page.goto("/students/new")
+    page.get_by_label("First name").fill("Harper")
+    page.get_by_label("Last name").fill("Quinlan")
+    page.get_by_label("E-mail address").fill("harper.quinlan@student.com")
+    page.get_by_role("textbox", name="Phone", exact=True).fill("0401 999 000")
+    page.get_by_label("Licence number").fill("L5550001")
+    page.get_by_label("Emergency contact name").fill("Dana Quinlan")
+    page.get_by_role("button", name=re.compile("Register|Save|Create")).click()
+    expect(page).to_have_url(re.compile(r"/students/\d+$"))
+    expect(page.get_by_role("heading", name=re.compile("Harper Quinlan"))).to_be_visible()
+    expect(page.get_by_text(re.compile("activate", re.I)).first).to_be_visible()  # the one-time link shown
+
+    scan = tmp_path / "licence-scan.pdf"
+    scan.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    page.get_by_label(re.compile("^File")).set_input_files(str(scan))
+    page.get_by_label("Category").select_option("licence")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("link", name="licence-scan.pdf")).to_be_visible()
+
+    page.get_by_role("textbox", name="Note", exact=True).fill("Nervous on roundabouts; start in quiet streets.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#notes").get_by_text("Nervous on roundabouts; start in quiet streets.")).to_be_visible()
+    s.shot("journey-student-profile")
+
+    page.goto("/students/")
+    page.get_by_role("searchbox").fill("Quinlan")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("link", name=re.compile("Harper Quinlan"))).to_be_visible()
+    s.shot("journey-student-search")
+    s.check_clean()

@@ -183,7 +183,7 @@ def test_role_navigation_shows_only_what_the_role_may_open(seeded, client):
     login(client, STUDENT)
     html = client.get("/dashboard/").get_data(as_text=True)
     for href in re.findall(r'class="nav-link[^"]*"[^>]*href="([^"]+)"', html):
-        assert client.get(href).status_code == 200, href
+        assert client.get(href, follow_redirects=True).status_code == 200, href
 
 
 @pytest.mark.parametrize("path", ["/dashboard/", "/account/password"])

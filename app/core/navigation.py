@@ -9,6 +9,8 @@ from typing import Mapping
 
 NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Dashboard", "dashboard.index", "speedometer2", ("admin", "staff", "instructor", "student")),
+    ("My profile", "students.me", "person-vcard", ("student",)),
+    ("My profile", "instructors.me", "person-vcard", ("instructor",)),
     ("My invoices", "studentinvoices.index", "receipt", ("student",)),
     ("Students", "students.index", "people", ("admin", "staff", "instructor")),
     ("Enrolment requests", "enrollmentrequests.index", "inbox", ("admin", "staff", "instructor")),

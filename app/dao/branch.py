@@ -1,7 +1,7 @@
 """BranchDAO (PHP BranchModel): branches."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.core.pagination import ListQuery, Page
@@ -42,6 +42,22 @@ class BranchDAO(BaseDAO):
         )
         return self.fetch_page(select, "SELECT COUNT(*) AS n FROM branches b" + where, params,
                                self.order_clause(SORTS, query, "b.id"), query)
+
+    def counts(self, branch_id: int, today: date) -> dict[str, int]:
+        """What hangs off one branch, in one query (detail page); lessons from ``today`` on are upcoming."""
+        row = self.db.fetch_one(
+            "SELECT"
+            " (SELECT COUNT(*) FROM students s WHERE s.branch_id = :id) AS students,"
+            " (SELECT COUNT(*) FROM instructors i WHERE i.branch_id = :id) AS instructors,"
+            " (SELECT COUNT(*) FROM staff_profiles sp WHERE sp.branch_id = :id) AS staff,"
+            " (SELECT COUNT(*) FROM vehicles v WHERE v.branch_id = :id) AS vehicles,"
+            " (SELECT COUNT(*) FROM enrollments e JOIN students es ON es.id = e.student_id"
+            "   WHERE es.branch_id = :id AND e.status IN ('active', 'in_progress')) AS active_enrolments,"
+            " (SELECT COUNT(*) FROM schedules sc WHERE sc.branch_id = :id AND sc.status = 'scheduled'"
+            "   AND sc.scheduled_date >= :today) AS upcoming_lessons",
+            {"id": branch_id, "today": today},
+        ) or {}
+        return {k: int(v or 0) for k, v in row.items()}
 
     def insert(self, data: dict[str, Any], now: datetime) -> int:
         row = {f: data.get(f) for f in FIELDS}

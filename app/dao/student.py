@@ -1,7 +1,91 @@
-"""StudentDAO (PHP StudentModel): student profiles."""
+"""StudentDAO (PHP StudentModel): student profiles, the CRM list and the profile page's reads.
+
+Every read that an actor triggers takes a :class:`StudentScope`, and the scope is part of
+the SQL (``WHERE ... AND <scope>``), so a list or a look-up never returns a row the actor
+may not see. The profile reads (enrolments, lessons, invoices, communications, payments,
+audit rows) take a student id that the caller has already resolved through
+:meth:`StudentDAO.find_for_scope`.
+"""
 from __future__ import annotations
 
-from app.dao.base import BaseDAO
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from app.core.pagination import ListQuery, Page
+from app.dao.base import BaseDAO, like_pattern, money
+
+LICENSE_STATUSES = ("Learner", "P1", "P2", "Full")
+ACCOUNT_STATUSES = ("active", "archived")
+ACTIVE_ENROLLMENT_STATUSES = ("active", "in_progress")
+# accounts.unusable_password_hash() starts with this: the account was never activated.
+UNSET_PASSWORD_PREFIX = "!unset!"
+
+PROFILE_FIELDS = (
+    "branch_id", "license_number", "license_status", "license_expiry", "emergency_contact_name",
+    "emergency_contact_phone", "address_line", "city", "postcode", "progress_summary",
+)
+_STUDENT_COLUMNS = "s.id, s.user_id, " + ", ".join(f"s.{f}" for f in PROFILE_FIELDS) + ", s.created_at, s.updated_at"
+_USER_COLUMNS = (
+    "u.first_name, u.last_name, u.email, u.phone, u.status AS account_status, u.last_login_at,"
+    " u.branch_id AS user_branch_id"
+)
+
+# Sort key -> ORDER BY expressions (each gets the direction); s.id breaks ties.
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("u.last_name", "u.first_name"),
+    "branch": ("b.name",),
+    "license_expiry": ("s.license_expiry",),
+    "created": ("s.created_at",),
+}
+MAX_SEARCH_TERMS = 5
+MAX_ID = 2**32 - 1  # INT UNSIGNED: a larger id names no row (and SQLite cannot even bind it)
+
+
+def in_id_range(value: int | None) -> bool:
+    return value is not None and 0 < value <= MAX_ID
+_SEARCH_COLUMNS = ("u.first_name", "u.last_name", "u.email", "u.phone", "s.license_number")
+
+
+@dataclass(frozen=True)
+class StudentScope:
+    """Which students an actor may see. Built by services.students.scope_for(actor).
+
+    Exactly one of the fields is meant to be set; an empty scope matches nothing (deny by default).
+    """
+
+    everything: bool = False
+    branch_id: int | None = None
+    instructor_id: int | None = None
+    student_id: int | None = None
+
+    def clause(self, alias: str = "s") -> tuple[str, dict[str, Any]]:
+        """SQL predicate on the students row ``alias`` plus its parameters."""
+        if self.everything:
+            return "1 = 1", {}
+        if self.branch_id is not None:
+            return f"{alias}.branch_id = :scope_branch_id", {"scope_branch_id": self.branch_id}
+        if self.student_id is not None:
+            return f"{alias}.id = :scope_student_id", {"scope_student_id": self.student_id}
+        if self.instructor_id is not None:
+            return (
+                "(EXISTS (SELECT 1 FROM schedules scope_sc"
+                " JOIN enrollments scope_e ON scope_e.id = scope_sc.enrollment_id"
+                f" WHERE scope_e.student_id = {alias}.id AND scope_sc.instructor_id = :scope_instructor_id)"
+                " OR EXISTS (SELECT 1 FROM enrollment_requests scope_r"
+                f" WHERE scope_r.student_id = {alias}.id AND scope_r.instructor_id = :scope_instructor_id))",
+                {"scope_instructor_id": self.instructor_id},
+            )
+        return "1 = 0", {}
+
+
+NOTHING = StudentScope()
+
+
+def _order(query: ListQuery) -> str:
+    direction = "DESC" if query.descending else "ASC"
+    expressions = SORTS.get(query.sort) or SORTS["name"]
+    return ", ".join(f"{e} {direction}" for e in (*expressions, "s.id"))
 
 
 class StudentDAO(BaseDAO):
@@ -9,3 +93,196 @@ class StudentDAO(BaseDAO):
         return self.db.fetch_value(
             "SELECT id FROM students WHERE user_id = :user_id ORDER BY id LIMIT 1", {"user_id": user_id}
         )
+
+    # -- the CRM list --------------------------------------------------------------------
+    def list_page(self, query: ListQuery, scope: StudentScope) -> Page:
+        """One page of students in ``scope``: search, filters (branch, license_status, course, status),
+        sort and the active-enrolment count, in two statements."""
+        scope_sql, params = scope.clause("s")
+        clauses = [scope_sql]
+        terms = query.q.split()[:MAX_SEARCH_TERMS]
+        for i, term in enumerate(terms):
+            name = f"q{i}"
+            clauses.append("(" + " OR ".join(f"{c} LIKE :{name} ESCAPE '!'" for c in _SEARCH_COLUMNS) + ")")
+            params[name] = like_pattern(term)
+        branch = query.filter_int("branch")
+        if query.filter("branch"):
+            clauses.append("s.branch_id = :f_branch")
+            params["f_branch"] = branch if in_id_range(branch) else -1
+        status = query.filter("license_status")
+        if status:
+            clauses.append("s.license_status = :f_license_status")
+            params["f_license_status"] = status
+        course = query.filter_int("course")
+        if query.filter("course"):
+            clauses.append("EXISTS (SELECT 1 FROM enrollments fe WHERE fe.student_id = s.id AND fe.course_id = :f_course)")
+            params["f_course"] = course if in_id_range(course) else -1
+        account = query.filter("status")
+        if account:
+            clauses.append("u.status = :f_status")
+            params["f_status"] = account
+        base = (
+            " FROM students s JOIN users u ON u.id = s.user_id LEFT JOIN branches b ON b.id = s.branch_id"
+            " WHERE " + " AND ".join(clauses)
+        )
+        select = (
+            f"SELECT {_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"
+            " (SELECT COUNT(*) FROM enrollments ae WHERE ae.student_id = s.id"
+            "  AND ae.status IN ('active', 'in_progress')) AS active_enrollments"
+            + base
+        )
+        page = self.fetch_page(select, "SELECT COUNT(*) AS n" + base, params, _order(query), query)
+        for row in page.items:
+            row["active_enrollments"] = int(row["active_enrollments"] or 0)
+        return page
+
+    def course_options(self) -> list[dict]:
+        """(id, title) of every course, for the list's course filter."""
+        return self.db.fetch_all("SELECT id, title FROM courses ORDER BY title, id")
+
+    # -- one student ---------------------------------------------------------------------
+    def find_for_scope(self, student_id: int, scope: StudentScope) -> dict | None:
+        """The student with account and branch name, or None when missing or outside ``scope``."""
+        if not in_id_range(student_id):
+            return None
+        scope_sql, params = scope.clause("s")
+        row = self.db.fetch_one(
+            f"SELECT {_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"
+            f" CASE WHEN SUBSTR(u.password_hash, 1, {len(UNSET_PASSWORD_PREFIX)}) = :unset THEN 0 ELSE 1 END"
+            " AS activated"
+            " FROM students s JOIN users u ON u.id = s.user_id LEFT JOIN branches b ON b.id = s.branch_id"
+            f" WHERE s.id = :id AND {scope_sql}",
+            {**params, "id": student_id, "unset": UNSET_PASSWORD_PREFIX},
+        )
+        if row is not None:
+            row["activated"] = bool(int(row["activated"]))
+        return row
+
+    def insert(self, user_id: int, data: dict[str, Any], now: datetime) -> int:
+        row = {f: data.get(f) for f in PROFILE_FIELDS}
+        return self.db.insert("students", {"user_id": user_id, **row, "created_at": now, "updated_at": now})
+
+    def update(self, student_id: int, data: dict[str, Any], now: datetime) -> int:
+        """Write every profile field (missing keys become NULL)."""
+        sets = ", ".join(f"{f} = :{f}" for f in PROFILE_FIELDS)
+        params = {f: data.get(f) for f in PROFILE_FIELDS}
+        return self.db.execute(
+            f"UPDATE students SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": student_id}
+        ).rowcount
+
+    def update_account(self, user_id: int, first_name: str, last_name: str, phone: str | None,
+                       branch_id: int | None, now: datetime) -> int:
+        """The student's users row: name, phone and branch (the e-mail and role never change here)."""
+        return self.db.execute(
+            "UPDATE users SET first_name = :first_name, last_name = :last_name, phone = :phone,"
+            " branch_id = :branch_id, updated_at = :now WHERE id = :id",
+            {"first_name": first_name, "last_name": last_name, "phone": phone, "branch_id": branch_id,
+             "now": now, "id": user_id},
+        ).rowcount
+
+    # -- profile page reads (student already resolved through find_for_scope) -------------
+    def enrollments(self, student_id: int, limit: int = 50) -> list[dict]:
+        return self.db.fetch_all(
+            "SELECT e.id, e.course_id, c.title AS course_title, e.start_date, e.status, e.progress_percentage"
+            " FROM enrollments e JOIN courses c ON c.id = e.course_id"
+            " WHERE e.student_id = :sid ORDER BY e.start_date DESC, e.id DESC LIMIT :limit",
+            {"sid": student_id, "limit": int(limit)},
+        )
+
+    _LESSON_SELECT = (
+        "SELECT sc.id, sc.enrollment_id, sc.event_type, sc.scheduled_date, sc.start_time, sc.end_time, sc.status,"
+        " sc.student_rating, sc.lesson_topic, c.title AS course_title,"
+        " iu.first_name AS instructor_first_name, iu.last_name AS instructor_last_name"
+        " FROM schedules sc"
+        " JOIN enrollments e ON e.id = sc.enrollment_id"
+        " JOIN courses c ON c.id = e.course_id"
+        " JOIN instructors i ON i.id = sc.instructor_id"
+        " JOIN users iu ON iu.id = i.user_id"
+        " WHERE e.student_id = :sid"
+    )
+
+    def upcoming_lessons(self, student_id: int, today: date, limit: int = 20) -> list[dict]:
+        """Still-scheduled lessons from today on, soonest first."""
+        return self.db.fetch_all(
+            self._LESSON_SELECT + " AND sc.status = 'scheduled' AND sc.scheduled_date >= :today"
+            " ORDER BY sc.scheduled_date, sc.start_time, sc.id LIMIT :limit",
+            {"sid": student_id, "today": today, "limit": int(limit)},
+        )
+
+    def past_lessons(self, student_id: int, today: date, limit: int = 20) -> list[dict]:
+        """Everything else (before today, or already completed/cancelled/not completed), newest first."""
+        return self.db.fetch_all(
+            self._LESSON_SELECT + " AND (sc.scheduled_date < :today OR sc.status <> 'scheduled')"
+            " ORDER BY sc.scheduled_date DESC, sc.start_time DESC, sc.id DESC LIMIT :limit",
+            {"sid": student_id, "today": today, "limit": int(limit)},
+        )
+
+    def invoices(self, student_id: int, limit: int = 50) -> list[dict]:
+        """The student's invoices with paid and balance due: one statement, payments summed in a subquery."""
+        rows = self.db.fetch_all(
+            "SELECT i.id, i.enrollment_id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status,"
+            " c.title AS course_title, COALESCE(p.paid, 0) AS paid"
+            " FROM invoices i"
+            " JOIN enrollments e ON e.id = i.enrollment_id"
+            " JOIN courses c ON c.id = e.course_id"
+            " LEFT JOIN (SELECT pp.invoice_id, SUM(pp.amount) AS paid FROM payments pp"
+            "   JOIN invoices pi ON pi.id = pp.invoice_id"
+            "   JOIN enrollments pe ON pe.id = pi.enrollment_id"
+            "   WHERE pe.student_id = :sid GROUP BY pp.invoice_id) p ON p.invoice_id = i.id"
+            " WHERE e.student_id = :sid"
+            " ORDER BY i.issue_date DESC, i.id DESC LIMIT :limit",
+            {"sid": student_id, "limit": int(limit)},
+        )
+        for row in rows:
+            row["total"] = money(row["total"])
+            row["paid"] = money(row["paid"])
+            row["balance_due"] = row["total"] - row["paid"]
+        return rows
+
+    def payments(self, student_id: int, limit: int = 20) -> list[dict]:
+        """Payments on the student's invoices, newest first."""
+        rows = self.db.fetch_all(
+            "SELECT p.id, p.invoice_id, p.amount, p.payment_date, p.method, p.reference, p.created_at,"
+            " i.invoice_number"
+            " FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN enrollments e ON e.id = i.enrollment_id"
+            " WHERE e.student_id = :sid ORDER BY p.payment_date DESC, p.id DESC LIMIT :limit",
+            {"sid": student_id, "limit": int(limit)},
+        )
+        for row in rows:
+            row["amount"] = money(row["amount"])
+        return rows
+
+    def communications(self, user_id: int, limit: int = 20) -> list[dict]:
+        """Messages the student's account received (communication_recipients), newest first."""
+        return self.db.fetch_all(
+            "SELECT DISTINCT c.id, c.channel, c.subject, c.message, c.audience_scope, c.created_at,"
+            " su.first_name AS sender_first_name, su.last_name AS sender_last_name"
+            " FROM communication_recipients cr"
+            " JOIN communications c ON c.id = cr.communication_id"
+            " LEFT JOIN users su ON su.id = c.sender_user_id"
+            " WHERE cr.user_id = :uid ORDER BY c.created_at DESC, c.id DESC LIMIT :limit",
+            {"uid": user_id, "limit": int(limit)},
+        )
+
+    def audit_rows(self, student_id: int, user_id: int, document_tag: str, limit: int = 20) -> list[dict]:
+        """Audit rows about the student, their account (archive/restore/activation, not sign-ins) and
+        their documents, newest first.
+
+        Document rows are matched by ``document_tag`` at the end of their details (the document
+        service writes it), so rows about deleted documents are still found."""
+        return self.db.fetch_all(
+            "SELECT a.id, a.action, a.entity_type, a.entity_id, a.details, a.created_at, a.actor_role,"
+            " au.first_name AS actor_first_name, au.last_name AS actor_last_name"
+            " FROM audit_trail a LEFT JOIN users au ON au.id = a.user_id"
+            " WHERE (a.entity_type = 'student' AND a.entity_id = :sid)"
+            " OR (a.entity_type = 'user' AND a.entity_id = :uid AND a.action IN"
+            "  ('user_archived', 'user_restored', 'activation_link_issued', 'account_activated'))"
+            " OR (a.entity_type = 'document' AND a.details LIKE :doc_tag ESCAPE '!')"
+            " ORDER BY a.created_at DESC, a.id DESC LIMIT :limit",
+            {"sid": student_id, "uid": user_id, "doc_tag": "%" + _escape_like(document_tag),
+             "limit": int(limit)},
+        )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

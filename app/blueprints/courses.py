@@ -1,0 +1,89 @@
+"""The course catalogue (admin and staff): list, create, view, edit/retire, allocated instructors."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from app.core import clock
+from app.core.auth import current_actor, roles_required
+from app.core.errors import AppError
+from app.core.flask_db import get_db
+from app.core.forms import apply_errors
+from app.core.pagination import ListQuery
+from app.dao.course import FIELDS
+from app.forms.courses import CourseForm
+from app.services import courses
+
+bp = Blueprint("courses", __name__, url_prefix="/courses")
+
+
+def _data(form: CourseForm) -> dict:
+    return {**{name: getattr(form, name).data for name in FIELDS}, "instructor_ids": form.instructor_ids.data or []}
+
+
+def _render_form(form: CourseForm, course: dict | None, status: int = 200):
+    include = list(form.instructor_ids.data or [])
+    if course:
+        include += [i["id"] for i in course["instructors"]]
+    choices = courses.instructor_choices(get_db(), current_actor(), include=[i for i in include if isinstance(i, int)])
+    # Allocations this user may not change (another branch's instructors), shown read-only.
+    offered = {c["id"] for c in choices}
+    fixed = [i for i in (course or {}).get("instructors", []) if i["id"] not in offered]
+    return render_template("courses/form.html", form=form, course=course, choices=choices, fixed=fixed), status
+
+
+@bp.get("/")
+@roles_required("admin", "staff")
+def index():
+    query = ListQuery.from_args(request.args, courses.LIST_SORTS, courses.DEFAULT_SORT,
+                                filters=courses.LIST_FILTERS)
+    result = courses.list_courses(get_db(), current_actor(), query)
+    return render_template("courses/index.html", page=result["page"],
+                           category_options=[(c, c) for c in result["categories"]])
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("admin", "staff")
+def new():
+    form = CourseForm()
+    if not form.is_submitted():
+        return _render_form(form, None)
+    if not form.validate():
+        return _render_form(form, None, 422)
+    try:
+        course_id = courses.create_course(get_db(), current_actor(), _data(form), clock.now())
+    except AppError as exc:
+        if exc.status in (403, 404):
+            raise
+        apply_errors(form, exc)
+        return _render_form(form, None, exc.status)
+    flash(f"Course “{form.title.data}” created.", "success")
+    return redirect(url_for("courses.view", course_id=course_id))
+
+
+@bp.get("/<int:course_id>")
+@roles_required("admin", "staff")
+def view(course_id: int):
+    course = courses.get_course(get_db(), current_actor(), course_id)
+    return render_template("courses/view.html", course=course)
+
+
+@bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
+@roles_required("admin", "staff")
+def edit(course_id: int):
+    course = courses.get_course(get_db(), current_actor(), course_id)
+    if request.method == "GET":
+        data = {name: course[name] for name in FIELDS}
+        data["instructor_ids"] = [i["id"] for i in course["instructors"]]
+        return _render_form(CourseForm(data=data), course)
+    form = CourseForm()
+    if not form.validate():
+        return _render_form(form, course, 422)
+    try:
+        courses.update_course(get_db(), current_actor(), course_id, _data(form), clock.now())
+    except AppError as exc:
+        if exc.status in (403, 404):
+            raise
+        apply_errors(form, exc)
+        return _render_form(form, course, exc.status)
+    flash(f"Course “{form.title.data}” saved.", "success")
+    return redirect(url_for("courses.view", course_id=course_id))

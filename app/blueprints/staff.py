@@ -1,0 +1,143 @@
+"""Staff accounts (admin only): list, create (activation link, no password), view, edit, archive/restore,
+re-issue the activation link."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from app.core import clock
+from app.core.auth import current_actor, roles_required
+from app.core.errors import AppError
+from app.core.flask_db import get_db
+from app.core.forms import apply_errors
+from app.core.pagination import ListQuery
+from app.forms.staff import StaffCreateForm, StaffForm
+from app.services import accounts, staff as staff_service
+from app.services.staff import CreatedStaff
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+_FORM_FIELDS = ("first_name", "last_name", "phone", "branch_id", "position_title", "employment_type", "start_date",
+                "notes")
+
+
+def _data(form: StaffForm) -> dict:
+    data = {name: getattr(form, name).data for name in _FORM_FIELDS}
+    if isinstance(form, StaffCreateForm):
+        data["email"] = form.email.data
+    return data
+
+
+def _render_form(form: StaffForm, staff: dict | None, status: int = 200):
+    form.set_branches(staff_service.branch_options(get_db(), current_actor()))
+    return render_template("staff/form.html", form=form, staff=staff), status
+
+
+def _hand_out_link(created: CreatedStaff, intro: str) -> None:
+    """Show the one-time link once, then e-mail it (after the commit; a mail failure loses nothing)."""
+    link = url_for("activation.activate", token=created.token, _external=True)
+    flash(f"{intro} Give {created.first_name} this one-time activation link (valid until "
+          f"{clock.to_local(created.expires_at):%d %b %Y %H:%M}): {link}", "success")
+    delivery = accounts.send_activation(current_app.config, created.email, created.first_name, link)
+    if delivery.sent:
+        flash(f"The link was also e-mailed to {created.email}.", "info")
+
+
+def _render_view(staff_id: int, error: str | None = None, status: int = 200):
+    staff = staff_service.get_staff(get_db(), current_actor(), staff_id, clock.now())
+    return render_template("staff/view.html", staff=staff, action_error=error), status
+
+
+@bp.get("/")
+@roles_required("admin")
+def index():
+    query = ListQuery.from_args(request.args, staff_service.LIST_SORTS, staff_service.DEFAULT_SORT,
+                                filters=staff_service.LIST_FILTERS)
+    actor = current_actor()
+    page = staff_service.list_staff(get_db(), actor, query, clock.now())
+    branch_options = [(b["id"], b["name"]) for b in staff_service.branch_options(get_db(), actor)]
+    return render_template("staff/index.html", page=page, branch_options=branch_options)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new():
+    form = StaffCreateForm()
+    if not form.is_submitted():
+        form.start_date.data = clock.today()
+        return _render_form(form, None)
+    if not form.validate():
+        return _render_form(form, None, 422)
+    try:
+        created = staff_service.create_staff(get_db(), current_actor(), _data(form), clock.now(), clock.today())
+    except AppError as exc:
+        if exc.status in (403, 404):
+            raise
+        apply_errors(form, exc)
+        return _render_form(form, None, exc.status)
+    _hand_out_link(created, f"Staff account created for {created.email}.")
+    return redirect(url_for("staff.view", staff_id=created.staff_id))
+
+
+@bp.get("/<int:staff_id>")
+@roles_required("admin")
+def view(staff_id: int):
+    return _render_view(staff_id)
+
+
+@bp.route("/<int:staff_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit(staff_id: int):
+    staff = staff_service.get_staff(get_db(), current_actor(), staff_id)
+    if request.method == "GET":
+        return _render_form(StaffForm(data={name: staff[name] for name in _FORM_FIELDS}), staff)
+    form = StaffForm()
+    if not form.validate():
+        return _render_form(form, staff, 422)
+    try:
+        staff_service.update_staff(get_db(), current_actor(), staff_id, _data(form), clock.now(), clock.today())
+    except AppError as exc:
+        if exc.status in (403, 404):
+            raise
+        apply_errors(form, exc)
+        return _render_form(form, staff, exc.status)
+    flash(f"{form.first_name.data} {form.last_name.data} saved.", "success")
+    return redirect(url_for("staff.view", staff_id=staff_id))
+
+
+@bp.post("/<int:staff_id>/archive")
+@roles_required("admin")
+def archive(staff_id: int):
+    try:
+        staff = staff_service.archive_staff(get_db(), current_actor(), staff_id, clock.now())
+    except AppError as exc:
+        if exc.status in (403, 404):
+            raise
+        return _render_view(staff_id, exc.message, exc.status)
+    flash(f"{staff['first_name']} {staff['last_name']} was archived and signed out everywhere.", "success")
+    return redirect(url_for("staff.view", staff_id=staff_id))
+
+
+@bp.post("/<int:staff_id>/restore")
+@roles_required("admin")
+def restore(staff_id: int):
+    try:
+        staff = staff_service.restore_staff(get_db(), current_actor(), staff_id, clock.now())
+    except AppError as exc:
+        if exc.status in (403, 404):
+            raise
+        return _render_view(staff_id, exc.message, exc.status)
+    flash(f"{staff['first_name']} {staff['last_name']} was restored and can sign in again.", "success")
+    return redirect(url_for("staff.view", staff_id=staff_id))
+
+
+@bp.post("/<int:staff_id>/activation")
+@roles_required("admin")
+def activation(staff_id: int):
+    try:
+        created = staff_service.reissue_activation(get_db(), current_actor(), staff_id, clock.now())
+    except AppError as exc:
+        if exc.status in (403, 404):
+            raise
+        return _render_view(staff_id, exc.message, exc.status)
+    _hand_out_link(created, "A new activation link was issued; earlier links no longer work.")
+    return redirect(url_for("staff.view", staff_id=staff_id))

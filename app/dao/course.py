@@ -1,0 +1,148 @@
+"""CourseDAO (PHP CourseModel): the course catalogue and its allocated instructors (course_instructor)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from app.core.pagination import ListQuery, Page
+from app.dao.base import BaseDAO, like_pattern, money
+
+FIELDS = ("title", "description", "price", "lesson_count", "category", "status")
+STATUSES = ("active", "inactive")
+_COLUMNS = "c.id, " + ", ".join(f"c.{f}" for f in FIELDS) + ", c.created_at, c.updated_at"
+SORTS = {"title": "c.title", "price": "c.price", "lesson_count": "c.lesson_count", "status": "c.status"}
+
+# "Active students" in the original = enrolments whose status is active or in_progress (spec 3.8).
+_ACTIVE_ENROLMENTS = (
+    " LEFT JOIN (SELECT e.course_id, COUNT(*) AS n FROM enrollments e"
+    " WHERE e.status IN ('active', 'in_progress') GROUP BY e.course_id) ae ON ae.course_id = c.id"
+)
+_INSTRUCTOR_COLUMNS = (
+    "i.id, i.branch_id, u.first_name, u.last_name, u.status AS user_status, b.name AS branch_name"
+)
+_INSTRUCTOR_FROM = (
+    " FROM instructors i JOIN users u ON u.id = i.user_id LEFT JOIN branches b ON b.id = i.branch_id"
+)
+
+
+def _normalise(row: dict | None) -> dict | None:
+    if row is not None:
+        row["price"] = money(row["price"])
+        if "active_enrolments" in row:
+            row["active_enrolments"] = int(row["active_enrolments"] or 0)
+    return row
+
+
+class CourseDAO(BaseDAO):
+    def find(self, course_id: int) -> dict | None:
+        """One course with its number of active enrolments."""
+        return _normalise(self.db.fetch_one(
+            f"SELECT {_COLUMNS}, COALESCE(ae.n, 0) AS active_enrolments FROM courses c{_ACTIVE_ENROLMENTS}"
+            " WHERE c.id = :id",
+            {"id": course_id},
+        ))
+
+    def exists(self, course_id: int) -> bool:
+        return self.db.fetch_value("SELECT id FROM courses WHERE id = :id", {"id": course_id}) is not None
+
+    def list_page(self, query: ListQuery) -> Page:
+        """Search title/category; filters ``status`` and ``category``; active enrolments joined in."""
+        params: dict[str, Any] = {}
+        where = " WHERE 1 = 1"
+        if query.q:
+            where += " AND (c.title LIKE :q ESCAPE '!' OR c.category LIKE :q ESCAPE '!')"
+            params["q"] = like_pattern(query.q)
+        if query.filter("status") in STATUSES:
+            where += " AND c.status = :status"
+            params["status"] = query.filter("status")
+        if query.filter("category"):
+            where += " AND c.category = :category"
+            params["category"] = query.filter("category")
+        page = self.fetch_page(
+            f"SELECT {_COLUMNS}, COALESCE(ae.n, 0) AS active_enrolments FROM courses c{_ACTIVE_ENROLMENTS}{where}",
+            f"SELECT COUNT(*) AS n FROM courses c{where}",
+            params,
+            self.order_clause(SORTS, query, "c.id"),
+            query,
+        )
+        for row in page.items:
+            _normalise(row)
+        return page
+
+    def categories(self) -> list[str]:
+        rows = self.db.fetch_all(
+            "SELECT DISTINCT category FROM courses WHERE category IS NOT NULL AND category <> '' ORDER BY category"
+        )
+        return [r["category"] for r in rows]
+
+    def insert(self, data: dict[str, Any], now: datetime) -> int:
+        row = {f: data.get(f) for f in FIELDS}
+        row["status"] = row["status"] or "active"
+        return self.db.insert("courses", {**row, "created_at": now, "updated_at": now})
+
+    def update(self, course_id: int, data: dict[str, Any], now: datetime) -> int:
+        sets = ", ".join(f"{f} = :{f}" for f in FIELDS)
+        params = {f: data.get(f) for f in FIELDS}
+        return self.db.execute(
+            f"UPDATE courses SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": course_id}
+        ).rowcount
+
+    # -- allocated instructors (course_instructor) -------------------------------------------
+    def instructors_for(self, course_ids: Iterable[int]) -> dict[int, list[dict]]:
+        """Allocated instructors of several courses in one query: {course_id: [instructor, ...]}."""
+        ids = list(dict.fromkeys(course_ids))
+        result: dict[int, list[dict]] = {course_id: [] for course_id in ids}
+        if not ids:
+            return result
+        fragment, params = self.db.in_params("cid", ids)
+        rows = self.db.fetch_all(
+            f"SELECT ci.course_id, {_INSTRUCTOR_COLUMNS} FROM course_instructor ci"
+            " JOIN instructors i ON i.id = ci.instructor_id JOIN users u ON u.id = i.user_id"
+            " LEFT JOIN branches b ON b.id = i.branch_id"
+            f" WHERE ci.course_id IN ({fragment}) ORDER BY u.last_name, u.first_name, i.id",
+            params,
+        )
+        for row in rows:
+            result[row.pop("course_id")].append(row)
+        return result
+
+    def instructor_ids(self, course_id: int) -> list[int]:
+        rows = self.db.fetch_all(
+            "SELECT instructor_id FROM course_instructor WHERE course_id = :id ORDER BY instructor_id",
+            {"id": course_id},
+        )
+        return [int(r["instructor_id"]) for r in rows]
+
+    def set_instructors(self, course_id: int, instructor_ids: Iterable[int]) -> tuple[list[int], list[int]]:
+        """Make the allocation exactly ``instructor_ids``; returns (added, removed)."""
+        wanted = sorted(set(int(i) for i in instructor_ids))
+        current = self.instructor_ids(course_id)
+        removed = [i for i in current if i not in wanted]
+        added = [i for i in wanted if i not in current]
+        if removed:
+            fragment, params = self.db.in_params("iid", removed)
+            self.db.execute(
+                f"DELETE FROM course_instructor WHERE course_id = :course_id AND instructor_id IN ({fragment})",
+                {**params, "course_id": course_id},
+            )
+        for instructor_id in added:
+            self.db.insert("course_instructor", {"course_id": course_id, "instructor_id": instructor_id})
+        return added, removed
+
+    def instructor_options(self, only_branch: int | None = None) -> list[dict]:
+        """Active instructors that can be allocated (all, or one branch's), grouped by branch name."""
+        return self.db.fetch_all(
+            f"SELECT {_INSTRUCTOR_COLUMNS}{_INSTRUCTOR_FROM}"
+            " WHERE u.status = 'active' AND (:only_branch IS NULL OR i.branch_id = :only_branch)"
+            " ORDER BY b.name, u.last_name, u.first_name, i.id",
+            {"only_branch": only_branch},
+        )
+
+    def instructors_by_ids(self, instructor_ids: Iterable[int]) -> dict[int, dict]:
+        """The given instructors (with branch and account status) that exist, keyed by id, in one query."""
+        ids = list(dict.fromkeys(int(i) for i in instructor_ids))
+        if not ids:
+            return {}
+        fragment, params = self.db.in_params("iid", ids)
+        rows = self.db.fetch_all(f"SELECT {_INSTRUCTOR_COLUMNS}{_INSTRUCTOR_FROM} WHERE i.id IN ({fragment})", params)
+        return {int(r["id"]): r for r in rows}

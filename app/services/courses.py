@@ -1,0 +1,180 @@
+"""The course catalogue (school-wide): admin and staff list, create, edit and retire courses.
+
+Allocated instructors (course_instructor) are validated, unlike the original: every id must be an
+existing instructor; staff may only allocate instructors of their own branch, and allocations that
+belong to other branches are left as they are when staff save a course. Retiring a course is an edit
+to ``status = inactive``. ``course_created`` / ``course_updated`` are audited with before/after
+snapshots that include the allocated instructor ids.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping
+
+from app.core.database import Database
+from app.core.errors import NotFound, PermissionDenied, ValidationFailed
+from app.core.pagination import ListQuery
+from app.dao.base import money
+from app.dao.course import FIELDS, SORTS, STATUSES, CourseDAO
+from app.services import audit
+from app.services.scope import Actor
+
+LIST_SORTS = tuple(SORTS)
+DEFAULT_SORT = "title"
+LIST_FILTERS = ("status", "category")
+MAX_PRICE = Decimal("99999999.99")  # DECIMAL(10,2)
+MAX_LESSONS = 1000
+
+
+def _require_office(actor: Actor) -> None:
+    if not actor.is_office:
+        raise PermissionDenied("Courses are managed by the office.")
+
+
+def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        row[name] = value
+    errors: dict[str, list[str]] = {}
+    if not row["title"]:
+        errors["title"] = ["Enter the course title."]
+    price = _decimal(row["price"])
+    if row["price"] is None:
+        errors["price"] = ["Enter the price."]
+    elif price is None or price < 0 or price > MAX_PRICE or price != price.quantize(Decimal("0.01")):
+        errors["price"] = ["The price must be an amount from 0.00 to 99,999,999.99 with at most 2 decimals."]
+    else:
+        row["price"] = money(price)
+    lessons = _integer(row["lesson_count"])
+    if lessons is None or not 1 <= lessons <= MAX_LESSONS:
+        errors["lesson_count"] = [f"The number of lessons must be a whole number from 1 to {MAX_LESSONS}."]
+    else:
+        row["lesson_count"] = lessons
+    if (row["status"] or "active") not in STATUSES:
+        errors["status"] = ["Choose active or inactive."]
+    row["status"] = row["status"] or "active"
+    if errors:
+        raise ValidationFailed("Please correct the highlighted fields.", errors=errors)
+    return row
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _instructor_ids(raw: Iterable[Any] | None) -> list[int]:
+    try:
+        return sorted({int(i) for i in (raw or [])})
+    except (TypeError, ValueError):
+        raise ValidationFailed("Choose instructors from the list.", field="instructor_ids") from None
+
+
+def _check_allocation(dao: CourseDAO, actor: Actor, wanted: list[int], current: list[int]) -> None:
+    """Every chosen instructor must exist; staff may only choose their own branch's instructors;
+    newly chosen instructors must have an active account."""
+    found = dao.instructors_by_ids(wanted)
+    allowed_branch = actor.branch_filter()
+    problems = []
+    for instructor_id in wanted:
+        row = found.get(instructor_id)
+        if row is None or (allowed_branch is not None and row["branch_id"] != allowed_branch):
+            problems.append(f"Instructor #{instructor_id} is not one you can allocate.")
+        elif row["user_status"] != "active" and instructor_id not in current:
+            problems.append(f"{row['first_name']} {row['last_name']} is archived and cannot be allocated.")
+    if problems:
+        raise ValidationFailed(" ".join(problems), errors={"instructor_ids": problems})
+
+
+def _final_allocation(dao: CourseDAO, actor: Actor, wanted: list[int], current: list[int]) -> list[int]:
+    """Staff edit only their branch's part of the allocation; other branches' allocations stay."""
+    allowed_branch = actor.branch_filter()
+    if allowed_branch is None:
+        return wanted
+    others = [i for i, row in dao.instructors_by_ids(current).items() if row["branch_id"] != allowed_branch]
+    return sorted(set(wanted) | set(others))
+
+
+def list_courses(db: Database, actor: Actor, query: ListQuery) -> dict:
+    """One page of courses with active-enrolment counts and allocated instructor names (3 queries)."""
+    _require_office(actor)
+    dao = CourseDAO(db)
+    page = dao.list_page(query)
+    instructors = dao.instructors_for([c["id"] for c in page.items])
+    for course in page.items:
+        course["instructors"] = instructors.get(course["id"], [])
+    return {"page": page, "categories": dao.categories()}
+
+
+def get_course(db: Database, actor: Actor, course_id: int) -> dict:
+    _require_office(actor)
+    dao = CourseDAO(db)
+    course = dao.find(course_id)
+    if course is None:
+        raise NotFound("Course not found")
+    course["instructors"] = dao.instructors_for([course_id])[course_id]
+    return course
+
+
+def instructor_choices(db: Database, actor: Actor, include: Iterable[int] = ()) -> list[dict]:
+    """Instructors the actor may allocate (admin: all active; staff: their branch's active ones).
+
+    ``include``: ids to show even if they would not be offered (already allocated, archived since).
+    """
+    _require_office(actor)
+    dao = CourseDAO(db)
+    options = dao.instructor_options(actor.branch_filter())
+    offered = {o["id"] for o in options}
+    allowed_branch = actor.branch_filter()
+    extra = [row for i, row in dao.instructors_by_ids([i for i in include if i not in offered]).items()
+             if allowed_branch is None or row["branch_id"] == allowed_branch]
+    return options + extra
+
+
+def create_course(db: Database, actor: Actor, data: Mapping[str, Any], now: datetime) -> int:
+    _require_office(actor)
+    row = _clean(data)
+    wanted = _instructor_ids(data.get("instructor_ids"))
+    dao = CourseDAO(db)
+    with db.transaction():
+        _check_allocation(dao, actor, wanted, [])
+        course_id = dao.insert(row, now)
+        dao.set_instructors(course_id, wanted)
+        audit.record(db, actor, "course_created", "course", course_id, now=now,
+                     after={**row, "instructor_ids": wanted})
+    return course_id
+
+
+def update_course(db: Database, actor: Actor, course_id: int, data: Mapping[str, Any], now: datetime) -> None:
+    _require_office(actor)
+    row = _clean(data)
+    wanted = _instructor_ids(data.get("instructor_ids"))
+    dao = CourseDAO(db)
+    with db.transaction():
+        current = dao.find(course_id)
+        if current is None:
+            raise NotFound("Course not found")
+        current_ids = dao.instructor_ids(course_id)
+        _check_allocation(dao, actor, wanted, current_ids)
+        allocation = _final_allocation(dao, actor, wanted, current_ids)
+        before = {**{name: current[name] for name in FIELDS}, "instructor_ids": current_ids}
+        dao.update(course_id, row, now)
+        dao.set_instructors(course_id, allocation)
+        audit.record(db, actor, "course_updated", "course", course_id, now=now, before=before,
+                     after={**row, "instructor_ids": allocation})

@@ -10,7 +10,7 @@ never show B's students. A route with an id parameter this test does not know fa
 so a new route cannot slip past it.
 """
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 

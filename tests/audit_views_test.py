@@ -6,7 +6,7 @@ import csv
 import io
 
 from app.core.flask_db import get_db
-from tests.conftest import DEMO_PASSWORD, login, mysql_url, require_mysql
+from tests.conftest import login, mysql_url, require_mysql
 
 ADMIN = "admin@origin.com"
 STAFF = "operations@origin.com"

@@ -8,7 +8,7 @@ import pytest
 from flask import Blueprint
 
 from app.core.auth import is_public, roles_required
-from tests.conftest import app_overrides, login, post_form
+from tests.conftest import app_overrides, login
 
 ADMIN = "admin@origin.com"
 STUDENT = "jack.mason@student.com"

@@ -15,6 +15,7 @@ from app.dao.base import money
 from app.dao.branch import BranchDAO
 from app.dao.vehicle import STATUSES, TRANSMISSIONS, VehicleDAO, normalize_plate, service_flag
 from app.services import audit
+from app.services.windows import checked_window
 from app.services.scope import Actor
 
 MAX_ODOMETER = 2_000_000
@@ -157,14 +158,7 @@ def add_service(db: Database, actor: Actor, vehicle_id: int, data: Mapping[str, 
 
 def add_downtime(db: Database, actor: Actor, vehicle_id: int, start: datetime | None, end: datetime | None,
                  reason: str | None, now: datetime) -> int:
-    if start is None or end is None:
-        missing = "start_datetime" if start is None else "end_datetime"
-        raise ValidationFailed("Enter the start and the end.", field=missing)
-    if end <= start:
-        raise ValidationFailed("The end must be after the start.", field="end_datetime")
-    reason = (reason or "").strip() or None
-    if reason is not None and len(reason) > 160:
-        raise ValidationFailed("At most 160 characters.", field="reason")
+    reason = checked_window(start, end, reason)
     dao = VehicleDAO(db)
     with db.transaction():
         get(db, actor, vehicle_id)

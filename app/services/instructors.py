@@ -20,6 +20,7 @@ from app.dao.instructor import InstructorDAO, accreditation_state
 from app.dao.schedule import ScheduleDAO
 from app.dao.user import UserDAO, normalize_email
 from app.services import accounts, audit
+from app.services.windows import checked_window
 from app.services.scope import Actor
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -206,14 +207,7 @@ def reissue_activation(db: Database, actor: Actor, instructor_id: int, now: date
 
 def add_unavailability(db: Database, actor: Actor, instructor_id: int, start: datetime, end: datetime,
                        reason: str | None, now: datetime) -> int:
-    if start is None or end is None:
-        missing = "start_datetime" if start is None else "end_datetime"
-        raise ValidationFailed("Enter the start and the end.", field=missing)
-    if end <= start:
-        raise ValidationFailed("The end must be after the start.", field="end_datetime")
-    reason = (reason or "").strip() or None
-    if reason is not None and len(reason) > 160:
-        raise ValidationFailed("At most 160 characters.", field="reason")
+    reason = checked_window(start, end, reason)
     dao = InstructorDAO(db)
     with db.transaction():
         get(db, actor, instructor_id)

@@ -175,3 +175,15 @@ def test_unreachable_server_is_database_unavailable():
 def test_split_script_ignores_comments_and_blank_lines():
     text = "-- header\nCREATE TABLE a (x INT);\n\n-- b\nCREATE INDEX i ON a(x);\n"
     assert split_script(text) == ["CREATE TABLE a (x INT)", "CREATE INDEX i ON a(x)"]
+
+
+def test_integer_beyond_64_bits_is_a_validation_error_not_a_crash(db):
+    from app.core.errors import ValidationFailed
+
+    huge = 10 ** 30
+    try:
+        rows = db.fetch_all("SELECT id FROM branches WHERE id = :id", {"id": huge})
+    except ValidationFailed as exc:  # SQLite cannot bind it
+        assert exc.status == 422
+    else:  # MariaDB compares it and finds nothing
+        assert rows == []

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import unquote, urlparse
 
-from app.core.errors import Conflict, DatabaseUnavailable, IntegrityViolation
+from app.core.errors import Conflict, DatabaseUnavailable, IntegrityViolation, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,8 @@ class SqliteDialect(_Dialect):
         return "BEGIN IMMEDIATE"
 
     def map_error(self, exc: Exception) -> Exception | None:
+        if isinstance(exc, OverflowError):  # a bound integer beyond 64 bits: no such row or value can exist
+            return ValidationFailed("A number is out of range.")
         if isinstance(exc, sqlite3.IntegrityError):
             message = str(exc)
             if message.startswith("UNIQUE constraint failed:"):

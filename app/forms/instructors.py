@@ -59,7 +59,7 @@ class MoneyLike:
         value = field.data
         if value is None:
             return
-        if not isinstance(value, Decimal) or not value.is_finite():
+        if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= Decimal(10) ** 12:
             raise StopValidation(self.message)
         if value != value.quantize(Decimal(1).scaleb(-self.places)):
             raise StopValidation(self.message)

@@ -35,11 +35,25 @@ class FormParser(HTMLParser):
             self._current = None
 
 
+TABLES = {"student_id": "students", "instructor_id": "instructors", "branch_id": "branches",
+          "vehicle_id": "vehicles", "staff_id": "staff_profiles", "course_id": "courses", "audit_id": "audit_trail",
+          "document_id": "documents", "note_id": "notes", "window_id": "instructor_unavailability",
+          "log_id": "vehicle_service_logs", "user_id": "users"}
+
+
 def _pages(app):
+    """Every GET page, with each id parameter set to a real row of the seeded school."""
+    from app.core.flask_db import get_db
+
+    with app.app_context():
+        db = get_db()
+        first = {name: db.fetch_value(f"SELECT MIN(id) AS id FROM {table}") for name, table in TABLES.items()}
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or "static" in rule.endpoint or rule.endpoint.startswith(("audit.export", "documents.")):
             continue
-        yield re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule)
+        if not set(rule.arguments) <= set(TABLES):  # e.g. activation tokens: not a page with forms to fuzz
+            continue
+        yield re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(first[m.group(1)]), rule.rule)
 
 
 def test_no_form_answers_500_to_hostile_input(seeded):

@@ -19,6 +19,7 @@ from app.config import database_url  # noqa: E402
 from app.core import clock, schema  # noqa: E402
 from app.core.errors import AppError, DatabaseUnavailable  # noqa: E402
 from app.core.flask_db import get_db  # noqa: E402
+from app.dao.migration import app_grants  # noqa: E402
 from app.services import seed  # noqa: E402
 
 
@@ -138,7 +139,7 @@ def print_grants_command(app_user: str, app_host: str) -> None:
     if db.backend != "mysql":
         raise click.ClickException("print-grants needs a MariaDB/MySQL DATABASE_URL")
     name = db.current_database()
-    for statement in schema.app_grants(db.tables(), name, app_user, app_host):
+    for statement in app_grants(db.tables(), name, app_user, app_host):
         click.echo(statement + ";")
 
 

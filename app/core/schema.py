@@ -92,18 +92,3 @@ def drop_all(db: Database) -> None:
     """Drop every table (development reset). Callers must refuse this in production."""
     MigrationDAO(db).drop_tables(db.tables())
 
-
-APPEND_ONLY = {"audit_trail": "SELECT, INSERT", "schema_migrations": "SELECT"}
-
-
-def app_grants(tables: list[str], database: str, user: str, host: str = "%") -> list[str]:
-    """GRANT statements for the application account: SELECT/INSERT/UPDATE/DELETE per table,
-    except the audit trail (SELECT, INSERT only: no code path may change or remove audit rows)."""
-    for part in (database, user, host):
-        if not re.match(r"^[A-Za-z0-9_.%-]+$", part):
-            raise SchemaError(f"unsafe name {part!r}")
-    account = f"'{user}'@'{host}'"
-    return [
-        f"GRANT {APPEND_ONLY.get(table, 'SELECT, INSERT, UPDATE, DELETE')} ON `{database}`.`{table}` TO {account}"
-        for table in tables
-    ]

@@ -1,6 +1,7 @@
 """MigrationDAO: the schema_migrations ledger used by `flask db-upgrade`."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from app.dao.base import BaseDAO
@@ -51,3 +52,19 @@ def _ident(name: str) -> str:
     if not name.replace("_", "").isalnum():
         raise ValueError(f"Unsafe table name {name!r}")
     return name
+
+
+APPEND_ONLY = {"audit_trail": "SELECT, INSERT", "schema_migrations": "SELECT"}
+
+
+def app_grants(tables: list[str], database: str, user: str, host: str = "%") -> list[str]:
+    """GRANT statements for the application account: SELECT/INSERT/UPDATE/DELETE per table,
+    except the audit trail (SELECT, INSERT only: no code path may change or remove audit rows)."""
+    for part in (database, user, host):
+        if not re.match(r"^[A-Za-z0-9_.%-]+$", part):
+            raise ValueError(f"unsafe name {part!r}")
+    account = f"'{user}'@'{host}'"
+    return [
+        f"GRANT {APPEND_ONLY.get(table, 'SELECT, INSERT, UPDATE, DELETE')} ON `{database}`.`{table}` TO {account}"
+        for table in tables
+    ]

@@ -382,3 +382,20 @@ def test_staff_registers_student_uploads_licence_adds_note_and_finds_them(sessio
     expect(page.get_by_role("link", name=re.compile("Harper Quinlan"))).to_be_visible()
     s.shot("journey-student-search")
     s.check_clean()
+
+
+def test_archiving_asks_for_confirmation_first(session):
+    s = session()
+    page = s.page
+    s.login("admin@origin.com")
+    expect(page).to_have_url(re.compile(r"/dashboard/"))
+    page.goto("/students/")
+    page.get_by_role("link", name=re.compile("Noah Williams")).click()
+    expect(page).to_have_url(re.compile(r"/students/\d+$"))
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Archive").click()
+    expect(page.get_by_role("button", name="Archive")).to_be_visible()  # cancelled: nothing happened
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Archive").click()
+    expect(page.get_by_role("button", name="Restore")).to_be_visible()
+    s.check_clean()

@@ -10,4 +10,10 @@
       return headers;
     }
   };
+  // Forms with data-confirm ask before submitting (archive, delete). Without JavaScript they submit as usual.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  });
 })();

@@ -161,3 +161,24 @@ def test_count_by_role_counts_every_role_present(db):
             make_user(db, role=role)
     make_user(db, role="student", status="archived")  # archived accounts are still accounts
     assert users.count_by_role() == {"admin": 1, "staff": 2, "student": 4}
+
+
+def test_update_account_writes_only_account_fields_for_the_allowed_roles(db):
+    from datetime import datetime
+
+    from app.dao.user import UserDAO
+    from tests import factories as f
+
+    now = datetime(2026, 11, 26, 9, 0, 0)
+    branch = f.make_branch(db)
+    student = f.make_user(db, role="student")
+    dao = UserDAO(db)
+    changed = dao.update_account(student, {"first_name": "Ana", "email": " Ana@X.com ", "branch_id": branch,
+                                           "role": "admin", "status": "archived"}, now, roles=("student",))
+    assert changed == 1
+    row = dao.find_by_id(student)
+    assert (row["first_name"], row["email"], row["branch_id"]) == ("Ana", "ana@x.com", branch)
+    assert (row["role"], row["status"]) == ("student", "active")  # never written through this method
+    assert dao.update_account(student, {"first_name": "Eve"}, now, roles=("staff",)) == 0  # wrong role
+    assert dao.find_by_id(student)["first_name"] == "Ana"
+    assert dao.update_account(student, {"role": "admin"}, now, roles=("student",)) == 0  # nothing to write

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 from app.core.pagination import ListQuery, Page
 from app.dao.base import BaseDAO, like_pattern
+from app.dao.user import UserDAO
 
 PROFILE_FIELDS = ("branch_id", "certification_number", "accreditation_expiry", "experience_years",
                   "availability_notes", "bio", "rating")
@@ -183,13 +184,8 @@ class InstructorDAO(BaseDAO):
 
     def update_account(self, user_id: int, data: dict[str, Any], now: datetime) -> int:
         """Name, e-mail, phone and branch of the instructor's login account (role and status untouched)."""
-        params = {f: data.get(f) for f in ACCOUNT_FIELDS}
-        params["email"] = (params["email"] or "").strip().lower()
-        sets = ", ".join(f"{f} = :{f}" for f in ACCOUNT_FIELDS)
-        return self.db.execute(
-            f"UPDATE users SET {sets}, updated_at = :now WHERE id = :id AND role = 'instructor'",
-            {**params, "now": now, "id": user_id},
-        ).rowcount
+        return UserDAO(self.db).update_account(
+            user_id, {f: data.get(f) for f in ACCOUNT_FIELDS}, now, roles=("instructor",))
 
     def set_availability_notes(self, instructor_id: int, notes: str | None, now: datetime) -> int:
         return self.db.execute(

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.core.pagination import ListQuery, Page
 from app.dao.base import BaseDAO, like_pattern
+from app.dao.user import UserDAO
 
 FIELDS = ("branch_id", "position_title", "employment_type", "start_date", "notes")
 ACCOUNT_FIELDS = ("first_name", "last_name", "phone", "branch_id")
@@ -78,9 +79,6 @@ class StaffDAO(BaseDAO):
         """The staff member's name, phone and branch on their users row (e-mail and role never change here).
 
         Only office accounts (staff, or an admin who also has a staff profile) are touched."""
-        sets = ", ".join(f"{f} = :{f}" for f in ACCOUNT_FIELDS)
-        params = {f: data.get(f) for f in ACCOUNT_FIELDS}
-        return self.db.execute(
-            f"UPDATE users SET {sets}, updated_at = :now WHERE id = :id AND role IN ('staff', 'admin')",
-            {**params, "now": now, "id": user_id},
-        ).rowcount
+        return UserDAO(self.db).update_account(
+            user_id, {f: data.get(f) for f in ACCOUNT_FIELDS}, now, roles=("staff", "admin"))
+

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.core.pagination import ListQuery, Page
 from app.dao.base import BaseDAO, like_pattern, money
+from app.dao.user import UserDAO
 
 LICENSE_STATUSES = ("Learner", "P1", "P2", "Full")
 ACCOUNT_STATUSES = ("active", "archived")
@@ -173,12 +174,9 @@ class StudentDAO(BaseDAO):
     def update_account(self, user_id: int, first_name: str, last_name: str, phone: str | None,
                        branch_id: int | None, now: datetime) -> int:
         """The student's users row: name, phone and branch (the e-mail and role never change here)."""
-        return self.db.execute(
-            "UPDATE users SET first_name = :first_name, last_name = :last_name, phone = :phone,"
-            " branch_id = :branch_id, updated_at = :now WHERE id = :id",
-            {"first_name": first_name, "last_name": last_name, "phone": phone, "branch_id": branch_id,
-             "now": now, "id": user_id},
-        ).rowcount
+        return UserDAO(self.db).update_account(
+            user_id, {"first_name": first_name, "last_name": last_name, "phone": phone, "branch_id": branch_id},
+            now, roles=("student",))
 
     # -- profile page reads (student already resolved through find_for_scope) -------------
     def enrollments(self, student_id: int, limit: int = 50) -> list[dict]:

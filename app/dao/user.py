@@ -9,6 +9,7 @@ from app.dao.base import BaseDAO
 ROLES = ("admin", "staff", "instructor", "student")
 STATUSES = ("active", "archived")
 
+ACCOUNT_COLUMNS = ("first_name", "last_name", "email", "phone", "branch_id")
 _PUBLIC_COLUMNS = "id, role, first_name, last_name, email, phone, status, branch_id, last_login_at, created_at"
 
 
@@ -78,6 +79,24 @@ class UserDAO(BaseDAO):
         self.db.execute(
             "UPDATE users SET last_login_at = :now, updated_at = :now WHERE id = :id", {"now": now, "id": user_id}
         )
+
+    def update_account(self, user_id: int, data: dict[str, Any], now: datetime, roles: tuple[str, ...]) -> int:
+        """Update login-account fields (name, e-mail, phone, branch) of a user whose role is in ``roles``.
+
+        Only keys of ``data`` among ACCOUNT_COLUMNS are written; role, status and password never are.
+        """
+        fields = [f for f in ACCOUNT_COLUMNS if f in data]
+        if not fields or not roles:
+            return 0
+        params = {f: data[f] for f in fields}
+        if "email" in params:
+            params["email"] = normalize_email(params["email"])
+        role_list, role_params = self.db.in_params("role", roles)
+        sets = ", ".join(f"{f} = :{f}" for f in fields)
+        return self.db.execute(
+            f"UPDATE users SET {sets}, updated_at = :now WHERE id = :id AND role IN ({role_list})",
+            {**params, **role_params, "now": now, "id": user_id},
+        ).rowcount
 
     def count_by_role(self) -> dict[str, int]:
         rows = self.db.fetch_all("SELECT role, COUNT(*) AS total FROM users GROUP BY role")

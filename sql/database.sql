@@ -475,3 +475,6 @@ CREATE TABLE IF NOT EXISTS audit_chain (
     last_hash  CHAR(64) NULL,
     updated_at DATETIME NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0005: upcoming-lesson counts and lists (status, date, branch)
+CREATE INDEX IF NOT EXISTS idx_schedule_status_date ON schedules(status, scheduled_date, branch_id);

@@ -532,5 +532,7 @@ CREATE TABLE IF NOT EXISTS audit_chain (
     updated_at DATETIME NULL
 );
 
--- 0005: upcoming-lesson counts and lists (status, date, branch)
-CREATE INDEX IF NOT EXISTS idx_schedule_status_date ON schedules(status, scheduled_date, branch_id);
+-- 0005: dashboards at chain scale (upcoming lessons by status/date/time; newest invoices)
+CREATE INDEX IF NOT EXISTS idx_schedule_status_date ON schedules(status, scheduled_date, start_time, branch_id);
+CREATE INDEX IF NOT EXISTS idx_invoices_issue_date ON invoices(issue_date);
+CREATE INDEX IF NOT EXISTS idx_users_name ON users(last_name, first_name);

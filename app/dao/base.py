@@ -37,6 +37,33 @@ class BaseDAO:
         direction = "DESC" if query.descending else "ASC"
         return f"{expression} {direction}, {tiebreak} {direction}"
 
+    def fetch_page_picked(
+        self,
+        from_where: str,
+        columns: str,
+        joins: str,
+        params: dict[str, Any],
+        order_by: str,
+        query: ListQuery,
+        pick: str = "s.id",
+    ) -> Page:
+        """Like fetch_page, for wide or aggregated rows: the page's ids are picked first (narrow rows,
+        index order, LIMIT), then only those rows are joined and their per-row subqueries run.
+
+        ``from_where`` is "FROM ... WHERE ..." using the same aliases as ``joins``; ``joins`` must
+        start with the table of ``pick`` joined on ``pick.pick_id``.
+        """
+        total = int(self.db.fetch_value("SELECT COUNT(*) AS n " + from_where, params) or 0)
+        last_page = max(1, -(-total // query.per_page))
+        if query.page > last_page:
+            query = query.with_page(last_page)
+        items = self.db.fetch_all(
+            f"SELECT {columns} FROM (SELECT {pick} AS pick_id {from_where} ORDER BY {order_by}"
+            f" LIMIT :page_limit OFFSET :page_offset) pick {joins} ORDER BY {order_by}",
+            {**params, "page_limit": query.per_page, "page_offset": query.offset},
+        )
+        return Page(items=items, total=total, query=query)
+
     def fetch_page(
         self,
         select_sql: str,

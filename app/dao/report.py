@@ -27,7 +27,7 @@ class ReportDAO(BaseDAO):
                 "   AND (:branch_id IS NULL OR sc.branch_id = :branch_id)) AS upcoming_lessons,"
                 " (SELECT COUNT(*) FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id"
                 "   JOIN students s ON s.id = e.student_id"
-                "   WHERE i.due_date < :today AND i.status <> 'paid'"
+                "   WHERE i.due_date < :today AND i.status IN ('sent', 'partial', 'overdue')"
                 "   AND (:branch_id IS NULL OR s.branch_id = :branch_id)) AS overdue_invoices,"
                 " (SELECT COUNT(*) FROM vehicles v WHERE v.status = 'available'"
                 "   AND (:branch_id IS NULL OR v.branch_id = :branch_id)) AS fleet_available,"
@@ -61,7 +61,7 @@ class ReportDAO(BaseDAO):
                 "   WHERE e.student_id = :student_id AND sc.scheduled_date >= :today AND sc.status = 'scheduled')"
                 "   AS upcoming_lessons,"
                 " (SELECT COUNT(*) FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id"
-                "   WHERE e.student_id = :student_id AND i.due_date < :today AND i.status <> 'paid') AS overdue_invoices",
+                "   WHERE e.student_id = :student_id AND i.due_date < :today AND i.status IN ('sent', 'partial', 'overdue')) AS overdue_invoices",
                 params,
             )
         )

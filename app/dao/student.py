@@ -34,7 +34,7 @@ _USER_COLUMNS = (
 
 # Sort key -> ORDER BY expressions (each gets the direction); s.id breaks ties.
 SORTS: dict[str, tuple[str, ...]] = {
-    "name": ("u.last_name", "u.first_name"),
+    "name": ("u.last_name", "u.first_name", "u.id"),
     "branch": ("b.name",),
     "license_expiry": ("s.license_expiry",),
     "created": ("s.created_at",),
@@ -86,7 +86,8 @@ NOTHING = StudentScope()
 def _order(query: ListQuery) -> str:
     direction = "DESC" if query.descending else "ASC"
     expressions = SORTS.get(query.sort) or SORTS["name"]
-    return ", ".join(f"{e} {direction}" for e in (*expressions, "s.id"))
+    tiebreak = () if expressions[-1].endswith(".id") else ("s.id",)  # name order follows idx_users_name
+    return ", ".join(f"{e} {direction}" for e in (*expressions, *tiebreak))
 
 
 class StudentDAO(BaseDAO):
@@ -122,17 +123,18 @@ class StudentDAO(BaseDAO):
         if account:
             clauses.append("u.status = :f_status")
             params["f_status"] = account
-        base = (
-            " FROM students s JOIN users u ON u.id = s.user_id LEFT JOIN branches b ON b.id = s.branch_id"
+        from_where = (
+            "FROM students s JOIN users u ON u.id = s.user_id LEFT JOIN branches b ON b.id = s.branch_id"
             " WHERE " + " AND ".join(clauses)
         )
-        select = (
-            f"SELECT {_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"
+        columns = (
+            f"{_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"
             " (SELECT COUNT(*) FROM enrollments ae WHERE ae.student_id = s.id"
             "  AND ae.status IN ('active', 'in_progress')) AS active_enrollments"
-            + base
         )
-        page = self.fetch_page(select, "SELECT COUNT(*) AS n" + base, params, _order(query), query)
+        joins = ("JOIN students s ON s.id = pick.pick_id JOIN users u ON u.id = s.user_id"
+                 " LEFT JOIN branches b ON b.id = s.branch_id")
+        page = self.fetch_page_picked(from_where, columns, joins, params, _order(query), query)
         for row in page.items:
             row["active_enrollments"] = int(row["active_enrollments"] or 0)
         return page

@@ -1,0 +1,7 @@
+-- Origin migration 0005: indexes for the dashboards at chain scale.
+-- Upcoming lessons are counted and listed by status, date and time (and branch): a covering index.
+CREATE INDEX IF NOT EXISTS idx_schedule_status_date ON schedules(status, scheduled_date, start_time, branch_id);
+-- Recent invoices are listed newest first.
+CREATE INDEX IF NOT EXISTS idx_invoices_issue_date ON invoices(issue_date);
+-- Students are listed by name (last, first).
+CREATE INDEX IF NOT EXISTS idx_users_name ON users(last_name, first_name);

@@ -143,8 +143,30 @@ def print_grants_command(app_user: str, app_host: str) -> None:
         click.echo(statement + ";")
 
 
+HIGH_CHURN = ("schedules", "reminders", "notifications", "audit_trail", "login_attempts", "user_sessions",
+              "invoices", "payments", "enrollments", "students", "users")
+
+
+@click.command("analyze-tables")
+@click.option("--table", "tables", multiple=True, help="Table to analyse (repeatable); default: the high-churn ones.")
+@with_appcontext
+def analyze_tables_command(tables: tuple[str, ...]) -> None:
+    """Runbook, weekly: refresh optimiser statistics of the high-churn tables (ANALYZE)."""
+    from app.dao.migration import MigrationDAO
+
+    db = get_db()
+    existing = set(db.tables())
+    chosen = list(tables or HIGH_CHURN)
+    unknown = [t for t in chosen if t not in existing]
+    if unknown:
+        raise click.ClickException(f"unknown table(s): {', '.join(unknown)}")
+    started = clock.now()
+    MigrationDAO(db).analyze(chosen)
+    click.echo(f"analysed {len(chosen)} tables in {(clock.now() - started).total_seconds():.0f} s: {', '.join(chosen)}")
+
+
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
-            verify_audit_command, print_grants_command)
+            verify_audit_command, print_grants_command, analyze_tables_command)
 
 
 def create_app(overrides=None):

@@ -147,3 +147,12 @@ def test_process_exit_code_is_1_when_database_is_down(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "database unavailable" in done.stderr + done.stdout
+
+
+def test_analyze_tables_runs_on_the_high_churn_tables_and_refuses_unknown_ones(runner):
+    result = runner.invoke(args=["analyze-tables"])
+    assert result.exit_code == 0, result.output
+    assert "analysed 11 tables" in result.output and "schedules" in result.output
+    assert runner.invoke(args=["analyze-tables", "--table", "schedules"]).exit_code == 0
+    bad = runner.invoke(args=["analyze-tables", "--table", "no_such_table"])
+    assert bad.exit_code == 1 and "unknown table" in bad.output

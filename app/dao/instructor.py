@@ -94,18 +94,25 @@ class InstructorDAO(BaseDAO):
         """One page of instructors with lesson and completed counts, in two queries (count + page).
 
         Lessons = schedules of type lesson (any status); completed = status completed (any type),
-        as in the original list, aggregated once with GROUP BY rather than per row.
+        as in the original list. The page's instructors are picked first and counted through
+        idx_schedule_instructor; only a sort by lessons aggregates every instructor's lessons.
         """
         where, params = self._where(query, today, only_branch)
-        select = (
-            f"SELECT {_PROFILE_COLUMNS},"
-            " COALESCE(sc.lesson_count, 0) AS lesson_count, COALESCE(sc.completed_count, 0) AS completed_count"
-            " FROM instructors i JOIN users u ON u.id = i.user_id"
-            " LEFT JOIN branches b ON b.id = i.branch_id"
-            f" LEFT JOIN ({_LESSON_TOTALS}) sc ON sc.instructor_id = i.id" + where
+        from_where = "FROM instructors i JOIN users u ON u.id = i.user_id LEFT JOIN branches b ON b.id = i.branch_id"
+        if query.sort == "lessons":
+            from_where += f" LEFT JOIN ({_LESSON_TOTALS}) sc ON sc.instructor_id = i.id"
+        columns = (
+            f"{_PROFILE_COLUMNS},"
+            " (SELECT COUNT(*) FROM schedules s WHERE s.instructor_id = i.id AND s.event_type = 'lesson') AS lesson_count,"
+            " (SELECT COUNT(*) FROM schedules s WHERE s.instructor_id = i.id AND +s.status = 'completed')"
+            " AS completed_count"  # "+s.status": stay on idx_schedule_instructor without statistics
         )
-        count = "SELECT COUNT(*) AS n FROM instructors i JOIN users u ON u.id = i.user_id" + where
-        page = self.fetch_page(select, count, params, _order(query, "i.id"), query)
+        joins = ("JOIN instructors i ON i.id = pick.pick_id JOIN users u ON u.id = i.user_id"
+                 " LEFT JOIN branches b ON b.id = i.branch_id")
+        if query.sort == "lessons":
+            joins += f" LEFT JOIN ({_LESSON_TOTALS}) sc ON sc.instructor_id = i.id"
+        page = self.fetch_page_picked(from_where + where, columns, joins, params, _order(query, "i.id"), query,
+                                      pick="i.id")
         for row in page.items:
             row["lesson_count"] = _int(row["lesson_count"])
             row["completed_count"] = _int(row["completed_count"])

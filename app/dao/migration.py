@@ -30,6 +30,15 @@ class MigrationDAO(BaseDAO):
     def all(self) -> list[dict]:
         return self.db.fetch_all("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
 
+    def analyze(self, tables: list[str]) -> None:
+        """Refresh the optimiser's statistics (runbook: weekly ANALYZE of high-churn tables)."""
+        names = [_ident(t) for t in tables]
+        if self.db.backend == "mysql":
+            self.db.fetch_all("ANALYZE TABLE " + ", ".join(f"`{n}`" for n in names))
+        else:
+            for name in names:
+                self.db.execute(f'ANALYZE "{name}"')
+
     def drop_tables(self, tables: list[str]) -> None:
         """Drop the named tables with foreign-key checks off (development reset only)."""
         if self.db.backend == "mysql":

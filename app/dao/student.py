@@ -124,8 +124,9 @@ class StudentDAO(BaseDAO):
             clauses.append("u.status = :f_status")
             params["f_status"] = account
         from_where = (
-            "FROM students s JOIN users u ON u.id = s.user_id LEFT JOIN branches b ON b.id = s.branch_id"
-            " WHERE " + " AND ".join(clauses)
+            "FROM students s JOIN users u ON u.id = s.user_id"
+            + (" LEFT JOIN branches b ON b.id = s.branch_id" if query.sort == "branch" else "")
+            + " WHERE " + " AND ".join(clauses)
         )
         columns = (
             f"{_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"

@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_WINDOW_MINUTES": 15,
     "LOGIN_LOCK_MINUTES": 15,
+    # Failures from one client address (any accounts) within the window before it must wait.
+    "LOGIN_MAX_FAILURES_PER_IP": 50,
     "PASSWORD_MIN_LENGTH": 8,
     # argon2id cost (RFC 9106 low-memory profile by default); tests lower it for speed.
     "ARGON2_TIME_COST": 3,

@@ -236,3 +236,23 @@ def test_next_parameter_only_allows_local_paths(seeded, client):
     response = evil.post("/auth/login?next=//evil.example/x",
                          data={"email": ADMIN, "password": DEMO_PASSWORD, "csrf_token": token})
     assert response.headers["Location"].endswith("/dashboard/")
+
+
+def test_many_failures_from_one_address_across_accounts_are_throttled(seeded, client, frozen):
+    start = datetime(2026, 11, 26, 10, 0, 0)
+    limit = seeded.config["LOGIN_MAX_FAILURES_PER_IP"]
+    for i in range(limit):
+        frozen(start + timedelta(seconds=i))
+        assert login(client, f"nobody{i}@origin.com", "wrong").status_code == 401
+    frozen(start + timedelta(seconds=limit + 1))
+    throttled = login(client, STUDENT)  # a real account, right password, same address
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    frozen(start + timedelta(minutes=16))
+    assert login(client, STUDENT).status_code == 302
+
+
+def test_ip_throttle_can_be_switched_off(db):
+    from app.services.auth import ip_lock_status
+
+    assert ip_lock_status(db, "203.0.113.9", datetime(2026, 11, 26), {"LOGIN_MAX_FAILURES_PER_IP": 0,
+                                                                      "LOGIN_WINDOW_MINUTES": 15}) == 0

@@ -137,3 +137,19 @@ def test_purge_before_removes_only_older_attempts(db):
     assert dao.purge_before(cutoff) == 2
     assert {r["id"] for r in db.fetch_all("SELECT id FROM login_attempts")} == {kept_edge, kept_new}
     assert dao.purge_before(cutoff) == 0
+
+
+def test_failures_from_ip_counts_every_account_from_that_address(db):
+    from datetime import datetime, timedelta
+
+    from app.dao.login_attempt import LoginAttemptDAO
+
+    dao = LoginAttemptDAO(db)
+    t0 = datetime(2026, 11, 26, 9, 0, 0)
+    for i in range(3):
+        dao.record(f"user{i}@origin.com", None, "203.0.113.7", False, t0 + timedelta(minutes=i))
+    dao.record("ok@origin.com", None, "203.0.113.7", True, t0 + timedelta(minutes=4))
+    dao.record("user9@origin.com", None, "198.51.100.1", False, t0)
+    stats = dao.failures_from_ip("203.0.113.7", t0)
+    assert stats["failures"] == 3 and stats["latest"] == t0 + timedelta(minutes=2)
+    assert dao.failures_from_ip("203.0.113.7", t0 + timedelta(minutes=1, seconds=30))["failures"] == 1

@@ -34,6 +34,15 @@ class LoginAttemptDAO(BaseDAO):
         )
         return {"failures": int(row["failures"] or 0), "latest": as_datetime(row["latest"])}
 
+    def failures_from_ip(self, ip: str, since: datetime) -> dict:
+        """Failed attempts from one client address since ``since`` (any account): count and latest time."""
+        row = self.db.fetch_one(
+            "SELECT COUNT(*) AS failures, MAX(attempted_at) AS latest FROM login_attempts"
+            " WHERE ip_address = :ip AND succeeded = 0 AND attempted_at >= :since",
+            {"ip": ip[:45], "since": since},
+        )
+        return {"failures": int(row["failures"] or 0), "latest": as_datetime(row["latest"])}
+
     def purge_before(self, cutoff: datetime) -> int:
         return self.db.execute(
             "DELETE FROM login_attempts WHERE attempted_at < :cutoff", {"cutoff": cutoff}

@@ -81,6 +81,22 @@ def lock_status(db: Database, email: str, now: datetime, settings: Mapping[str, 
     return max(0, int((unlock_at - now).total_seconds()))
 
 
+def ip_lock_status(db: Database, ip: str | None, now: datetime, settings: Mapping[str, Any]) -> int:
+    """Seconds until this client address may try again (0 = not throttled).
+
+    A second line of defence against credential stuffing across many accounts: at most
+    LOGIN_MAX_FAILURES_PER_IP failures per LOGIN_WINDOW_MINUTES from one address.
+    """
+    limit = int(settings.get("LOGIN_MAX_FAILURES_PER_IP", 0) or 0)
+    if not ip or limit <= 0:
+        return 0
+    window = timedelta(minutes=int(settings["LOGIN_WINDOW_MINUTES"]))
+    stats = LoginAttemptDAO(db).failures_from_ip(ip, now - window)
+    if stats["failures"] < limit or stats["latest"] is None:
+        return 0
+    return max(0, int((stats["latest"] + window - now).total_seconds()))
+
+
 def login(
     db: Database,
     email: str,
@@ -93,7 +109,7 @@ def login(
 ) -> LoginResult:
     """Check credentials and open a session; raises AuthenticationFailed or TooManyAttempts."""
     email = normalize_email(email)
-    retry_after = lock_status(db, email, now, settings)
+    retry_after = max(lock_status(db, email, now, settings), ip_lock_status(db, ip, now, settings))
     if retry_after:
         log.warning("login refused: account locked (email hash %s)", hash_token(email)[:12])
         minutes = max(1, (retry_after + 59) // 60)

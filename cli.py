@@ -143,6 +143,23 @@ def print_grants_command(app_user: str, app_host: str) -> None:
         click.echo(statement + ";")
 
 
+@click.command("backup")
+@click.option("--dir", "directory", default=None, help="Target folder (default BACKUP_DIR).")
+@click.option("--keep", type=click.IntRange(1, 1000), default=None, help="Backups to keep (default BACKUP_KEEP).")
+@with_appcontext
+def backup_command(directory: str | None, keep: int | None) -> None:
+    """Runbook, nightly 02:15: back up the database (online, consistent) and prune old backups."""
+    from app.services import backup
+
+    try:
+        result = backup.backup(database_url(current_app.config), directory or current_app.config["BACKUP_DIR"],
+                               clock.now(), keep or int(current_app.config["BACKUP_KEEP"]))
+    except (backup.BackupFailed, OSError) as exc:
+        raise click.ClickException(f"backup failed: {exc}") from exc
+    click.echo(f"backup ok: {result.path} ({result.size:,} bytes, sha256 {result.sha256[:16]}..., "
+               f"{result.seconds:.1f} s; {len(result.removed)} old removed)")
+
+
 HIGH_CHURN = ("schedules", "reminders", "notifications", "audit_trail", "login_attempts", "user_sessions",
               "invoices", "payments", "enrollments", "students", "users")
 
@@ -166,7 +183,7 @@ def analyze_tables_command(tables: tuple[str, ...]) -> None:
 
 
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
-            verify_audit_command, print_grants_command, analyze_tables_command)
+            verify_audit_command, print_grants_command, analyze_tables_command, backup_command)
 
 
 def create_app(overrides=None):

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "UPLOAD_DIR": str(PROJECT_ROOT / "uploads" / "documents"),
     "MAX_UPLOAD_BYTES": 5 * 1024 * 1024,
+    "BACKUP_DIR": str(PROJECT_ROOT / "backups"),
+    "BACKUP_KEEP": 14,
     # Whole request body cap (upload limit plus room for the other form fields).
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024 + 64 * 1024,
     "SESSION_IDLE_MINUTES": 30,
@@ -121,7 +123,7 @@ def load_settings(
         settings.update(overrides)
 
     # Relative paths are relative to the project, not the caller's directory (cron runs elsewhere).
-    for key in ("SQLITE_PATH", "LOG_DIR", "UPLOAD_DIR"):
+    for key in ("SQLITE_PATH", "LOG_DIR", "UPLOAD_DIR", "BACKUP_DIR"):
         path = Path(str(settings[key]))
         settings[key] = str(path if path.is_absolute() else PROJECT_ROOT / path)
     url = str(settings["DATABASE_URL"] or "")

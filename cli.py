@@ -160,6 +160,75 @@ def backup_command(directory: str | None, keep: int | None) -> None:
                f"{result.seconds:.1f} s; {len(result.removed)} old removed)")
 
 
+@click.command("purge-notifications")
+@click.option("--months", type=click.IntRange(1, 120), default=12, show_default=True)
+@with_appcontext
+def purge_notifications_command(months: int) -> None:
+    """Runbook, weekly: delete notifications older than --months (in batches of 1000)."""
+    from app.services import maintenance
+
+    removed = maintenance.purge_notifications(get_db(), clock.now(), months)
+    click.echo(f"purged {removed} notifications older than {months} months")
+
+
+@click.command("access-review")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the CSV here instead of standard output.")
+@with_appcontext
+def access_review_command(output: str | None) -> None:
+    """Runbook, monthly: every active account with its role, branch, last sign-in and review flags (CSV)."""
+    import csv
+    import sys
+
+    from app.services import maintenance
+
+    rows = maintenance.access_review(get_db(), clock.now())
+    handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "role", "name", "email", "branch", "last_sign_in_utc", "flags"])
+        for row in rows:
+            u = row.user
+            writer.writerow([u["id"], u["role"], f"{u['first_name']} {u['last_name']}", u["email"],
+                             u["branch_name"] or "", u["last_login_at"] or "never", "; ".join(row.flags)])
+    finally:
+        if output:
+            handle.close()
+    flagged = sum(1 for r in rows if r.flags)
+    click.echo(f"{len(rows)} active accounts, {flagged} flagged for review", err=True)
+
+
+@click.command("accreditation-audit")
+@click.option("--days", type=click.IntRange(0, 3650), default=60, show_default=True,
+              help="Also list accreditations ending within this many days.")
+@click.option("--fail-on-expired", is_flag=True, help="Exit 1 when any active instructor is expired or missing.")
+@with_appcontext
+def accreditation_audit_command(days: int, fail_on_expired: bool) -> None:
+    """Runbook, monthly: instructors whose accreditation is missing, expired or about to expire."""
+    from app.services import maintenance
+
+    rows = maintenance.accreditation_audit(get_db(), clock.today(), days)
+    for row in rows:
+        expiry = row["accreditation_expiry"].isoformat() if row["accreditation_expiry"] else "not recorded"
+        click.echo(f"{row['state']:<9} {expiry:<12} {row['first_name']} {row['last_name']} <{row['email']}>"
+                   f" {row['branch_name'] or ''}".rstrip())
+    bad = sum(1 for r in rows if r["state"] in ("expired", "missing"))
+    click.echo(f"{len(rows)} instructors need attention ({bad} expired or missing)")
+    if fail_on_expired and bad:
+        raise click.ClickException(f"{bad} active instructors have an expired or missing accreditation")
+
+
+@click.command("rotate-logs")
+@click.option("--keep-days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@with_appcontext
+def rotate_logs_command(keep_days: int) -> None:
+    """Runbook, nightly 02:00: rotate logs/*.log (rename; compress the previous rotation; prune)."""
+    from app.services import maintenance
+
+    rotated, deleted = maintenance.rotate_logs(current_app.config["LOG_DIR"], clock.now(), keep_days)
+    click.echo(f"rotated {len(rotated)} logs, deleted {len(deleted)} older than {keep_days} days")
+
+
 HIGH_CHURN = ("schedules", "reminders", "notifications", "audit_trail", "login_attempts", "user_sessions",
               "invoices", "payments", "enrollments", "students", "users")
 
@@ -183,7 +252,8 @@ def analyze_tables_command(tables: tuple[str, ...]) -> None:
 
 
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
-            verify_audit_command, print_grants_command, analyze_tables_command, backup_command)
+            verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
+            purge_notifications_command, access_review_command, accreditation_audit_command, rotate_logs_command)
 
 
 def create_app(overrides=None):

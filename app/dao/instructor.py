@@ -153,6 +153,17 @@ class InstructorDAO(BaseDAO):
             clauses.append("i.accreditation_expiry IS NULL")
         return " WHERE " + " AND ".join(clauses), params
 
+    def accreditation_audit(self, until: date) -> list[dict]:
+        """Active instructors whose accreditation is missing or ends on or before ``until`` (runbook, monthly)."""
+        return self.db.fetch_all(
+            "SELECT i.id, i.certification_number, i.accreditation_expiry, u.first_name, u.last_name, u.email,"
+            " b.name AS branch_name"
+            " FROM instructors i JOIN users u ON u.id = i.user_id LEFT JOIN branches b ON b.id = i.branch_id"
+            " WHERE u.status = 'active' AND (i.accreditation_expiry IS NULL OR i.accreditation_expiry <= :until)"
+            " ORDER BY i.accreditation_expiry IS NULL, i.accreditation_expiry, u.last_name, i.id",
+            {"until": until},
+        )
+
     def for_branch(self, branch_id: int) -> list[dict]:
         """Instructors of one branch by name (the original's forBranch)."""
         return self.db.fetch_all(

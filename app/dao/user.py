@@ -98,6 +98,15 @@ class UserDAO(BaseDAO):
             {**params, **role_params, "now": now, "id": user_id},
         ).rowcount
 
+    def access_review(self) -> list[dict]:
+        """Every active account with its branch and last sign-in (runbook: monthly access review)."""
+        return self.db.fetch_all(
+            "SELECT u.id, u.role, u.first_name, u.last_name, u.email, u.status, u.last_login_at, u.created_at,"
+            " b.name AS branch_name"
+            " FROM users u LEFT JOIN branches b ON b.id = u.branch_id"
+            " WHERE u.status = 'active' ORDER BY u.role, u.last_name, u.first_name, u.id"
+        )
+
     def count_by_role(self) -> dict[str, int]:
         rows = self.db.fetch_all("SELECT role, COUNT(*) AS total FROM users GROUP BY role")
         return {r["role"]: int(r["total"]) for r in rows}

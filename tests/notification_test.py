@@ -1,0 +1,33 @@
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
+"""NotificationDAO (both backends): the purge helpers."""
+from datetime import datetime, timedelta
+
+from app.dao.notification import NotificationDAO
+from tests import factories as f
+
+NOW = datetime(2026, 11, 26, 3, 0, 0)
+
+
+def _note(db, user, age_days):
+    return db.insert("notifications", {"user_id": user, "title": "t", "message": "m",
+                                       "created_at": NOW - timedelta(days=age_days)})
+
+
+def test_ids_older_than_is_ordered_and_limited(db):
+    user = f.make_user(db)
+    old = [_note(db, user, 400 + i) for i in range(3)]
+    _note(db, user, 10)
+    dao = NotificationDAO(db)
+    assert dao.ids_older_than(NOW - timedelta(days=365), 2) == sorted(old)[:2]
+    assert dao.ids_older_than(NOW - timedelta(days=365), 10) == sorted(old)
+
+
+def test_delete_ids_removes_only_those(db):
+    user = f.make_user(db)
+    ids = [_note(db, user, d) for d in (1, 2, 3)]
+    dao = NotificationDAO(db)
+    assert dao.delete_ids(ids[:2]) == 2
+    assert dao.delete_ids([]) == 0
+    assert db.fetch_value("SELECT COUNT(*) AS n FROM notifications", cast=int) == 1

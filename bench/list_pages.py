@@ -123,7 +123,7 @@ def main() -> None:
     db.close()
     built = timer.perf_counter() - started
 
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app({"DATABASE_URL": url, "LOG_DIR": str(workdir), "UPLOAD_DIR": str(workdir / "up"),
                       "LOG_LEVEL": "WARNING", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024,

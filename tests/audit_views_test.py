@@ -81,7 +81,7 @@ def test_verify_page_and_command_detect_tampering(seeded, client, runner):
 
 def test_print_grants_makes_audit_append_only(tmp_path):
     require_mysql()
-    from cli import create_app
+    from app.bootstrap import create_app
     from tests.conftest import app_overrides
 
     app = create_app(app_overrides(mysql_url(), tmp_path))

@@ -100,7 +100,7 @@ def live_server(sqlite_template, tmp_path_factory):
     from app.core import clock, passwords
     from app.core.flask_db import get_db
     from app.services.seed import seed_demo
-    from cli import create_app
+    from app.bootstrap import create_app
 
     tmp_path = tmp_path_factory.mktemp("browser")
     target = tmp_path / "browser.sqlite3"

@@ -23,7 +23,7 @@ def test_db_check_ok(runner):
 
 
 def test_db_check_fails_with_one_line_when_database_is_down(tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app(app_overrides("mysql://nobody:secret@127.0.0.1:1/none", tmp_path, DB_CONNECT_TIMEOUT=1))
     result = app.test_cli_runner().invoke(args=["db-check"])
@@ -41,7 +41,7 @@ def test_init_db_if_empty_and_db_upgrade_are_idempotent(runner):
 
 
 def test_init_db_creates_schema_in_an_empty_sqlite_file(tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     path = tmp_path / "fresh.sqlite3"
     app = create_app(app_overrides(f"sqlite:///{path}", tmp_path))
@@ -53,7 +53,7 @@ def test_init_db_creates_schema_in_an_empty_sqlite_file(tmp_path):
 
 
 def test_init_db_reset_is_refused_in_production(db_url, tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True))
     result = app.test_cli_runner().invoke(args=["init-db", "--reset"])
@@ -74,7 +74,7 @@ def test_seed_demo_loads_prints_logins_and_refuses_twice(runner, db):
 
 
 def test_seed_demo_refused_in_production_unless_forced(db_url, tmp_path, db):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True))
     refused = app.test_cli_runner().invoke(args=["seed-demo"])
@@ -103,7 +103,7 @@ def php_database(tmp_path):
 
 
 def test_db_upgrade_takes_over_a_php_era_database_and_its_users_log_in(php_database, tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app(app_overrides(php_database, tmp_path))
     result = app.test_cli_runner().invoke(args=["db-upgrade"])

@@ -48,7 +48,7 @@ def test_production_refuses_debug_and_forces_secure_cookies(tmp_path):
 
 
 def test_production_app_uses_host_prefixed_secure_cookie(tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app({"APP_ENV": "production", "SECRET_KEY": STRONG, "LOG_DIR": str(tmp_path),
                       "UPLOAD_DIR": str(tmp_path / "u"), "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})

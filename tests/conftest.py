@@ -143,7 +143,7 @@ def app_overrides(db_url: str, tmp_path: Path, **extra) -> dict:
 @pytest.fixture
 def app(db_url, tmp_path):
     from app.core import passwords
-    from cli import create_app
+    from app.bootstrap import create_app
 
     application = create_app(app_overrides(db_url, tmp_path))
     yield application

@@ -131,7 +131,7 @@ def small_limit(db_url, tmp_path):
     """An app with a 4 KiB file limit (the request limit stays larger, as in production)."""
     from app.core import passwords
     from app.services.seed import seed_demo
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app(app_overrides(db_url, tmp_path, MAX_UPLOAD_BYTES=4096))
     with app.app_context():

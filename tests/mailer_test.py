@@ -65,7 +65,7 @@ def test_disabled_or_unreachable_mail_is_skipped_or_failed_not_raised(tmp_path):
 
 def test_new_staff_account_gets_its_activation_link_by_email(smtp, db_url, tmp_path):
     from app.services.seed import seed_demo
-    from cli import create_app
+    from app.bootstrap import create_app
 
     inbox, port = smtp
     app = create_app(app_overrides(db_url, tmp_path, MAIL_ENABLED=True, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,

@@ -52,7 +52,7 @@ def test_signed_in_sweep_unsafe_methods_require_csrf(seeded, client):
 
 
 def test_undeclared_endpoint_is_denied_to_everyone(db_url, tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
     from app.services.seed import seed_demo
     from app.core import clock
     from app.core.flask_db import get_db
@@ -105,7 +105,7 @@ def test_oversized_body_is_413_and_writes_nothing(seeded, client):
 
 
 def test_unexpected_error_is_a_500_page_without_internals(db_url, tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app(app_overrides(db_url, tmp_path, APP_ENV="staging"))
     boom = Blueprint("boom", __name__)
@@ -161,7 +161,7 @@ def test_healthz_ok(client):
 
 
 def test_healthz_503_when_database_is_down(tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app(app_overrides("mysql://nobody@127.0.0.1:1/none", tmp_path, DB_CONNECT_TIMEOUT=1))
     response = app.test_client().get("/healthz")
@@ -170,7 +170,7 @@ def test_healthz_503_when_database_is_down(tmp_path):
 
 
 def test_maintenance_mode_serves_503_but_keeps_health(db_url, tmp_path):
-    from cli import create_app
+    from app.bootstrap import create_app
 
     app = create_app(app_overrides(db_url, tmp_path, MAINTENANCE_MODE=True))
     client = app.test_client()

@@ -17,7 +17,8 @@ from app.services import fleet
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
-LIST_FILTERS = ("branch", "status", "transmission", "service")
+LIST_FILTERS = {"branch": "id", "status": ("available", "in_service", "maintenance"),
+                "transmission": ("Automatic", "Manual"), "service": ("due", "overdue", "attention")}
 FORM_ERRORS = (ValidationFailed, Conflict, IntegrityViolation)
 VEHICLE_FORM_FIELDS = ("name", "type", "transmission", "plate_number", "vin", "branch_id", "status", "odometer_km",
                        "last_service_date", "next_service_due", "notes")

@@ -17,7 +17,8 @@ from app.services import accounts, instructors
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 
 MANAGERS = ("admin", "staff", "instructor")
-LIST_FILTERS = ("branch", "accreditation", "status")
+LIST_FILTERS = {"branch": "id", "accreditation": ("valid", "expiring", "expired", "missing"),
+                "status": ("active", "archived")}
 FORM_ERRORS = (ValidationFailed, Conflict, IntegrityViolation)
 PROFILE_FORM_FIELDS = ("first_name", "last_name", "email", "phone", "branch_id", "certification_number",
                        "accreditation_expiry", "experience_years", "rating", "availability_notes", "bio")

@@ -22,7 +22,7 @@ from app.services.scope import Actor
 
 LIST_SORTS = tuple(SORTS)
 DEFAULT_SORT = "title"
-LIST_FILTERS = ("status", "category")
+LIST_FILTERS = {"status": ("active", "inactive"), "category": "text"}
 MAX_PRICE = Decimal("99999999.99")  # DECIMAL(10,2)
 MAX_LESSONS = 1000
 

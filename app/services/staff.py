@@ -23,7 +23,7 @@ from app.services.scope import Actor
 
 LIST_SORTS = tuple(SORTS)
 DEFAULT_SORT = "name"
-LIST_FILTERS = ("branch", "status")
+LIST_FILTERS = {"branch": "id", "status": ("active", "archived")}
 ACCOUNT_FIELDS = ("first_name", "last_name", "phone")
 
 

@@ -34,7 +34,7 @@ from app.services.scope import Actor
 
 LIST_SORTS = tuple(SORTS)
 DEFAULT_SORT = "name"
-LIST_FILTERS = ("branch", "license_status", "course", "status")
+LIST_FILTERS = {"branch": "id", "license_status": LICENSE_STATUSES, "course": "id", "status": ACCOUNT_STATUSES}
 LIST_ROLES = ("admin", "staff", "instructor")
 NOTE_ROLES = ("admin", "staff", "instructor")
 EXPIRY_WARNING_DAYS = 30

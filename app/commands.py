@@ -1,0 +1,256 @@
+"""The click commands: one thin command per runbook job, over a service.
+
+Registered by ``create_app`` itself (as flaskr does), so every app instance has them:
+``flask <command>``, ``python cli.py <command>`` and ``flask --app /srv/origin/cli <command>``.
+Failures raise ClickException, so the exit code is non-zero and cron's MAILTO sees them.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.config import database_url
+from app.core import clock, schema
+from app.core.errors import AppError, DatabaseUnavailable
+from app.core.flask_db import get_db
+from app.dao.migration import app_grants
+from app.services import seed
+
+
+def _describe_database() -> str:
+    url = database_url(current_app.config)
+    if url.startswith("sqlite"):
+        return url
+    # never print credentials
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{rest.split('@', 1)[-1]}"
+
+
+@click.command("init-db")
+@with_appcontext
+@click.option("--reset", is_flag=True, help="Drop every table first (refused in production).")
+@click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing when the database already has tables.")
+def init_db_command(reset: bool, if_empty: bool) -> None:
+    """Create the current schema in an empty database."""
+    if reset and current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("--reset is refused in the production profile")
+    if if_empty and not reset and get_db().tables():
+        click.echo(f"Database already has tables; nothing to do ({_describe_database()})")
+        return
+    try:
+        count = schema.init_db(get_db(), clock.now(), reset=reset)
+    except (schema.SchemaError, AppError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Schema created ({count} statements) in {_describe_database()}")
+
+
+@click.command("db-upgrade")
+@with_appcontext
+def db_upgrade_command() -> None:
+    """Apply pending numbered migrations (also upgrades a PHP-era database in place)."""
+    try:
+        applied = schema.upgrade(get_db(), clock.now())
+    except AppError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not applied:
+        click.echo("Database is up to date.")
+    for migration in applied:
+        click.echo(f"Applied {migration.version} {migration.name}")
+
+
+@click.command("db-check")
+@with_appcontext
+def db_check_command() -> None:
+    """Connectivity test (a trivial query): exit 0 when the database answers, 1 otherwise."""
+    try:
+        ok = get_db().ping()
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(f"database unavailable: {exc.message}") from exc
+    except Exception as exc:  # any driver error means the check failed
+        raise click.ClickException(f"database check failed: {type(exc).__name__}: {exc}") from exc
+    if not ok:
+        raise click.ClickException("database check failed: the test query returned an unexpected value")
+    click.echo(f"database ok: {_describe_database()}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--force", is_flag=True, help="Allow seeding in the production profile.")
+@click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing (exit 0) when users already exist.")
+def seed_demo_command(force: bool, if_empty: bool) -> None:
+    """Load the demo data set and print the demo logins."""
+    if current_app.config["APP_ENV"] == "production" and not force:
+        raise click.ClickException("seed-demo is refused in the production profile (use --force if you mean it)")
+    try:
+        summary = seed.seed_demo(get_db(), clock.now(), clock.today())
+    except seed.AlreadySeeded as exc:
+        if if_empty:
+            click.echo("Database already has users; demo data not loaded.")
+            return
+        raise click.ClickException(str(exc)) from exc
+    except AppError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Demo data loaded: {summary.rows} rows in {summary.tables} tables.")
+    if not if_empty:  # `make run` prints the logins itself, every time
+        click.echo(demo_logins_text())
+
+
+def demo_logins_text() -> str:
+    lines = ["Demo logins (password for all: %s):" % seed.DEMO_PASSWORD]
+    for email, role in seed.DEMO_ACCOUNTS:
+        lines.append(f"  {role:<10} {email}")
+    return "\n".join(lines)
+
+
+@click.command("demo-logins")
+@with_appcontext
+def demo_logins_command() -> None:
+    """Print the demo accounts (used by `make run`)."""
+    click.echo(demo_logins_text())
+
+
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit_command() -> None:
+    """Walk the audit hash chain; exit 1 naming the first tampered row."""
+    from app.services import audit
+
+    result = audit.verify(get_db())
+    if not result.ok:
+        raise click.ClickException(
+            f"audit trail tampered at row {result.first_bad_id}: {result.reason} ({result.checked} rows checked)"
+        )
+    click.echo(f"audit trail intact: {result.checked} hashed rows verified")
+
+
+@click.command("print-grants")
+@click.option("--user", "app_user", default="origin", show_default=True, help="Application database user.")
+@click.option("--host", "app_host", default="%", show_default=True, help="Host part of the account.")
+@with_appcontext
+def print_grants_command(app_user: str, app_host: str) -> None:
+    """Print MariaDB GRANTs for the application user: DML everywhere, audit_trail append-only."""
+    db = get_db()
+    if db.backend != "mysql":
+        raise click.ClickException("print-grants needs a MariaDB/MySQL DATABASE_URL")
+    name = db.current_database()
+    for statement in app_grants(db.tables(), name, app_user, app_host):
+        click.echo(statement + ";")
+
+
+@click.command("backup")
+@click.option("--dir", "directory", default=None, help="Target folder (default BACKUP_DIR).")
+@click.option("--keep", type=click.IntRange(1, 1000), default=None, help="Backups to keep (default BACKUP_KEEP).")
+@with_appcontext
+def backup_command(directory: str | None, keep: int | None) -> None:
+    """Runbook, nightly 02:15: back up the database (online, consistent) and prune old backups."""
+    from app.services import backup
+
+    try:
+        result = backup.backup(database_url(current_app.config), directory or current_app.config["BACKUP_DIR"],
+                               clock.now(), keep or int(current_app.config["BACKUP_KEEP"]))
+    except (backup.BackupFailed, OSError) as exc:
+        raise click.ClickException(f"backup failed: {exc}") from exc
+    click.echo(f"backup ok: {result.path} ({result.size:,} bytes, sha256 {result.sha256[:16]}..., "
+               f"{result.seconds:.1f} s; {len(result.removed)} old removed)")
+
+
+@click.command("purge-notifications")
+@click.option("--months", type=click.IntRange(1, 120), default=12, show_default=True)
+@with_appcontext
+def purge_notifications_command(months: int) -> None:
+    """Runbook, weekly: delete notifications older than --months (in batches of 1000)."""
+    from app.services import maintenance
+
+    removed = maintenance.purge_notifications(get_db(), clock.now(), months)
+    click.echo(f"purged {removed} notifications older than {months} months")
+
+
+@click.command("access-review")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the CSV here instead of standard output.")
+@with_appcontext
+def access_review_command(output: str | None) -> None:
+    """Runbook, monthly: every active account with its role, branch, last sign-in and review flags (CSV)."""
+    import csv
+    import sys
+
+    from app.services import maintenance
+
+    rows = maintenance.access_review(get_db(), clock.now())
+    handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "role", "name", "email", "branch", "last_sign_in_utc", "flags"])
+        for row in rows:
+            u = row.user
+            writer.writerow([u["id"], u["role"], f"{u['first_name']} {u['last_name']}", u["email"],
+                             u["branch_name"] or "", u["last_login_at"] or "never", "; ".join(row.flags)])
+    finally:
+        if output:
+            handle.close()
+    flagged = sum(1 for r in rows if r.flags)
+    click.echo(f"{len(rows)} active accounts, {flagged} flagged for review", err=True)
+
+
+@click.command("accreditation-audit")
+@click.option("--days", type=click.IntRange(0, 3650), default=60, show_default=True,
+              help="Also list accreditations ending within this many days.")
+@click.option("--fail-on-expired", is_flag=True, help="Exit 1 when any active instructor is expired or missing.")
+@with_appcontext
+def accreditation_audit_command(days: int, fail_on_expired: bool) -> None:
+    """Runbook, monthly: instructors whose accreditation is missing, expired or about to expire."""
+    from app.services import maintenance
+
+    rows = maintenance.accreditation_audit(get_db(), clock.today(), days)
+    for row in rows:
+        expiry = row["accreditation_expiry"].isoformat() if row["accreditation_expiry"] else "not recorded"
+        click.echo(f"{row['state']:<9} {expiry:<12} {row['first_name']} {row['last_name']} <{row['email']}>"
+                   f" {row['branch_name'] or ''}".rstrip())
+    bad = sum(1 for r in rows if r["state"] in ("expired", "missing"))
+    click.echo(f"{len(rows)} instructors need attention ({bad} expired or missing)")
+    if fail_on_expired and bad:
+        raise click.ClickException(f"{bad} active instructors have an expired or missing accreditation")
+
+
+@click.command("rotate-logs")
+@click.option("--keep-days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@with_appcontext
+def rotate_logs_command(keep_days: int) -> None:
+    """Runbook, nightly 02:00: rotate logs/*.log (rename; compress the previous rotation; prune)."""
+    from app.services import maintenance
+
+    rotated, deleted = maintenance.rotate_logs(current_app.config["LOG_DIR"], clock.now(), keep_days)
+    click.echo(f"rotated {len(rotated)} logs, deleted {len(deleted)} older than {keep_days} days")
+
+
+HIGH_CHURN = ("schedules", "reminders", "notifications", "audit_trail", "login_attempts", "user_sessions",
+              "invoices", "payments", "enrollments", "students", "users")
+
+
+@click.command("analyze-tables")
+@click.option("--table", "tables", multiple=True, help="Table to analyse (repeatable); default: the high-churn ones.")
+@with_appcontext
+def analyze_tables_command(tables: tuple[str, ...]) -> None:
+    """Runbook, weekly: refresh optimiser statistics of the high-churn tables (ANALYZE)."""
+    from app.dao.migration import MigrationDAO
+
+    db = get_db()
+    existing = set(db.tables())
+    chosen = list(tables or HIGH_CHURN)
+    unknown = [t for t in chosen if t not in existing]
+    if unknown:
+        raise click.ClickException(f"unknown table(s): {', '.join(unknown)}")
+    started = clock.now()
+    MigrationDAO(db).analyze(chosen)
+    click.echo(f"analysed {len(chosen)} tables in {(clock.now() - started).total_seconds():.0f} s: {', '.join(chosen)}")
+
+
+COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
+            verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
+            purge_notifications_command, access_review_command, accreditation_audit_command, rotate_logs_command)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -17,9 +17,16 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed node_modules/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
+
+# Browser-test tools from npm (axe-core for the accessibility checks), exactly as package-lock.json pins them.
+# Without npm the suite still runs: the accessibility check then skips with the reason (CI requires it).
+NPM ?= npm
+node_modules/.installed: package.json package-lock.json
+	@if command -v $(NPM) >/dev/null 2>&1; then $(NPM) ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: axe-core not installed; the accessibility browser check will be skipped"; fi
 
 install: $(VENV)/.installed
 

@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, load_settings
 from app.core import auth, clock, flask_db, passwords
-from app.core.errors import AppError
+from app.core.errors import AppError, DatabaseUnavailable
 from app.core.logging import configure_logging, set_request_id_provider
 from app.core.navigation import nav_for
 
@@ -148,6 +148,12 @@ def _init_commands(app: Flask) -> None:
     commands.init_app(app)
 
 
+OUTAGE_MESSAGE = (
+    "Origin cannot reach its database at the moment, so this page cannot be shown. "
+    "Please try again in a few minutes."
+)
+
+
 def _error_response(status: int, message: str, errors: dict | None = None, headers: dict | None = None):
     title = ERROR_TITLES.get(status, "Error")
     request_id = g.get("request_id", "-")
@@ -157,18 +163,70 @@ def _error_response(status: int, message: str, errors: dict | None = None, heade
             body["errors"] = errors
         response = jsonify(body)
     else:
-        response = app_render_error(status, title, message, request_id)
+        try:
+            response = app_render_error(status, title, message, request_id)
+        except DatabaseUnavailable as exc:  # the database went away while the page looked up its user
+            if status == 503:
+                raise  # cannot happen: a 503 page never touches the database
+            return _outage_response(exc)
     response.status_code = status
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
 
 
+def _outage_response(exc: DatabaseUnavailable):
+    """The 503 page for an unreachable database: logged once per request, no further connection."""
+    flask_db.mark_unavailable(exc)
+    if not g.get("outage_logged"):
+        g.outage_logged = True
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc.message or exc)
+    return _error_response(503, OUTAGE_MESSAGE, headers={"Retry-After": "30"})
+
+
+def _error_page_user(status: int):
+    """The signed-in user whose normal shell (navigation, user menu) frames the error page, or None
+    for the minimal shell.
+
+    Uses the user already loaded for this request. A user not loaded yet is loaded here (one query)
+    only for a 4xx raised before access control ran (e.g. a CSRF failure); for a 5xx, or once the
+    database is known to be down, the request settles on "nobody" so that no template (Flask-Login's
+    context processor included) looks the user up. A 503 always gets the minimal shell. A
+    DatabaseUnavailable from that one query reaches the caller, which answers 503.
+    """
+    if "_login_user" not in g:
+        if status >= 500 or flask_db.database_unavailable() is not None or "_user_id" not in session:
+            g._login_user = auth.login_manager.anonymous_user()
+        else:
+            current_user._get_current_object()
+    user = g._login_user
+    if status == 503 or flask_db.database_unavailable() is not None or not user.is_authenticated:
+        return None
+    return user
+
+
+def _back_url() -> str | None:
+    """The page the user came from, when it is a page of this site (for a "Go back" button)."""
+    from urllib.parse import urlsplit
+
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if not referrer or parts.netloc != request.host or parts.path == request.path:
+        return None
+    return auth.safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 def app_render_error(status: int, title: str, message: str, request_id: str):
     from flask import make_response
 
+    user = _error_page_user(status)
+    retry_url = (auth.safe_next(request.full_path) if request.method == "GET" else _back_url()) or "/"
     return make_response(
-        render_template("errors/error.html", status=status, title=title, message=message, request_id=request_id)
+        render_template(
+            "errors/error.html", status=status, title=title, message=message, request_id=request_id,
+            shell_user=user, minimal_shell=user is None, signed_in="_user_id" in session,
+            back_url=_back_url(), retry_url=retry_url,
+        )
     )
 
 
@@ -195,9 +253,15 @@ def _init_error_handlers(app: Flask) -> None:
         headers = {"Allow": ", ".join(exc.valid_methods)} if status == 405 and getattr(exc, "valid_methods", None) else None
         return _error_response(status, message, headers=headers)
 
+    @app.errorhandler(DatabaseUnavailable)
+    def database_unavailable(exc: DatabaseUnavailable):
+        # From anywhere in the request: user loading (before_request), a view, a template.
+        return _outage_response(exc)
+
     @app.errorhandler(AppError)
     def app_error(exc: AppError):
-        if exc.status == 404 and "_user_id" in session and current_user.is_authenticated:
+        user = g.get("_login_user")  # loaded by access control; never looked up again here
+        if exc.status == 404 and user is not None and user.is_authenticated:
             auth.record_refusal("access_refused", "not found or outside scope")
         headers = {"Retry-After": str(getattr(exc, "retry_after", 0))} if exc.status == 429 else None
         return _error_response(exc.status, exc.message or ERROR_TITLES.get(exc.status, "Error"), exc.errors, headers)
@@ -236,6 +300,19 @@ def _init_security_headers(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
+    # link_for(kind, ...) -> (endpoint, URL argument, anchor). Invoices, lessons and enrolments have no page
+    # of their own yet: they open the student's profile at their section.
+    link_targets = {
+        "student": ("students.view", "student_id", ""),
+        "instructor": ("instructors.view", "instructor_id", ""),
+        "vehicle": ("fleet.view", "vehicle_id", ""),
+        "branch": ("branches.view", "branch_id", ""),
+        "course": ("courses.view", "course_id", ""),
+        "staff": ("staff.view", "staff_id", ""),
+        "invoice": ("students.view", "student_id", "#invoices"),
+        "lesson": ("students.view", "student_id", "#lessons"),
+        "enrolment": ("students.view", "student_id", "#enrolments"),
+    }
     app.jinja_env.globals.update(role_label=auth.role_label, app_name=app.config["APP_NAME"])
 
     @app.template_global()
@@ -253,27 +330,80 @@ def _init_templates(app: Flask) -> None:
                 args[key] = value
         return url_for(request.endpoint, **(request.view_args or {}), **args)
 
+    @app.template_global()
+    def link_for(kind: str, id: Any = None, *, student_id: Any = None, branch_id: Any = None,
+                 instructor_id: Any = None) -> str | None:
+        """The URL of a record's page, or None when the viewer may not open it (render plain text then).
+
+        None when the signed-in role is not among the page's declared roles (``_access_roles``), when
+        a staff member would cross into another branch (pass ``branch_id`` when a list can show other
+        branches' records), or when an instructor or student is not looking at their own object:
+        an instructor opens their own profile and the students they teach (lesson rows pass the
+        lesson's ``instructor_id``; the student list is already limited to their students), a student
+        only their own profile. Invoices and lessons have no page yet: they open the student's profile
+        at #invoices / #lessons (``student_id``). No per-row query: the actor is resolved once per request
+        (and the views have already done so).
+        """
+        from flask import url_for
+
+        target = link_targets.get(kind)
+        if target is None:
+            raise ValueError(f"link_for: unknown kind {kind!r}")
+        endpoint, arg, anchor = target
+        record_id = student_id if kind in ("invoice", "lesson", "enrolment") else id
+        if record_id is None or record_id == "" or not current_user.is_authenticated:
+            return None
+        view = app.view_functions.get(endpoint)
+        role = current_user.role
+        if view is None or role not in (getattr(view, "_access_roles", None) or ()):
+            return None
+        if role in ("instructor", "student"):
+            actor = auth.current_actor()
+            if role == "student" and (arg != "student_id" or record_id != actor.student_id):
+                return None
+            if role == "instructor":
+                if arg == "instructor_id" and record_id != actor.instructor_id:
+                    return None
+                if instructor_id is not None and instructor_id != actor.instructor_id:
+                    return None
+        elif role == "staff" and branch_id is not None and branch_id != current_user.branch_id:
+            return None
+        return url_for(endpoint, **{arg: record_id}) + anchor
+
     @app.context_processor
     def navigation():
-        role = current_user.role if current_user.is_authenticated else None
+        # The user is normally loaded already (access control, Flask-Login's context processor, or
+        # an error page that settled it); it is never looked up once the database is known down.
+        user = g.get("_login_user")
+        if user is None and flask_db.database_unavailable() is None:
+            user = current_user
+        role = user.role if user is not None and user.is_authenticated else None
         return {"nav_items": nav_for(role, app.view_functions), "current_endpoint": request.endpoint}
 
     @app.template_filter("date")
-    def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
+    def format_date(value: date | datetime | None, weekday: bool = False) -> str:
+        """27 Sep 2027 (Australian, no leading zero); weekday=True gives Mon 27 Sep 2027."""
         if value is None or value == "":
             return ""
         if isinstance(value, datetime):
             value = clock.to_local(value)
-        return value.strftime(fmt) if hasattr(value, "strftime") else str(value)
+        if not isinstance(value, date):
+            return str(value)
+        text = f"{value.day} {value.strftime('%b %Y')}"
+        return f"{value.strftime('%a')} {text}" if weekday else text
 
     @app.template_filter("datetime")
-    def format_datetime(value: datetime | None) -> str:
+    def format_datetime(value: datetime | None, weekday: bool = False, wall: bool = False) -> str:
+        """27 Sep 2027, 13:00. Stored timestamps are UTC and shown in APP_TIMEZONE; ``wall=True`` is for
+        business wall-clock values (lesson, unavailability and downtime times), shown as stored."""
         if not isinstance(value, datetime):
             return "" if value is None else str(value)
-        return clock.to_local(value).strftime("%d %b %Y %H:%M")
+        local = value if wall else clock.to_local(value)
+        return f"{format_date(local.date(), weekday)}, {local.strftime('%H:%M')}"
 
     @app.template_filter("hm")
     def format_time(value) -> str:
+        """13:00 (24-hour clock)."""
         if value is None:
             return ""
         if hasattr(value, "strftime"):

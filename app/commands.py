@@ -166,6 +166,19 @@ def purge_notifications_command(months: int) -> None:
     click.echo(f"purged {removed} notifications older than {months} months")
 
 
+@click.command("purge-sessions")
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="Keep login attempts of the last this many days.")
+@with_appcontext
+def purge_sessions_command(days: int) -> None:
+    """Runbook, daily 03:45: delete expired sessions and one-time links, and login attempts older than --days."""
+    from app.services import maintenance
+
+    counts = maintenance.purge_sessions(get_db(), clock.now(), current_app.config, days)
+    click.echo("purged " + ", ".join(f"{count} {table}" for table, count in counts.items())
+               + f" (expired sessions and one-time links; login attempts older than {days} days)")
+
+
 @click.command("access-review")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the CSV here instead of standard output.")
@@ -248,7 +261,8 @@ def analyze_tables_command(tables: tuple[str, ...]) -> None:
 
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
             verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
-            purge_notifications_command, access_review_command, accreditation_audit_command, rotate_logs_command)
+            purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
+            rotate_logs_command)
 
 
 def init_app(app: Flask) -> None:

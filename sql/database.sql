@@ -481,3 +481,21 @@ CREATE INDEX IF NOT EXISTS idx_schedule_status_date ON schedules(status, schedul
 CREATE INDEX IF NOT EXISTS idx_invoices_issue_date ON invoices(issue_date);
 CREATE INDEX IF NOT EXISTS idx_users_name ON users(last_name, first_name);
 CREATE INDEX IF NOT EXISTS idx_login_attempts_ip_time ON login_attempts(ip_address, attempted_at);
+
+-- 0006: one-time values shown on the next page (activation links), never in the session cookie
+CREATE TABLE IF NOT EXISTS page_handoffs (
+    id         INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    key_hash   CHAR(64) NOT NULL,
+    user_id    INT UNSIGNED NOT NULL,
+    kind       VARCHAR(40) NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at DATETIME NOT NULL,
+    expires_at DATETIME NOT NULL,
+    CONSTRAINT fk_page_handoffs_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    UNIQUE INDEX uq_page_handoffs_key (key_hash),
+    INDEX idx_page_handoffs_user (user_id),
+    INDEX idx_page_handoffs_expires (expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0007: the audit chain head row (locked by every audit append; never created by racing writers)
+INSERT IGNORE INTO audit_chain (id, last_id, last_hash) VALUES (1, NULL, NULL);

@@ -537,3 +537,21 @@ CREATE INDEX IF NOT EXISTS idx_schedule_status_date ON schedules(status, schedul
 CREATE INDEX IF NOT EXISTS idx_invoices_issue_date ON invoices(issue_date);
 CREATE INDEX IF NOT EXISTS idx_users_name ON users(last_name, first_name);
 CREATE INDEX IF NOT EXISTS idx_login_attempts_ip_time ON login_attempts(ip_address, attempted_at);
+
+-- 0006: one-time values shown on the next page (activation links), never in the session cookie
+CREATE TABLE IF NOT EXISTS page_handoffs (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_hash   CHAR(64) NOT NULL,
+    user_id    INTEGER NOT NULL,
+    kind       VARCHAR(40) NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at DATETIME NOT NULL,
+    expires_at DATETIME NOT NULL,
+    CONSTRAINT fk_page_handoffs_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_page_handoffs_key ON page_handoffs(key_hash);
+CREATE INDEX IF NOT EXISTS idx_page_handoffs_user ON page_handoffs(user_id);
+CREATE INDEX IF NOT EXISTS idx_page_handoffs_expires ON page_handoffs(expires_at);
+
+-- 0007: the audit chain head row (locked by every audit append; never created by racing writers)
+INSERT OR IGNORE INTO audit_chain (id, last_id, last_hash) VALUES (1, NULL, NULL);

@@ -9,7 +9,8 @@ import pytest
 from app.core.database import count_queries
 from app.services import dashboard
 from tests import factories as f
-from tests.conftest import login
+from app.services.scope import Actor
+from tests.conftest import DEMO_PASSWORD, login
 
 
 def test_staff_dashboard_is_scoped_to_their_branch(db):
@@ -21,8 +22,8 @@ def test_staff_dashboard_is_scoped_to_their_branch(db):
         enrolment = f.make_enrollment(db, student_id=student)
         f.make_schedule(db, enrollment_id=enrolment, branch_id=branch, scheduled_date=date(2026, 6, 2))
         f.make_invoice(db, enrollment_id=enrolment, due_date=date(2026, 5, 1), status="sent")
-    staff_view = dashboard.for_user(db, "staff", 0, home, today)
-    admin_view = dashboard.for_user(db, "admin", 0, home, today)
+    staff_view = dashboard.for_actor(db, Actor(user_id=0, role="staff", branch_id=home), today)
+    admin_view = dashboard.for_actor(db, Actor(user_id=0, role="admin", branch_id=home), today)
     assert staff_view["summary"]["students"] == 1 and admin_view["summary"]["students"] == 2
     assert len(staff_view["upcoming"]) == 1 and len(admin_view["upcoming"]) == 2
     assert len(staff_view["invoices"]) == 1
@@ -32,8 +33,41 @@ def test_staff_dashboard_is_scoped_to_their_branch(db):
 def test_paid_invoice_is_never_flagged_overdue(db):
     enrolment = f.make_enrollment(db)
     f.make_invoice(db, enrollment_id=enrolment, due_date=date(2026, 1, 1), status="paid")
-    view = dashboard.for_user(db, "admin", 0, None, date(2026, 6, 1))
+    view = dashboard.for_actor(db, Actor(user_id=0, role="admin"), date(2026, 6, 1))
     assert view["invoices"][0]["is_overdue"] is False
+
+
+def test_staff_without_a_branch_sees_nothing_of_any_branch(db):
+    """A branchless staff account is not an administrator: no KPI, lesson or invoice of any branch."""
+    today = date(2026, 6, 1)
+    branch = f.make_branch(db)
+    student = f.make_student(db, branch_id=branch)
+    enrolment = f.make_enrollment(db, student_id=student)
+    f.make_schedule(db, enrollment_id=enrolment, branch_id=branch, scheduled_date=date(2026, 6, 2))
+    f.make_invoice(db, enrollment_id=enrolment, due_date=date(2026, 5, 1), status="sent")
+    f.make_vehicle(db, branch_id=branch)
+    with count_queries() as counter:
+        view = dashboard.for_actor(db, Actor(user_id=0, role="staff", branch_id=None), today)
+    assert view["no_branch"] is True
+    assert set(view["summary"].values()) == {0}
+    assert view["upcoming"] == [] and view["invoices"] == []
+    assert counter.count == 0
+
+
+def test_branchless_staff_dashboard_page_shows_the_notice_and_no_names(seeded, client):
+    from app.core import passwords
+    from app.core.flask_db import get_db
+
+    with seeded.app_context():
+        db = get_db()
+        f.make_user(db, role="staff", branch_id=None, email="nobranch@origin.com",
+                    password_hash=passwords.hash_password(DEMO_PASSWORD))
+        names = [r["last_name"] for r in db.fetch_all(
+            "SELECT u.last_name FROM students s JOIN users u ON u.id = s.user_id")]
+    assert login(client, "nobranch@origin.com").status_code == 302
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert "No branch is assigned to your account" in html
+    assert names and not any(f">{name}<" in html or f" {name}</" in html for name in names)
 
 
 @pytest.mark.parametrize("email,limit", [("admin@origin.com", 4), ("amelia.ward@origin.com", 4),

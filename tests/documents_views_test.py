@@ -155,7 +155,7 @@ def test_real_files_are_accepted_and_stored_safely(seeded, data, name, mime):
     admin = _client(seeded, ADMIN)
     response = _upload(admin, jack, data, name, content_type="text/html", description="Front and back",
                        category="Licence", expiry_date="2027-06-30")
-    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
     row = _rows(seeded, "SELECT id, user_id, file_name, file_path, mime_type, file_size, sha256, category, notes,"
                         " expiry_date, uploaded_by FROM documents ORDER BY id DESC LIMIT 1")[0]
     admin_id = _value(seeded, "SELECT id FROM users WHERE email = :e", {"e": ADMIN})
@@ -209,7 +209,7 @@ def test_one_byte_over_the_limit_is_413_and_writes_nothing(small_limit):
     jack = _student_id(small_limit, JACK)
     admin = _client(small_limit, ADMIN)
     exact = PDF + b"%" * (4096 - len(PDF))
-    assert _upload(admin, jack, exact, "exact.pdf").status_code == 302
+    assert _upload(admin, jack, exact, "exact.pdf").status_code == 303
     assert _documents(small_limit) == 2 and len(_stored_files(small_limit)) == 1
     response = _upload(admin, jack, exact + b"%", "over.pdf")
     assert response.status_code == 413 and "at most 4 KiB" in response.get_data(as_text=True)
@@ -244,7 +244,7 @@ def test_hostile_file_names_stay_inside_the_upload_directory(seeded):
     jack = _student_id(seeded, JACK)
     admin = _client(seeded, ADMIN)
     for name in ("../../etc/passwd.pdf", "..\\..\\boot.pdf", "/abs/path.pdf", "日本語.pdf", "my licence (copy);.pdf"):
-        assert _upload(admin, jack, PDF, name).status_code == 302, name
+        assert _upload(admin, jack, PDF, name).status_code == 303, name
     names = [r["file_name"] for r in _rows(seeded, "SELECT file_name FROM documents WHERE file_name <> "
                                                    "'Learner_Permit.pdf' ORDER BY id")]
     assert names == ["etc_passwd.pdf", "boot.pdf", "abs_path.pdf", "document.pdf", "my_licence_copy.pdf"]
@@ -258,15 +258,15 @@ def test_hostile_file_names_stay_inside_the_upload_directory(seeded):
 def test_upload_scope(seeded):
     jack, mia = _student_id(seeded, JACK), _student_id(seeded, MIA)
     cases = [
-        (STAFF_BAYSIDE, jack, 302), (STAFF_CBD, jack, 404),
-        (JACK, jack, 302), (JACK, mia, 404),   # a student may upload their own (a fix over the original)
+        (STAFF_BAYSIDE, jack, 303), (STAFF_CBD, jack, 404),
+        (JACK, jack, 303), (JACK, mia, 404),   # a student may upload their own (a fix over the original)
         (AMELIA, jack, 403), (ADMIN, 999999, 404),
     ]
     expected_rows = _documents(seeded)
     for email, student_id, status in cases:
         response = _upload(_client(seeded, email), student_id, PDF, "scan.pdf")
         assert response.status_code == status, (email, student_id)
-        expected_rows += status == 302
+        expected_rows += status == 303
         assert _documents(seeded) == expected_rows and len(_stored_files(seeded)) == expected_rows - 1
     jack_user = _value(seeded, "SELECT id FROM users WHERE email = :e", {"e": JACK})
     assert _value(seeded, "SELECT COUNT(*) AS n FROM documents WHERE uploaded_by = :u", {"u": jack_user}) == 1
@@ -284,7 +284,7 @@ def test_oversized_foreign_upload_is_404_not_413(small_limit):
 
 def _uploaded(app, student_email=JACK, data=PDF, name="Licence scan.pdf"):
     admin = _client(app, ADMIN)
-    assert _upload(admin, _student_id(app, student_email), data, name).status_code == 302
+    assert _upload(admin, _student_id(app, student_email), data, name).status_code == 303
     return _value(app, "SELECT MAX(id) AS id FROM documents")
 
 
@@ -354,7 +354,7 @@ def test_delete_removes_row_and_file_with_audit(seeded):
     assert staff.get(f"/documents/{document_id}/delete").status_code == 405
     response = post_form(staff, f"/documents/{document_id}/delete")
     jack = _student_id(seeded, JACK)
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/students/{jack}#documents")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/students/{jack}#documents")
     assert not path.exists()
     assert _value(seeded, "SELECT id FROM documents WHERE id = :id", {"id": document_id}) is None
     entry = _rows(seeded, "SELECT entity_type, details, before_json FROM audit_trail WHERE action = 'document_deleted'")
@@ -405,3 +405,20 @@ def test_service_refuses_before_writing(db, tmp_path):
                              upload_dir=tmp_path / "up", max_bytes=4096)
         assert getattr(refused.value, "status", None) == 404
     assert not (tmp_path / "up").exists()
+
+
+def test_a_failed_upload_names_the_problem_and_leaves_the_sections_get_address(seeded):
+    jack = _student_id(seeded, JACK)
+    admin = _client(seeded, ADMIN)
+    profile = admin.get(f"/students/{jack}").get_data(as_text=True)
+    assert f'action="/students/{jack}/documents#documents"' in profile and 'id="upload-form"' in profile
+    response = _upload(admin, jack, HTML, "licence.pdf", description="Front of the licence")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'data-location="/students/{jack}#documents"' in html and 'data-focus-form="upload-form"' in html
+    alert = re.search(r'<div class="alert alert-danger page-alert"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert alert.strip().startswith("The document was not uploaded: ") and 'href="#documents"' in alert
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="document"', html)
+    assert 'value="Front of the licence"' in html  # typed values are kept
+    uploaded = _upload(admin, jack, PDF, "scan.pdf")
+    assert uploaded.status_code == 303 and uploaded.headers["Location"].endswith(f"/students/{jack}#documents")

@@ -193,7 +193,7 @@ def test_service_log_updates_the_vehicle_in_the_same_transaction(seeded, client,
     today = clock.today()
     response = post_form(client, f"/fleet/{i30}/service", {
         "service_date": today.isoformat(), "odometer_km": "21500", "cost": "349.95", "notes": "Major service"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     log = db.fetch_one("SELECT service_date, odometer_km, cost, notes, recorded_by FROM vehicle_service_logs"
                        " WHERE vehicle_id = :id", {"id": i30})
     assert log["odometer_km"] == 21500 and Decimal(str(log["cost"])) == Decimal("349.95")
@@ -202,7 +202,7 @@ def test_service_log_updates_the_vehicle_in_the_same_transaction(seeded, client,
     assert (vehicle["last_service_date"], vehicle["odometer_km"]) == (today, 21500)
     # an older entry is logged but moves nothing back
     older = (today - timedelta(days=400)).isoformat()
-    assert post_form(client, f"/fleet/{i30}/service", {"service_date": older, "odometer_km": "9000"}).status_code == 302
+    assert post_form(client, f"/fleet/{i30}/service", {"service_date": older, "odometer_km": "9000"}).status_code == 303
     vehicle = db.fetch_one("SELECT last_service_date, odometer_km FROM vehicles WHERE id = :id", {"id": i30})
     assert (vehicle["last_service_date"], vehicle["odometer_km"]) == (today, 21500)
     html = client.get(f"/fleet/{i30}").get_data(as_text=True)
@@ -244,13 +244,13 @@ def test_downtime_add_show_and_delete(seeded, client, db):
     login(client, ADMIN)
     corolla = vehicle_id(db, "ORI-123")
     windows = count(db, "vehicle_downtime")
-    assert post_form(client, f"/fleet/{corolla}/downtime", _downtime()).status_code == 302
+    assert post_form(client, f"/fleet/{corolla}/downtime", _downtime()).status_code == 303
     window = db.fetch_one("SELECT id, start_datetime FROM vehicle_downtime WHERE vehicle_id = :v"
                           " ORDER BY id DESC LIMIT 1", {"v": corolla})
     assert window["start_datetime"].hour == 8  # wall-clock time, stored as typed
     html = client.get(f"/fleet/{corolla}").get_data(as_text=True)
     assert "Windscreen replacement" in html and "08:00" in html
-    assert post_form(client, f"/fleet/{corolla}/downtime/{window['id']}/delete", {}).status_code == 302
+    assert post_form(client, f"/fleet/{corolla}/downtime/{window['id']}/delete", {}).status_code == 303
     assert count(db, "vehicle_downtime") == windows
     assert len(audit_rows(db, "vehicle_downtime_added")) == 1
     assert len(audit_rows(db, "vehicle_downtime_deleted")) == 1
@@ -309,3 +309,51 @@ def test_list_page_query_count_does_not_grow_with_rows(seeded, client, db):
         html = client.get("/fleet/?per_page=50").get_data(as_text=True)
     assert html.count('data-label="Plate"') == 30
     assert many.count == few.count, many.statements
+
+
+# --------------------------------------------------------------------------- forms inside the vehicle page
+
+@pytest.mark.parametrize("section,path,data,field,alert", [
+    ("servicing", "service", {"service_date": "today", "odometer_km": "-5", "cost": "12.50", "notes": "Tyres"},
+     "odometer_km", "The service was not logged: Enter a distance from 0 to 2,000,000 km."),
+    ("downtime", "downtime", {"hours": -2, "reason": "Panel beater"},
+     "end_datetime", "The downtime window was not added: "),
+])
+def test_a_failed_section_form_names_the_problem_and_leaves_a_get_address(seeded, client, db, section, path,
+                                                                         data, field, alert):
+    """422 re-render: the alert at the top names the problem and links to the section, <main> carries the
+    section's GET URL for app.js (address bar) and the form whose first invalid field gets focus."""
+    login(client, ADMIN)
+    corolla = vehicle_id(db, "ORI-123")
+    data = dict(data)
+    if data.get("service_date") == "today":
+        data["service_date"] = clock.today().isoformat()
+    if "hours" in data:
+        data = {**_downtime(hours=data.pop("hours")), **data}
+    response = post_form(client, f"/fleet/{corolla}/{path}", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'data-location="/fleet/{corolla}#{section}"' in html
+    assert f'data-focus-form="{section}-form"' in html
+    alert_html = re.search(r'<div class="alert alert-danger page-alert"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert alert in alert_html and f'href="#{section}"' in alert_html
+    form = re.search(rf'<form method="post" action="/fleet/{corolla}/{path}#{section}" id="{section}-form"[^>]*>'
+                     r'(.*?)</form>', html, re.S).group(1)
+    assert re.search(rf'<[^>]*aria-invalid="true"[^>]*id="{field}"|<[^>]*id="{field}"[^>]*aria-invalid="true"',
+                     form)
+    for name, typed in data.items():  # what was typed is kept
+        assert f'value="{typed}"' in form or re.search(rf">\s*{re.escape(str(typed))}</textarea>", form), name
+
+
+def test_section_form_success_and_window_delete_redirect_303_to_the_section(seeded, client, db):
+    login(client, ADMIN)
+    corolla = vehicle_id(db, "ORI-123")
+    added = post_form(client, f"/fleet/{corolla}/downtime", _downtime())
+    assert added.status_code == 303 and added.headers["Location"].endswith(f"/fleet/{corolla}#downtime")
+    window = db.fetch_value("SELECT id FROM vehicle_downtime WHERE vehicle_id = :v ORDER BY id DESC LIMIT 1",
+                            {"v": corolla})
+    removed = post_form(client, f"/fleet/{corolla}/downtime/{window}/delete", {})
+    assert removed.status_code == 303 and removed.headers["Location"].endswith(f"/fleet/{corolla}#downtime")
+    logged = post_form(client, f"/fleet/{corolla}/service", {"service_date": clock.today().isoformat()})
+    assert logged.status_code == 303 and logged.headers["Location"].endswith(f"/fleet/{corolla}#servicing")
+    assert post_form(client, f"/fleet/{corolla}/downtime/{window}/delete", {}).status_code == 404  # gone

@@ -3,8 +3,10 @@ if __name__ == "__main__":
 
 """Instructor pages: access per role and scope, create/edit/archive with audit, activation links,
 unavailability windows and working hours, validation (422, nothing written), bounded list queries."""
+import json
 import re
 from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -135,9 +137,9 @@ def test_profile_shows_only_scheduled_future_lessons(seeded, client, db):
 def test_admin_creates_an_instructor_with_an_activation_link(seeded, client, db):
     login(client, ADMIN)
     response = post_form(client, "/instructors/new", new_instructor_form(db))
-    assert response.status_code == 302
+    assert response.status_code == 303
     new_id = instructor_id(db, "grace.hopper@origin.com")
-    assert response.headers["Location"].endswith(f"/instructors/{new_id}")
+    assert urlsplit(response.headers["Location"]).path == f"/instructors/{new_id}"
     user = db.fetch_one("SELECT id, role, branch_id, password_hash FROM users WHERE email = 'grace.hopper@origin.com'")
     assert user["role"] == "instructor" and user["branch_id"] == branch_id(db, "CBD Headquarters")
     assert user["password_hash"].startswith("!unset!")  # staff never set passwords
@@ -158,7 +160,7 @@ def test_blank_optional_fields_are_stored_as_null(seeded, client, db):
     login(client, ADMIN)
     form = new_instructor_form(db, phone="", certification_number="", accreditation_expiry="",
                                experience_years="", rating="", availability_notes="", bio="")
-    assert post_form(client, "/instructors/new", form).status_code == 302
+    assert post_form(client, "/instructors/new", form).status_code == 303
     row = db.fetch_one("SELECT certification_number, accreditation_expiry, experience_years, rating, bio"
                        " FROM instructors WHERE id = :id", {"id": instructor_id(db, "grace.hopper@origin.com")})
     assert row == {"certification_number": None, "accreditation_expiry": None, "experience_years": 0,
@@ -202,7 +204,7 @@ def test_staff_create_only_in_their_own_branch(seeded, client, db):
                          new_instructor_form(db, branch_id=str(branch_id(db, "Bayside Training Hub"))))
     assert response.status_code == 422 and field_error(response.get_data(as_text=True), "branch_id")
     assert count(db, "users") == users
-    assert post_form(client, "/instructors/new", new_instructor_form(db)).status_code == 302
+    assert post_form(client, "/instructors/new", new_instructor_form(db)).status_code == 303
 
 
 # --------------------------------------------------------------------------- edit, archive, activation
@@ -239,11 +241,11 @@ def test_edit_refuses_another_users_email_and_bad_input(seeded, client, db):
 def test_archive_and_restore(seeded, client, db):
     login(client, STAFF_CBD)
     raj = instructor_id(db, RAJ)
-    assert post_form(client, f"/instructors/{raj}/archive", {}).status_code == 302
+    assert post_form(client, f"/instructors/{raj}/archive", {}).status_code == 303
     assert db.fetch_value("SELECT u.status FROM users u WHERE u.email = :e", {"e": RAJ}) == "archived"
-    assert post_form(client, f"/instructors/{raj}/archive", {}).status_code == 409  # already archived
+    assert post_form(client, f"/instructors/{raj}/archive", {}).status_code == 422  # already archived (a rule)
     assert "Archived" in client.get("/instructors/?status=archived").get_data(as_text=True)
-    assert post_form(client, f"/instructors/{raj}/restore", {}).status_code == 302
+    assert post_form(client, f"/instructors/{raj}/restore", {}).status_code == 303
     assert db.fetch_value("SELECT u.status FROM users u WHERE u.email = :e", {"e": RAJ}) == "active"
     assert [r["entity_type"] for r in audit_rows(db, "user_archived")] == ["user"]
     assert len(audit_rows(db, "user_restored")) == 1
@@ -263,14 +265,14 @@ def test_activation_link_reissued_only_before_activation(seeded, client, db):
     post_form(client, "/instructors/new", new_instructor_form(db))
     grace = instructor_id(db, "grace.hopper@origin.com")
     response = post_form(client, f"/instructors/{grace}/activation", {})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "/auth/activate/" in client.get(response.headers["Location"]).get_data(as_text=True)
     user_id = db.fetch_value("SELECT user_id FROM instructors WHERE id = :id", {"id": grace})
     assert count(db, "account_tokens", "user_id = :u AND used_at IS NULL AND expires_at > :now",
                  {"u": user_id, "now": clock.now()}) == 1  # the first link was revoked
     # Raj already chose a password: a link would let the office take over the account
     response = post_form(client, f"/instructors/{instructor_id(db, RAJ)}/activation", {})
-    assert response.status_code == 409 and "already activated" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "already activated" in response.get_data(as_text=True)
 
 
 # --------------------------------------------------------------------------- unavailability
@@ -285,13 +287,13 @@ def test_instructor_manages_their_own_unavailability(seeded, client, db):
     login(client, AMELIA)
     amelia = instructor_id(db, AMELIA)
     response = post_form(client, f"/instructors/{amelia}/unavailability", _window())
-    assert response.status_code == 302
+    assert response.status_code == 303
     window = db.fetch_one("SELECT id, reason, start_datetime FROM instructor_unavailability"
                           " WHERE instructor_id = :i", {"i": amelia})
     assert window["reason"] == "Medical appointment" and window["start_datetime"].hour == 9
     assert "Medical appointment" in client.get(f"/instructors/{amelia}").get_data(as_text=True)
     assert len(audit_rows(db, "instructor_unavailability_added")) == 1
-    assert post_form(client, f"/instructors/{amelia}/unavailability/{window['id']}/delete", {}).status_code == 302
+    assert post_form(client, f"/instructors/{amelia}/unavailability/{window['id']}/delete", {}).status_code == 303
     assert count(db, "instructor_unavailability", "instructor_id = :i", {"i": amelia}) == 0
     assert len(audit_rows(db, "instructor_unavailability_deleted")) == 1
 
@@ -331,7 +333,7 @@ def test_windows_of_other_instructors_are_404(seeded, client, db):
 def test_staff_manage_windows_in_their_branch_only(seeded, client, db):
     login(client, STAFF_BAYSIDE)
     amelia, raj = instructor_id(db, AMELIA), instructor_id(db, RAJ)
-    assert post_form(client, f"/instructors/{amelia}/unavailability", _window()).status_code == 302
+    assert post_form(client, f"/instructors/{amelia}/unavailability", _window()).status_code == 303
     assert post_form(client, f"/instructors/{raj}/unavailability", _window()).status_code == 404
     assert count(db, "instructor_unavailability", "instructor_id = :i", {"i": raj}) == 1
 
@@ -415,3 +417,56 @@ def test_list_page_query_count_does_not_grow_with_rows(seeded, client, db):
         html = client.get("/instructors/?per_page=50").get_data(as_text=True)
     assert html.count('data-label="Lessons"') == 30
     assert many.count == few.count, many.statements
+
+
+# --------------------------------------------------------------------------- the link panel, the unavailability form
+
+LINK = re.compile(r"https?://[^/\s\"]+/auth/activate/([A-Za-z0-9_-]+)")
+
+
+def session_contents(app, client, *responses) -> str:
+    """Everything the session cookie carries, decoded (signed, not encrypted: readable by its holder)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    name = app.config["SESSION_COOKIE_NAME"]
+    values = [header.split(";", 1)[0].split("=", 1)[1] for r in responses for header in r.headers.getlist("Set-Cookie")
+              if header.startswith(name + "=")]
+    cookie = client.get_cookie(name)
+    values += [cookie.value] if cookie is not None else []
+    assert values, "no session cookie to inspect"
+    return json.dumps([serializer.loads(v) for v in values if v])
+
+
+def test_new_instructors_link_is_shown_once_to_its_issuer_and_never_in_the_cookie(seeded, client, db):
+    login(client, STAFF_CBD)
+    created = post_form(client, "/instructors/new", new_instructor_form(db))
+    assert created.status_code == 303 and "handoff=" in created.headers["Location"]
+    other = seeded.test_client()  # another office user who may see this instructor (the admin)
+    login(other, ADMIN)
+    foreign = other.get(created.headers["Location"]).get_data(as_text=True)
+    assert LINK.search(foreign) is None and "This link was shown once" in foreign
+    page = client.get(created.headers["Location"])
+    html = page.get_data(as_text=True)
+    token = LINK.search(html).group(1)
+    assert html.count(token) == 1 and "Instructor Grace created." in html
+    contents = session_contents(seeded, client, created, page)
+    assert token not in contents and "/auth/activate/" not in contents
+    assert count(db, "page_handoffs") == 0
+    assert LINK.search(client.get(created.headers["Location"]).get_data(as_text=True)) is None
+
+
+def test_a_failed_unavailability_window_names_the_problem_and_leaves_a_get_address(seeded, client, db):
+    login(client, AMELIA)
+    amelia = instructor_id(db, AMELIA)
+    page = client.get(f"/instructors/{amelia}").get_data(as_text=True)
+    assert f'action="/instructors/{amelia}/unavailability#availability" id="availability-form"' in page
+    data = {**_window(hours=-2), "reason": "Dentist"}  # ends before it starts: the service's rule
+    response = post_form(client, f"/instructors/{amelia}/unavailability", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'data-location="/instructors/{amelia}#availability"' in html
+    assert 'data-focus-form="availability-form"' in html
+    alert = re.search(r'<div class="alert alert-danger page-alert"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert alert.strip().startswith("The unavailability window was not added: ") and 'href="#availability"' in alert
+    assert field_error(html, "end_datetime") and field_error(html, "end_datetime") in alert
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="end_datetime"', html)
+    assert 'value="Dentist"' in html and f'value="{data["start_datetime"]}"' in html

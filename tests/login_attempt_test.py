@@ -153,3 +153,29 @@ def test_failures_from_ip_counts_every_account_from_that_address(db):
     stats = dao.failures_from_ip("203.0.113.7", t0)
     assert stats["failures"] == 3 and stats["latest"] == t0 + timedelta(minutes=2)
     assert dao.failures_from_ip("203.0.113.7", t0 + timedelta(minutes=1, seconds=30))["failures"] == 1
+
+
+def test_purge_before_takes_at_most_limit_rows_per_call(db):
+    dao = LoginAttemptDAO(db)
+    cutoff = NOW - timedelta(days=90)
+    old = [_fail(dao, cutoff - timedelta(days=i + 1)) for i in range(5)]
+    kept = _fail(dao, NOW)
+    assert dao.purge_before(cutoff, limit=3) == 3
+    assert {r["id"] for r in db.fetch_all("SELECT id FROM login_attempts")} == set(old[3:]) | {kept}
+    assert dao.purge_before(cutoff, limit=3) == 2
+    assert dao.purge_before(cutoff, limit=3) == 0
+
+
+def test_lock_account_returns_the_credentials_and_mark_succeeded_flips_one_attempt(db):
+    user = make_user(db, email=EMAIL, role="instructor", password_hash="h")
+    dao = LoginAttemptDAO(db)
+    with db.transaction():
+        assert dao.lock_account("  Jack.Mason@Student.com ") == {"id": user, "role": "instructor",
+                                                                 "status": "active", "password_hash": "h"}
+        assert dao.lock_account("nobody@origin.com") is None
+    first = _fail(dao, NOW - timedelta(minutes=2))
+    second = _fail(dao, NOW - timedelta(minutes=1))
+    assert dao.mark_succeeded(second) == 1
+    rows = {r["id"]: r["succeeded"] for r in db.fetch_all("SELECT id, succeeded FROM login_attempts")}
+    assert rows == {first: 0, second: 1}
+    assert dao.failures_since(EMAIL, WINDOW_START)["failures"] == 0  # failures before a success no longer count

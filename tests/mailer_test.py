@@ -78,7 +78,7 @@ def test_new_staff_account_gets_its_activation_link_by_email(smtp, db_url, tmp_p
     response = client.post("/staff/new", data={
         "csrf_token": csrf_token(client, "/staff/new"), "first_name": "Nina", "last_name": "Park",
         "email": "nina.park@origin.com", "branch_id": str(branch), "employment_type": "Full-time"})
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     assert [m[0] for m in inbox.messages] == [["nina.park@origin.com"]]
     link = re.search(r"https?://\S+/auth/activate/\S+", inbox.messages[0][1]).group(0)
     path = link.split("origin.test", 1)[1]

@@ -58,7 +58,8 @@ def test_rows_carry_the_joined_names_and_typed_values(db):
     instructor_user = make_user(db, role="instructor", first_name="Amelia", last_name="Ward", branch_id=branch)
     student = make_student(db, user_id=student_user, branch_id=branch)
     instructor = make_instructor(db, user_id=instructor_user, branch_id=branch)
-    enrollment = make_enrollment(db, student, make_course(db, title="Learner Essentials Package"))
+    course = make_course(db, title="Learner Essentials Package")
+    enrollment = make_enrollment(db, student, course)
     vehicle = make_vehicle(db, name="Toyota Corolla Hybrid", branch_id=branch)
     lesson_id = make_schedule(db, enrollment, instructor, vehicle_id=vehicle, branch_id=branch,
                               scheduled_date=TODAY + DAY, start_time=time(9, 0), end_time=time(10, 30),
@@ -72,6 +73,9 @@ def test_rows_carry_the_joined_names_and_typed_values(db):
         "student_first_name": "Jack", "student_last_name": "Mason",
         "instructor_first_name": "Amelia", "instructor_last_name": "Ward",
         "vehicle_name": "Toyota Corolla Hybrid", "branch_name": "Bayside Training Hub",
+        # the ids the page links with (issue 6), carried by the same query
+        "instructor_id": instructor, "vehicle_id": vehicle, "branch_id": branch, "student_id": student,
+        "course_id": course,
     }
     assert rows[1]["id"] == no_vehicle
     assert rows[1]["vehicle_name"] is None and rows[1]["branch_name"] is None  # left joins keep the row

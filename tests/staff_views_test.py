@@ -8,6 +8,7 @@ import json
 import re
 from datetime import date
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -126,8 +127,8 @@ def test_state_changes_are_post_only(app, client, world):
 def test_create_shows_the_link_once_and_it_activates_the_account_once(app, client, world):
     login(client, ADMIN)
     response = post_form(client, "/staff/new", new_staff(world, email=" Chloe.Bennett@Test.Origin "))
-    assert response.status_code == 302
-    staff_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert response.status_code == 303
+    staff_id = int(urlsplit(response.headers["Location"]).path.rsplit("/", 1)[1])
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     link = LINK.search(page).group(1)
     assert "Activation pending" in page
@@ -151,7 +152,7 @@ def test_create_shows_the_link_once_and_it_activates_the_account_once(app, clien
     token = csrf_token(newcomer, link)
     password = "a long enough passphrase"
     activated = newcomer.post(link, data={"password": password, "confirm_password": password, "csrf_token": token})
-    assert activated.status_code == 302
+    assert activated.status_code == 303
     assert newcomer.get(link).status_code == 404  # single use
     assert login(newcomer, "chloe.bennett@test.origin", password).status_code == 302
     assert newcomer.get("/dashboard/").status_code == 200
@@ -159,7 +160,7 @@ def test_create_shows_the_link_once_and_it_activates_the_account_once(app, clien
 
 def test_blank_start_date_defaults_to_today(app, client, world):
     login(client, ADMIN)
-    assert post_form(client, "/staff/new", new_staff(world, start_date="")).status_code == 302
+    assert post_form(client, "/staff/new", new_staff(world, start_date="")).status_code == 303
     assert value(app, "SELECT start_date FROM staff_profiles WHERE position_title = 'Bookings Officer'") \
         == clock.today()
 
@@ -245,7 +246,7 @@ def test_archive_ends_the_staff_members_sessions_and_restore_lets_them_back(app,
     assert victim.get("/branches/").status_code == 200
     login(client, ADMIN)
     response = post_form(client, f"/staff/{world.staff}/archive", token_from=f"/staff/{world.staff}")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert value(app, "SELECT status FROM users WHERE email = :e", {"e": STAFF}) == "archived"
     with app.app_context():
         user_id = get_db().fetch_value("SELECT id FROM users WHERE email = :e", {"e": STAFF})
@@ -257,7 +258,7 @@ def test_archive_ends_the_staff_members_sessions_and_restore_lets_them_back(app,
     again = post_form(client, f"/staff/{world.staff}/archive")
     assert again.status_code == 422
     restored = post_form(client, f"/staff/{world.staff}/restore")
-    assert restored.status_code == 302
+    assert restored.status_code == 303
     assert value(app, "SELECT status FROM users WHERE email = :e", {"e": STAFF}) == "active"
     assert login(app.test_client(), STAFF).status_code == 302
 
@@ -341,3 +342,90 @@ def test_get_requests_never_write(app, client, world):
     for path in gets + ["/staff/?q=x&branch=abc&status=zzz&sort=nope&page=-4&per_page=100000"]:
         assert client.get(path).status_code == 200, path
     assert counts(app) == before
+
+
+# --------------------------------------------------------------------------- activation links: never in the cookie
+
+def session_contents(app, client, *responses) -> str:
+    """Everything the session cookie carries, decoded (signed, not encrypted: readable by its holder)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    name = app.config["SESSION_COOKIE_NAME"]
+    values = [header.split(";", 1)[0].split("=", 1)[1] for r in responses for header in r.headers.getlist("Set-Cookie")
+              if header.startswith(name + "=")]
+    cookie = client.get_cookie(name)
+    values += [cookie.value] if cookie is not None else []
+    assert values, "no session cookie to inspect"
+    return json.dumps([serializer.loads(v) for v in values if v])
+
+
+def test_create_and_reissue_keep_the_link_out_of_the_session_cookie(app, client, world):
+    login(client, ADMIN)
+    created = post_form(client, "/staff/new", new_staff(world))
+    assert created.status_code == 303 and "handoff=" in created.headers["Location"]
+    page = client.get(created.headers["Location"])
+    html = page.get_data(as_text=True)
+    link = LINK.search(html).group(1)
+    assert html.count(link) == 1 and "It was not e-mailed" in html
+    contents = session_contents(app, client, created, page)
+    assert "Staff account created" in contents  # the flash decodes ...
+    assert link not in contents and "/auth/activate/" not in contents  # ... without the link
+    staff_id = int(urlsplit(created.headers["Location"]).path.rsplit("/", 1)[1])
+    reissued = post_form(client, f"/staff/{staff_id}/activation", token_from=f"/staff/{staff_id}")
+    assert reissued.status_code == 303
+    # another admin opening the same address sees nothing, and does not use it up
+    other = app.test_client()
+    with app.app_context():
+        f.make_user(get_db(), role="admin", email="second.admin@test.origin",
+                    password_hash=value(app, "SELECT password_hash FROM users WHERE email = :e", {"e": ADMIN}))
+    login(other, "second.admin@test.origin")
+    foreign = other.get(reissued.headers["Location"]).get_data(as_text=True)
+    assert LINK.search(foreign) is None and "This link was shown once" in foreign
+    page = client.get(reissued.headers["Location"])
+    second = LINK.search(page.get_data(as_text=True)).group(1)
+    assert second != link
+    contents = session_contents(app, client, reissued, page)
+    assert second not in contents and "/auth/activate/" not in contents
+    assert LINK.search(client.get(reissued.headers["Location"]).get_data(as_text=True)) is None  # shown once
+
+
+# --------------------------------------------------------------------------- no take-over of an active account
+
+def test_no_activation_link_for_a_staff_member_who_already_set_a_password(app, client, world):
+    """The staff service used to issue one (an admin could then set any staff member's password)."""
+    login(client, ADMIN)
+    page = client.get(f"/staff/{world.staff}").get_data(as_text=True)
+    assert f'action="/staff/{world.staff}/activation"' not in page  # no button offered
+    tokens = value(app, "SELECT COUNT(*) FROM account_tokens")
+    response = post_form(client, f"/staff/{world.staff}/activation")
+    assert response.status_code == 422
+    assert "already activated" in response.get_data(as_text=True)
+    assert value(app, "SELECT COUNT(*) FROM account_tokens") == tokens
+    assert audits(app, "activation_link_issued") == []
+    assert login(app.test_client(), STAFF).status_code == 302  # their own password still works
+
+
+def test_accounts_refuse_a_link_for_every_activated_account(app, world):
+    """The central rule (accounts.reissue_activation) covers every role, not only the callers that check."""
+    from app.core.errors import ValidationFailed
+    from app.services import accounts
+    from app.services.scope import Actor
+
+    with app.app_context():
+        db = get_db()
+        actor = Actor(user_id=db.fetch_value("SELECT id FROM users WHERE email = :e", {"e": ADMIN}), role="admin")
+        for email in (STAFF, INSTRUCTOR, STUDENT, ADMIN):
+            user_id = db.fetch_value("SELECT id FROM users WHERE email = :e", {"e": email})
+            with pytest.raises(ValidationFailed, match="already activated"):
+                accounts.reissue_activation(db, actor, user_id, clock.now())
+        fresh = f.make_user(db, role="staff", password_hash=accounts.unusable_password_hash())
+        assert accounts.reissue_activation(db, actor, fresh, clock.now()).user_id == fresh
+        assert db.fetch_value("SELECT COUNT(*) FROM account_tokens WHERE user_id <> :u", {"u": fresh}) == 0
+
+
+def test_a_refused_action_is_shown_at_the_top_with_its_status(app, client, world):
+    login(client, ADMIN)
+    response = post_form(client, f"/staff/{world.staff}/restore")  # not archived
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'data-location="/staff/{world.staff}"' in html
+    assert re.search(r'class="alert alert-danger page-alert"[^>]*>\s*This account is not archived\.', html)

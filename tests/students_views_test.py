@@ -4,8 +4,10 @@ if __name__ == "__main__":
 """Student pages through the web (both backends, demo data): each role's access and scope, the list
 (search, filters, no foreign rows, bounded queries), registration, edits, archive/restore,
 activation links, notes, and the profile page's sections and query count."""
+import json
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -282,7 +284,7 @@ def test_staff_registers_only_in_their_own_branch(seeded):
     assert refused.status_code == 422 and "branch" in refused.get_data(as_text=True).lower()
     assert _count(seeded, "users") == before
     ok = post_form(staff, "/students/new", _register_data(branch_id=str(cbd)))
-    assert ok.status_code == 302
+    assert ok.status_code == 303
     assert _value(seeded, "SELECT s.branch_id FROM students s JOIN users u ON u.id = s.user_id"
                           " WHERE u.email = 'ella.stone@example.com'") == cbd
 
@@ -407,7 +409,7 @@ def test_archive_ends_the_students_sessions_and_restore(seeded):
     jack = _client(seeded, JACK)
     assert jack.get("/dashboard/").status_code == 200
     staff = _client(seeded, STAFF_BAYSIDE)
-    assert post_form(staff, f"/students/{ids[JACK]}/archive").status_code == 302
+    assert post_form(staff, f"/students/{ids[JACK]}/archive").status_code == 303
     assert _value(seeded, "SELECT status FROM users WHERE email = :e", {"e": JACK}) == "archived"
     assert jack.get("/dashboard/").status_code == 302  # signed out at once
     assert _count(seeded, "audit_trail", "action = 'user_archived'") == 1
@@ -416,7 +418,7 @@ def test_archive_ends_the_students_sessions_and_restore(seeded):
     html = staff.get(f"/students/{ids[JACK]}").get_data(as_text=True)
     assert "Account archived" in html and "Restore" in html  # timeline and button
     assert _listed(staff.get("/students/?status=archived").get_data(as_text=True)) == {ids[JACK]}
-    assert post_form(staff, f"/students/{ids[JACK]}/restore").status_code == 302
+    assert post_form(staff, f"/students/{ids[JACK]}/restore").status_code == 303
     assert _value(seeded, "SELECT status FROM users WHERE email = :e", {"e": JACK}) == "active"
     assert login(seeded.test_client(), JACK).status_code == 302
 
@@ -455,9 +457,9 @@ def test_notes_by_office_and_instructor_newest_first(seeded):
     ids = _student_ids(seeded)
     staff = _client(seeded, STAFF_BAYSIDE)
     response = post_form(staff, f"/students/{ids[JACK]}/notes", {"content": "  Booked a mock test.  "})
-    assert response.status_code == 302
+    assert response.status_code == 303
     amelia = _client(seeded, AMELIA)
-    assert post_form(amelia, f"/students/{ids[JACK]}/notes", {"content": "Great roundabouts."}).status_code == 302
+    assert post_form(amelia, f"/students/{ids[JACK]}/notes", {"content": "Great roundabouts."}).status_code == 303
     rows = _rows(seeded, "SELECT content, author_user_id FROM notes WHERE related_type = 'student'"
                          " AND related_id = :id ORDER BY id", {"id": ids[JACK]})
     assert [r["content"] for r in rows][-2:] == ["Booked a mock test.", "Great roundabouts."]
@@ -492,4 +494,98 @@ def test_post_without_csrf_is_refused(seeded):
     admin = _client(seeded, ADMIN)
     assert admin.post(f"/students/{ids[JACK]}/notes", data={"content": "x"}).status_code == 403
     token = csrf_token(admin, "/dashboard/")
-    assert admin.post(f"/students/{ids[JACK]}/notes", data={"content": "x", "csrf_token": token}).status_code == 302
+    assert admin.post(f"/students/{ids[JACK]}/notes", data={"content": "x", "csrf_token": token}).status_code == 303
+
+
+# --------------------------------------------------------------------------- one-time activation links
+
+LINK = re.compile(r"https?://[^/\s\"]+/auth/activate/([A-Za-z0-9_-]+)")
+
+
+def session_contents(app, client, *responses) -> str:
+    """Everything the session cookie carries, decoded: Flask signs it but does not encrypt it, so whoever
+    holds the cookie can read it. Covers the client's cookie and every Set-Cookie of ``responses``."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    name = app.config["SESSION_COOKIE_NAME"]
+    values = [header.split(";", 1)[0].split("=", 1)[1] for r in responses for header in r.headers.getlist("Set-Cookie")
+              if header.startswith(name + "=")]
+    cookie = client.get_cookie(name)
+    values += [cookie.value] if cookie is not None else []
+    assert values, "no session cookie to inspect"
+    return json.dumps([serializer.loads(v) for v in values if v])
+
+
+def test_registration_link_is_shown_once_on_the_profile_and_never_travels_in_the_cookie(seeded):
+    bayside = _branch(seeded, "Bayside Training Hub")
+    admin = _client(seeded, ADMIN)
+    posted = post_form(admin, "/students/new", _register_data(branch_id=str(bayside)))
+    assert posted.status_code == 303
+    location = posted.headers["Location"]
+    student_id = _value(seeded, "SELECT s.id FROM students s JOIN users u ON u.id = s.user_id WHERE u.email = :e",
+                        {"e": "ella.stone@example.com"})
+    assert urlsplit(location).path == f"/students/{student_id}" and "handoff=" in urlsplit(location).query
+    page = admin.get(location)
+    html = page.get_data(as_text=True)
+    token = LINK.search(html).group(1)
+    assert html.count(token) == 1  # exactly once, in the one-time panel
+    assert "It was not e-mailed" in html and "One-time activation link for Ella" in html
+    assert seeded.test_client().get(f"/auth/activate/{token}").status_code == 200  # the link works
+    contents = session_contents(seeded, admin, posted, page)
+    assert "registered" in contents  # the flash is there (so the decoding works) ...
+    assert token not in contents and "/auth/activate/" not in contents  # ... but the link is not
+    assert _count(seeded, "page_handoffs") == 0  # deleted when shown
+    again = admin.get(location).get_data(as_text=True)  # a reload sees nothing
+    assert LINK.search(again) is None and "This link was shown once" in again
+
+
+def test_reissued_link_is_for_its_issuer_only(seeded):
+    bayside = _branch(seeded, "Bayside Training Hub")
+    admin = _client(seeded, ADMIN)
+    post_form(admin, "/students/new", _register_data(branch_id=str(bayside)))
+    student_id = _value(seeded, "SELECT s.id FROM students s JOIN users u ON u.id = s.user_id WHERE u.email = :e",
+                        {"e": "ella.stone@example.com"})
+    admin.get(f"/students/{student_id}")
+    reissued = post_form(admin, f"/students/{student_id}/activation")
+    assert reissued.status_code == 303 and "handoff=" in reissued.headers["Location"]
+    # another signed-in user (in scope for this student) opening the same address gets nothing
+    other = _client(seeded, STAFF_BAYSIDE)
+    foreign = other.get(reissued.headers["Location"]).get_data(as_text=True)
+    assert LINK.search(foreign) is None and "This link was shown once" in foreign
+    page = admin.get(reissued.headers["Location"])  # ... and did not use it up for the issuer
+    token = LINK.search(page.get_data(as_text=True)).group(1)
+    assert "New activation link issued." in page.get_data(as_text=True)
+    contents = session_contents(seeded, admin, reissued, page)
+    assert token not in contents and "/auth/activate/" not in contents
+
+
+# --------------------------------------------------------------------------- forms inside the profile
+
+def test_a_failed_note_names_the_problem_and_leaves_the_sections_get_address(seeded):
+    ids = _student_ids(seeded)
+    staff = _client(seeded, STAFF_BAYSIDE)
+    profile = staff.get(f"/students/{ids[JACK]}").get_data(as_text=True)
+    assert f'action="/students/{ids[JACK]}/notes#notes" id="note-form"' in profile  # the action carries the anchor
+    assert "data-location=" not in profile  # a plain GET leaves the address alone
+    typed = "Parallel parking " * 300  # over 5000 characters
+    response = post_form(staff, f"/students/{ids[JACK]}/notes", {"content": typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'data-location="/students/{ids[JACK]}#notes"' in html and 'data-focus-form="note-form"' in html
+    alert = re.search(r'<div class="alert alert-danger page-alert"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert "The note was not added: A note can be at most 5000 characters." in alert and 'href="#notes"' in alert
+    assert re.search(r'<textarea[^>]*aria-invalid="true"[^>]*id="content"', html)
+    assert typed.strip() in html  # what was typed is kept
+    empty = post_form(staff, f"/students/{ids[JACK]}/notes", {"content": "  "}).get_data(as_text=True)
+    assert "The note was not added: Write the note." in empty
+    added = post_form(staff, f"/students/{ids[JACK]}/notes", {"content": "Booked"})
+    assert added.status_code == 303 and added.headers["Location"].endswith(f"/students/{ids[JACK]}#notes")
+
+
+def test_a_refused_button_action_shows_why_with_its_real_status(seeded):
+    ids = _student_ids(seeded)
+    admin = _client(seeded, ADMIN)
+    response = post_form(admin, f"/students/{ids[JACK]}/restore")  # not archived: a rule, 422
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'data-location="/students/{ids[JACK]}"' in html
+    assert re.search(r'class="alert alert-danger page-alert"[^>]*>\s*[^<]*not archived', html)

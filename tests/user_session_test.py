@@ -157,3 +157,16 @@ def test_deleting_a_user_cascades_to_its_sessions(db):
     assert sessions.count_for_user(doomed) == 0
     assert _session_ids(db) == {kept_session}
     assert sessions.find_with_user(_hash("d1")) is None
+
+
+def test_delete_expired_takes_at_most_limit_rows_per_call(db):
+    user = make_user(db)
+    sessions = UserSessionDAO(db)
+    stale = [sessions.create(user, _hash(f"stale{i}"), NOW - timedelta(hours=13), None, None) for i in range(5)]
+    live = sessions.create(user, _hash("live"), NOW, None, None)
+    idle_before, created_before = NOW - timedelta(minutes=30), NOW - timedelta(hours=12)
+    assert sessions.delete_expired(idle_before, created_before, limit=2) == 2
+    assert _session_ids(db) == set(stale[2:]) | {live}  # the oldest ids go first
+    assert sessions.delete_expired(idle_before, created_before, limit=2) == 2
+    assert sessions.delete_expired(idle_before, created_before, limit=2) == 1
+    assert _session_ids(db) == {live}

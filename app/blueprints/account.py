@@ -7,8 +7,9 @@ from flask import session
 
 from app.core import clock
 from app.core.auth import ANY_ROLE, roles_required
-from app.core.errors import ValidationFailed
+from app.core.errors import AppError
 from app.core.flask_db import get_db
+from app.core.web import form_failure
 from app.forms.auth import ChangePasswordForm
 from app.services import auth as auth_service
 
@@ -32,9 +33,9 @@ def password():
             now=clock.now(),
             settings=current_app.config,
         )
-    except ValidationFailed as exc:
-        getattr(form, exc.field).errors.append(exc.message)
-        return render_template("account/password.html", form=form), 422
+    except AppError as exc:
+        status = form_failure(form, exc)
+        return render_template("account/password.html", form=form), status
     logout_user()
     session.clear()
     flash("Password changed. Every session was signed out; please sign in with the new password.", "success")

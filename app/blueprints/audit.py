@@ -3,69 +3,87 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from dataclasses import replace
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
 from app.core import clock
 from app.core.auth import current_actor, roles_required
 from app.core.errors import NotFound
 from app.core.flask_db import get_db
 from app.core.pagination import ListQuery
+from app.core.params import valid_id
 from app.dao.audit import SORTS, AuditDAO
 from app.services import audit
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-FILTERS = ("user_id", "entity_type", "entity_id", "action", "date_from", "date_to")
+# One parser for every filter (app.core.params via ListQuery.from_args): a bad value is dropped and named.
+FILTERS = {"user_id": "id", "entity_type": "text", "entity_id": "id", "action": "text",
+           "date_from": "date", "date_to": "date"}
+FILTER_LABELS = {"user_id": "person", "entity_type": "record type", "entity_id": "record number",
+                 "date_from": "from date", "date_to": "to date"}
+# Record kinds with a page: endpoint and its URL argument.
+RECORD_PAGES = {"student": ("students.view", "student_id"), "instructor": ("instructors.view", "instructor_id"),
+                "vehicle": ("fleet.view", "vehicle_id"), "branch": ("branches.view", "branch_id"),
+                "course": ("courses.view", "course_id"), "staff": ("staff.view", "staff_id")}
 
 
-def _parse_day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+def _query() -> ListQuery:
+    """The list query; the local from/to days become UTC bounds (from_at/to_at) for the DAO."""
+    query = ListQuery.from_args(request.args, list(SORTS), "created_at", "desc", filters=FILTERS,
+                                labels=FILTER_LABELS)
+    day_from, day_to = query.filter_date("date_from"), query.filter_date("date_to")
+    ignored = list(query.ignored)
+    if day_from and day_to and day_from > day_to:
+        ignored.append("The from date is after the to date, so no entry can match.")
+    return replace(query, filters={**query.filters, **audit.utc_range(day_from, day_to)}, ignored=tuple(ignored))
 
 
-def _query() -> tuple[ListQuery, list[str]]:
-    base = ListQuery.from_args(request.args, list(SORTS), "created_at", "desc", filters=FILTERS)
-    problems = []
-    day_from, day_to = _parse_day(base.filter("date_from")), _parse_day(base.filter("date_to"))
-    if base.filter("date_from") and day_from is None:
-        problems.append("The 'from' date is not a valid date (YYYY-MM-DD); it was ignored.")
-    if base.filter("date_to") and day_to is None:
-        problems.append("The 'to' date is not a valid date (YYYY-MM-DD); it was ignored.")
-    filters = {k: v for k, v in base.filters.items() if k not in ("date_from", "date_to")}
-    filters.update(audit.utc_range(day_from, day_to))
-    query = ListQuery(sort=base.sort, direction=base.direction, page=base.page, per_page=base.per_page,
-                      q=base.q, filters={**base.filters, **filters})
-    return query, problems
+def _with_links(refs: dict[int, audit.RecordRef]) -> dict[int, audit.RecordRef]:
+    for ref in refs.values():
+        if ref.kind in RECORD_PAGES and ref.target_id:
+            endpoint, arg = RECORD_PAGES[ref.kind]
+            ref.url = url_for(endpoint, **{arg: ref.target_id})
+    return refs
 
 
 @bp.get("/")
 @roles_required("admin")
 def index():
-    query, problems = _query()
-    dao = AuditDAO(get_db())
+    query = _query()
+    db = get_db()
+    dao = AuditDAO(db)
     page = dao.list_page(query)
-    return render_template("audit/index.html", page=page, problems=problems,
-                           actions=dao.distinct_actions(), entity_types=dao.distinct_entity_types())
+    actions = sorted(((code, audit.action_label(code)) for code in dao.distinct_actions()), key=lambda a: a[1])
+    entity_types = sorted(((code, audit.entity_label(code)) for code in dao.distinct_entity_types()),
+                          key=lambda e: e[1])
+    return render_template("audit/index.html", page=page, actions=actions, entity_types=entity_types,
+                           records=_with_links(audit.describe_records(db, page.items)),
+                           actors={row["id"]: audit.actor_display(row) for row in page.items},
+                           action_label=audit.action_label, entity_label=audit.entity_label)
 
 
 @bp.get("/<int:audit_id>")
 @roles_required("admin")
 def view(audit_id: int):
-    row = AuditDAO(get_db()).find(audit_id)
+    db = get_db()
+    row = AuditDAO(db).find(audit_id) if valid_id(audit_id) else None
     if row is None:
         raise NotFound("No such audit entry.")
-    return render_template("audit/view.html", row=row,
+    changes = audit.diff(row["before_json"], row["after_json"])
+    return render_template("audit/view.html", row=row, actor=audit.actor_display(row),
+                           record=_with_links(audit.describe_records(db, [row]))[row["id"]],
+                           action=audit.action_label(row["action"]),
+                           changes=[c for c in changes if c.status != "same"],
+                           unchanged=[c for c in changes if c.status == "same"],
                            before=audit.pretty(row["before_json"]), after=audit.pretty(row["after_json"]))
 
 
 @bp.get("/export.csv")
 @roles_required("admin")
 def export():
-    query, _ = _query()
+    query = _query()
     db = get_db()
     with db.transaction():
         audit.record(db, current_actor(), "audit_exported", None, None, now=clock.now(),

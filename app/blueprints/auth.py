@@ -17,6 +17,8 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
+    """The one exception to web.form_failure: a refused sign-in (401) or a lock (429, with Retry-After)
+    is answered on the sign-in form itself, because that form is how the user tries again."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()

@@ -7,8 +7,8 @@ from app.core import clock
 from app.core.auth import current_actor, roles_required
 from app.core.errors import AppError
 from app.core.flask_db import get_db
-from app.core.forms import apply_errors
 from app.core.pagination import ListQuery
+from app.core.web import form_failure
 from app.dao.branch import FIELDS
 from app.forms.branches import BranchForm
 from app.services import branches
@@ -39,10 +39,8 @@ def new():
     try:
         branch_id = branches.create_branch(get_db(), current_actor(), _data(form), clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return render_template("branches/form.html", form=form, branch=None), exc.status
+        status = form_failure(form, exc)
+        return render_template("branches/form.html", form=form, branch=None), status
     flash(f"Branch “{form.name.data}” created.", "success")
     return redirect(url_for("branches.view", branch_id=branch_id))
 
@@ -67,9 +65,7 @@ def edit(branch_id: int):
     try:
         branches.update_branch(get_db(), current_actor(), branch_id, _data(form), clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return render_template("branches/form.html", form=form, branch=branch), exc.status
+        status = form_failure(form, exc)
+        return render_template("branches/form.html", form=form, branch=branch), status
     flash(f"Branch “{form.name.data}” saved.", "success")
     return redirect(url_for("branches.view", branch_id=branch_id))

@@ -7,8 +7,8 @@ from app.core import clock
 from app.core.auth import current_actor, roles_required
 from app.core.errors import AppError
 from app.core.flask_db import get_db
-from app.core.forms import apply_errors
 from app.core.pagination import ListQuery
+from app.core.web import form_failure
 from app.dao.course import FIELDS
 from app.forms.courses import CourseForm
 from app.services import courses
@@ -52,10 +52,7 @@ def new():
     try:
         course_id = courses.create_course(get_db(), current_actor(), _data(form), clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return _render_form(form, None, exc.status)
+        return _render_form(form, None, form_failure(form, exc))
     flash(f"Course “{form.title.data}” created.", "success")
     return redirect(url_for("courses.view", course_id=course_id))
 
@@ -81,9 +78,6 @@ def edit(course_id: int):
     try:
         courses.update_course(get_db(), current_actor(), course_id, _data(form), clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return _render_form(form, course, exc.status)
+        return _render_form(form, course, form_failure(form, exc))
     flash(f"Course “{form.title.data}” saved.", "success")
     return redirect(url_for("courses.view", course_id=course_id))

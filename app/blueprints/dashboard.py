@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import current_user
 
 from app.core import clock
-from app.core.auth import ANY_ROLE, roles_required
+from app.core.auth import ANY_ROLE, current_actor, roles_required
 from app.core.flask_db import get_db
 from app.services import dashboard
 
@@ -15,5 +14,5 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @bp.get("/")
 @roles_required(*ANY_ROLE)
 def index():
-    data = dashboard.for_user(get_db(), current_user.role, current_user.id, current_user.branch_id, clock.today())
+    data = dashboard.for_actor(get_db(), current_actor(), clock.today())
     return render_template("dashboard/index.html", data=data, today=clock.today())

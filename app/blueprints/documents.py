@@ -1,16 +1,16 @@
 """Documents: upload on a student profile, download (streamed as an attachment), delete."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, send_file, url_for
+from flask import Blueprint, current_app, flash, send_file, url_for
 
 from app.core import clock
 from app.core.auth import ANY_ROLE, current_actor, roles_required
 from app.core.errors import AppError
 from app.core.flask_db import get_db
-from app.core.forms import apply_errors
+from app.core.web import form_failure, section_failed, see_other
 from app.forms.documents import UploadForm
 from app.forms.students import ActionForm
-from app.blueprints.students import render_profile
+from app.blueprints.students import render_profile, section_url
 from app.services import documents, students
 
 bp = Blueprint("documents", __name__)
@@ -28,25 +28,26 @@ def upload(student_id: int):
     db, actor = get_db(), current_actor()
     students.get_student(db, actor, student_id)  # 404 outside the scope, before the file is looked at
     form = UploadForm()
-    if not form.validate():
-        return render_profile(student_id, upload_form=form, status=422)
-    file = form.document.data
-    try:
-        stored = documents.upload(
-            db, actor, student_id, file.filename, file.stream,
-            {"category": form.category.data, "expiry_date": form.expiry_date.data,
-             "description": form.description.data},
-            clock.now(),
-            upload_dir=current_app.config["UPLOAD_DIR"],
-            max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
-        )
-    except AppError as exc:
-        if exc.status in (403, 404, 413):
-            raise
-        apply_errors(form, exc)
-        return render_profile(student_id, upload_form=form, status=exc.status)
-    flash(f"Document “{stored.file_name}” uploaded.", "success")
-    return redirect(url_for("students.view", student_id=student_id, _anchor="documents"))
+    status = 422
+    if form.validate():
+        file = form.document.data
+        try:
+            stored = documents.upload(
+                db, actor, student_id, file.filename, file.stream,
+                {"category": form.category.data, "expiry_date": form.expiry_date.data,
+                 "description": form.description.data},
+                clock.now(),
+                upload_dir=current_app.config["UPLOAD_DIR"],
+                max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
+            )
+        except AppError as exc:  # 413 (too large) goes to the error page, like 403/404
+            status = form_failure(form, exc)
+        else:
+            flash(f"Document “{stored.file_name}” uploaded.", "success")
+            return see_other(section_url(student_id, "documents"))
+    return render_profile(student_id, upload_form=form, status=status,
+                          **section_failed(form, "The document was not uploaded",
+                                           section_url(student_id, "documents"), "upload-form"))
 
 
 @bp.get("/documents/<int:document_id>/download")
@@ -68,5 +69,5 @@ def delete(document_id: int):
                            upload_dir=current_app.config["UPLOAD_DIR"])
     flash(f"Document “{doc['file_name']}” deleted.", "success")
     if doc.get("student_id"):
-        return redirect(url_for("students.view", student_id=doc["student_id"], _anchor="documents"))
-    return redirect(url_for("dashboard.index"))
+        return see_other(section_url(doc["student_id"], "documents"))
+    return see_other(url_for("dashboard.index"))

@@ -5,21 +5,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.core import clock
 from app.core.auth import STAFF_ROLES, current_actor, roles_required
-from app.core.errors import Conflict, IntegrityViolation, ValidationFailed
+from app.core.errors import AppError
 from app.core.flask_db import get_db
-from app.core.forms import apply_errors
 from app.core.pagination import ListQuery
+from app.core.web import action_refused, form_failure, section_failed, see_other
 from app.dao.branch import BranchDAO
 from app.dao.vehicle import SORTS
 from app.forms.fleet import DowntimeForm, ServiceLogForm, VehicleForm
-from app.forms.instructors import branch_choices
+from app.core.forms import branch_choices
 from app.services import fleet
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
 LIST_FILTERS = {"branch": "id", "status": ("available", "in_service", "maintenance"),
                 "transmission": ("Automatic", "Manual"), "service": ("due", "overdue", "attention")}
-FORM_ERRORS = (ValidationFailed, Conflict, IntegrityViolation)
 VEHICLE_FORM_FIELDS = ("name", "type", "transmission", "plate_number", "vin", "branch_id", "status", "odometer_km",
                        "last_service_date", "next_service_due", "notes")
 
@@ -63,18 +62,22 @@ def new():
         return _render_form(form, status=422)
     try:
         vehicle_id = fleet.create(get_db(), actor, form.values(), clock.now())
-    except FORM_ERRORS as exc:
-        apply_errors(form, exc)
-        return _render_form(form, status=exc.status)
+    except AppError as exc:
+        return _render_form(form, status=form_failure(form, exc))
     flash("Vehicle added to the fleet.", "success")
     return redirect(url_for(".view", vehicle_id=vehicle_id))
 
 
+def _view_url(vehicle_id: int, section: str | None = None) -> str:
+    return url_for(".view", vehicle_id=vehicle_id, _anchor=section)
+
+
 def _render_view(vehicle_id: int, service_form: ServiceLogForm | None = None,
-                 downtime_form: DowntimeForm | None = None, status: int = 200):
+                 downtime_form: DowntimeForm | None = None, status: int = 200, **context):
     data = fleet.vehicle_page(get_db(), current_actor(), vehicle_id, clock.today(), _local_now())
-    return render_template("fleet/view.html", **data, service_form=service_form or ServiceLogForm(),
-                           downtime_form=downtime_form or DowntimeForm(), today=clock.today()), status
+    return render_template("fleet/view.html", **data, **context,
+                           service_form=service_form or ServiceLogForm(formdata=None),
+                           downtime_form=downtime_form or DowntimeForm(formdata=None), today=clock.today()), status
 
 
 @bp.get("/<int:vehicle_id>")
@@ -95,9 +98,8 @@ def edit(vehicle_id: int):
         return _render_form(form, vehicle, 422)
     try:
         fleet.update(get_db(), actor, vehicle_id, form.values(), clock.now())
-    except FORM_ERRORS as exc:
-        apply_errors(form, exc)
-        return _render_form(form, vehicle, exc.status)
+    except AppError as exc:
+        return _render_form(form, vehicle, form_failure(form, exc))
     flash("Vehicle updated.", "success")
     return redirect(url_for(".view", vehicle_id=vehicle_id))
 
@@ -106,38 +108,48 @@ def edit(vehicle_id: int):
 @roles_required(*STAFF_ROLES)
 def add_service(vehicle_id: int):
     form = ServiceLogForm()
-    if not form.validate():
-        return _render_view(vehicle_id, service_form=form, status=422)
-    try:
-        fleet.add_service(get_db(), current_actor(), vehicle_id, {
-            "service_date": form.service_date.data, "odometer_km": form.odometer_km.data, "cost": form.cost.data,
-            "notes": form.notes.data}, clock.today(), clock.now())
-    except FORM_ERRORS as exc:
-        apply_errors(form, exc)
-        return _render_view(vehicle_id, service_form=form, status=exc.status)
-    flash("Service logged.", "success")
-    return redirect(url_for(".view", vehicle_id=vehicle_id, _anchor="servicing"))
+    status = 422
+    if form.validate():
+        try:
+            fleet.add_service(get_db(), current_actor(), vehicle_id, {
+                "service_date": form.service_date.data, "odometer_km": form.odometer_km.data,
+                "cost": form.cost.data, "notes": form.notes.data}, clock.today(), clock.now())
+        except AppError as exc:
+            status = form_failure(form, exc)
+        else:
+            flash("Service logged.", "success")
+            return see_other(_view_url(vehicle_id, "servicing"))
+    return _render_view(vehicle_id, service_form=form, status=status,
+                        **section_failed(form, "The service was not logged", _view_url(vehicle_id, "servicing"),
+                                         "servicing-form"))
 
 
 @bp.post("/<int:vehicle_id>/downtime")
 @roles_required(*STAFF_ROLES)
 def add_downtime(vehicle_id: int):
     form = DowntimeForm()
-    if not form.validate():
-        return _render_view(vehicle_id, downtime_form=form, status=422)
-    try:
-        fleet.add_downtime(get_db(), current_actor(), vehicle_id, form.start_datetime.data, form.end_datetime.data,
-                           form.reason.data, clock.now())
-    except FORM_ERRORS as exc:
-        apply_errors(form, exc)
-        return _render_view(vehicle_id, downtime_form=form, status=exc.status)
-    flash("Downtime window added.", "success")
-    return redirect(url_for(".view", vehicle_id=vehicle_id, _anchor="downtime"))
+    status = 422
+    if form.validate():
+        try:
+            fleet.add_downtime(get_db(), current_actor(), vehicle_id, form.start_datetime.data,
+                               form.end_datetime.data, form.reason.data, clock.now())
+        except AppError as exc:
+            status = form_failure(form, exc)
+        else:
+            flash("Downtime window added.", "success")
+            return see_other(_view_url(vehicle_id, "downtime"))
+    return _render_view(vehicle_id, downtime_form=form, status=status,
+                        **section_failed(form, "The downtime window was not added", _view_url(vehicle_id, "downtime"),
+                                         "downtime-form"))
 
 
 @bp.post("/<int:vehicle_id>/downtime/<int:window_id>/delete")
 @roles_required(*STAFF_ROLES)
 def delete_downtime(vehicle_id: int, window_id: int):
-    fleet.delete_downtime(get_db(), current_actor(), vehicle_id, window_id, clock.now())
+    try:
+        fleet.delete_downtime(get_db(), current_actor(), vehicle_id, window_id, clock.now())
+    except AppError as exc:
+        context, status = action_refused(exc, _view_url(vehicle_id, "downtime"))
+        return _render_view(vehicle_id, status=status, **context)
     flash("Downtime window removed.", "success")
-    return redirect(url_for(".view", vehicle_id=vehicle_id, _anchor="downtime"))
+    return see_other(_view_url(vehicle_id, "downtime"))

@@ -1,25 +1,25 @@
 """Instructors: list, create, view, edit, archive/restore, activation links, availability."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.core import clock
 from app.core.auth import STAFF_ROLES, current_actor, roles_required
-from app.core.errors import Conflict, IntegrityViolation, ValidationFailed
+from app.core.errors import AppError
 from app.core.flask_db import get_db
-from app.core.forms import apply_errors
 from app.core.pagination import ListQuery
+from app.core.web import action_refused, form_failure, hand_out_activation, section_failed, see_other, taken_handoff
 from app.dao.branch import BranchDAO
 from app.dao.instructor import SORTS
-from app.forms.instructors import AvailabilityForm, InstructorForm, UnavailabilityForm, branch_choices
-from app.services import accounts, instructors
+from app.core.forms import branch_choices
+from app.forms.instructors import AvailabilityForm, InstructorForm, UnavailabilityForm
+from app.services import instructors
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 
 MANAGERS = ("admin", "staff", "instructor")
 LIST_FILTERS = {"branch": "id", "accreditation": ("valid", "expiring", "expired", "missing"),
                 "status": ("active", "archived")}
-FORM_ERRORS = (ValidationFailed, Conflict, IntegrityViolation)
 PROFILE_FORM_FIELDS = ("first_name", "last_name", "email", "phone", "branch_id", "certification_number",
                        "accreditation_expiry", "experience_years", "rating", "availability_notes", "bio")
 
@@ -37,7 +37,8 @@ def _branch_options():
 @roles_required(*STAFF_ROLES)
 def index():
     actor = current_actor()
-    query = ListQuery.from_args(request.args, list(SORTS), "name", filters=LIST_FILTERS)
+    query = ListQuery.from_args(request.args, list(SORTS), "name", filters=LIST_FILTERS,
+                                defaults=instructors.LIST_DEFAULTS)
     page = instructors.list_page(get_db(), actor, query, clock.today())
     branches = BranchDAO(get_db()).options() if actor.is_admin else []
     return render_template("instructors/index.html", page=page, branches=branches)
@@ -57,14 +58,11 @@ def _render_form(form: InstructorForm, instructor: dict | None = None, status: i
     return render_template("instructors/form.html", form=form, instructor=instructor), status
 
 
-def _send_link(created, message: str) -> None:
-    """Show the link once (flash) and e-mail it; called after the transaction has committed."""
-    link = url_for("activation.activate", token=created.account.token, _external=True)
-    flash(f"{message} Give {created.first_name} this one-time activation link (valid for "
-          f"{accounts.ACTIVATION_HOURS} hours): {link}", "success")
-    delivery = accounts.send_activation(current_app.config, created.email, created.first_name, link)
-    if delivery.sent:
-        flash(f"The link was also e-mailed to {created.email}.", "info")
+def _hand_out_link(created: instructors.CreatedInstructor, done: str):
+    """The activation link, shown once on the profile (app/core/web.py), never flashed."""
+    return hand_out_activation(token=created.account.token, expires_at=created.account.expires_at,
+                               email=created.email, first_name=created.first_name, done=done,
+                               endpoint=".view", instructor_id=created.instructor_id)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -81,23 +79,25 @@ def new():
         return _render_form(form, status=422)
     try:
         created = instructors.create(get_db(), actor, form.values(), clock.now())
-    except FORM_ERRORS as exc:
-        apply_errors(form, exc)
-        return _render_form(form, status=exc.status)
-    _send_link(created, f"Instructor {created.first_name} created.")
-    return redirect(url_for(".view", instructor_id=created.instructor_id))
+    except AppError as exc:
+        return _render_form(form, status=form_failure(form, exc))
+    return _hand_out_link(created, f"Instructor {created.first_name} created.")
 
 
-def _render_view(instructor_id: int, window_form: UnavailabilityForm | None = None, status: int = 200):
+def _view_url(instructor_id: int, section: str | None = None) -> str:
+    return url_for(".view", instructor_id=instructor_id, _anchor=section)
+
+
+def _render_view(instructor_id: int, window_form: UnavailabilityForm | None = None, status: int = 200, **context):
     data = instructors.profile_page(get_db(), current_actor(), instructor_id, clock.today(), _local_now())
-    return render_template("instructors/view.html", **data, window_form=window_form or UnavailabilityForm(),
-                           today=clock.today()), status
+    return render_template("instructors/view.html", **data, **context,
+                           window_form=window_form or UnavailabilityForm(formdata=None), today=clock.today()), status
 
 
 @bp.get("/<int:instructor_id>")
 @roles_required(*MANAGERS)
 def view(instructor_id: int):
-    return _render_view(instructor_id)
+    return _render_view(instructor_id, **taken_handoff())
 
 
 @bp.route("/<int:instructor_id>/edit", methods=["GET", "POST"])
@@ -116,22 +116,26 @@ def edit(instructor_id: int):
         return _render_form(form, instructor, 422)
     try:
         instructors.update(get_db(), actor, instructor_id, form.values(), clock.now())
-    except FORM_ERRORS as exc:
-        apply_errors(form, exc)
-        return _render_form(form, instructor, exc.status)
+    except AppError as exc:
+        return _render_form(form, instructor, form_failure(form, exc))
     flash("Instructor updated.", "success")
     return redirect(url_for(".view", instructor_id=instructor_id))
 
 
+def _refused(instructor_id: int, exc: AppError):
+    """A refused button action: the profile with the reason at the top and the real status (422/409)."""
+    context, status = action_refused(exc, _view_url(instructor_id))
+    return _render_view(instructor_id, status=status, **context)
+
+
 def _button_action(instructor_id: int, action, done: str):
-    """Archive/restore: a refused action re-renders the profile with the reason (409)."""
+    """Archive/restore."""
     try:
         action(get_db(), current_actor(), instructor_id, clock.now())
-    except ValidationFailed as exc:
-        flash(exc.message, "danger")
-        return _render_view(instructor_id, status=409)
+    except AppError as exc:
+        return _refused(instructor_id, exc)
     flash(done, "success")
-    return redirect(url_for(".view", instructor_id=instructor_id))
+    return see_other(_view_url(instructor_id))
 
 
 @bp.post("/<int:instructor_id>/archive")
@@ -151,35 +155,39 @@ def restore(instructor_id: int):
 def activation(instructor_id: int):
     try:
         created = instructors.reissue_activation(get_db(), current_actor(), instructor_id, clock.now())
-    except ValidationFailed as exc:
-        flash(exc.message, "danger")
-        return _render_view(instructor_id, status=409)
-    _send_link(created, "New activation link issued; earlier links no longer work.")
-    return redirect(url_for(".view", instructor_id=instructor_id))
+    except AppError as exc:
+        return _refused(instructor_id, exc)
+    return _hand_out_link(created, "New activation link issued; earlier links no longer work.")
 
 
 @bp.post("/<int:instructor_id>/unavailability")
 @roles_required(*MANAGERS)
 def add_unavailability(instructor_id: int):
     form = UnavailabilityForm()
-    if not form.validate():
-        return _render_view(instructor_id, form, 422)
-    try:
-        instructors.add_unavailability(get_db(), current_actor(), instructor_id, form.start_datetime.data,
-                                       form.end_datetime.data, form.reason.data, clock.now())
-    except FORM_ERRORS as exc:
-        apply_errors(form, exc)
-        return _render_view(instructor_id, form, exc.status)
-    flash("Unavailability window added.", "success")
-    return redirect(url_for(".view", instructor_id=instructor_id, _anchor="availability"))
+    status = 422
+    if form.validate():
+        try:
+            instructors.add_unavailability(get_db(), current_actor(), instructor_id, form.start_datetime.data,
+                                           form.end_datetime.data, form.reason.data, clock.now())
+        except AppError as exc:
+            status = form_failure(form, exc)
+        else:
+            flash("Unavailability window added.", "success")
+            return see_other(_view_url(instructor_id, "availability"))
+    return _render_view(instructor_id, form, status,
+                        **section_failed(form, "The unavailability window was not added",
+                                         _view_url(instructor_id, "availability"), "availability-form"))
 
 
 @bp.post("/<int:instructor_id>/unavailability/<int:window_id>/delete")
 @roles_required(*MANAGERS)
 def delete_unavailability(instructor_id: int, window_id: int):
-    instructors.delete_unavailability(get_db(), current_actor(), instructor_id, window_id, clock.now())
+    try:
+        instructors.delete_unavailability(get_db(), current_actor(), instructor_id, window_id, clock.now())
+    except AppError as exc:
+        return _refused(instructor_id, exc)
     flash("Unavailability window removed.", "success")
-    return redirect(url_for(".view", instructor_id=instructor_id, _anchor="availability"))
+    return see_other(_view_url(instructor_id, "availability"))
 
 
 @bp.route("/<int:instructor_id>/hours", methods=["GET", "POST"])
@@ -201,8 +209,8 @@ def hours(instructor_id: int):
     try:
         instructors.save_availability(get_db(), current_actor(), instructor_id, form.availability_notes.data,
                                       form.week(), clock.now())
-    except FORM_ERRORS as exc:
-        apply_errors(form, exc)
-        return render_template("instructors/hours.html", form=form, **data), exc.status
+    except AppError as exc:
+        status = form_failure(form, exc)
+        return render_template("instructors/hours.html", form=form, **data), status
     flash("Availability saved.", "success")
     return redirect(url_for(".view", instructor_id=instructor_id, _anchor="hours"))

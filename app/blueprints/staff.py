@@ -2,16 +2,16 @@
 re-issue the activation link."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.core import clock
 from app.core.auth import current_actor, roles_required
 from app.core.errors import AppError
 from app.core.flask_db import get_db
-from app.core.forms import apply_errors
 from app.core.pagination import ListQuery
+from app.core.web import action_refused, form_failure, hand_out_activation, see_other, taken_handoff
 from app.forms.staff import StaffCreateForm, StaffForm
-from app.services import accounts, staff as staff_service
+from app.services import staff as staff_service
 from app.services.staff import CreatedStaff
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -32,26 +32,28 @@ def _render_form(form: StaffForm, staff: dict | None, status: int = 200):
     return render_template("staff/form.html", form=form, staff=staff), status
 
 
-def _hand_out_link(created: CreatedStaff, intro: str) -> None:
-    """Show the one-time link once, then e-mail it (after the commit; a mail failure loses nothing)."""
-    link = url_for("activation.activate", token=created.token, _external=True)
-    flash(f"{intro} Give {created.first_name} this one-time activation link (valid until "
-          f"{clock.to_local(created.expires_at):%d %b %Y %H:%M}): {link}", "success")
-    delivery = accounts.send_activation(current_app.config, created.email, created.first_name, link)
-    if delivery.sent:
-        flash(f"The link was also e-mailed to {created.email}.", "info")
+def _hand_out_link(created: CreatedStaff, done: str):
+    """The activation link, shown once on the profile (app/core/web.py), never flashed."""
+    return hand_out_activation(token=created.token, expires_at=created.expires_at, email=created.email,
+                               first_name=created.first_name, done=done, endpoint="staff.view",
+                               staff_id=created.staff_id)
 
 
-def _render_view(staff_id: int, error: str | None = None, status: int = 200):
+def _render_view(staff_id: int, status: int = 200, **context):
     staff = staff_service.get_staff(get_db(), current_actor(), staff_id, clock.now())
-    return render_template("staff/view.html", staff=staff, action_error=error), status
+    return render_template("staff/view.html", staff=staff, **context), status
+
+
+def _refused(staff_id: int, exc: AppError):
+    context, status = action_refused(exc, url_for("staff.view", staff_id=staff_id))
+    return _render_view(staff_id, status, **context)
 
 
 @bp.get("/")
 @roles_required("admin")
 def index():
     query = ListQuery.from_args(request.args, staff_service.LIST_SORTS, staff_service.DEFAULT_SORT,
-                                filters=staff_service.LIST_FILTERS)
+                                filters=staff_service.LIST_FILTERS, defaults=staff_service.LIST_DEFAULTS)
     actor = current_actor()
     page = staff_service.list_staff(get_db(), actor, query, clock.now())
     branch_options = [(b["id"], b["name"]) for b in staff_service.branch_options(get_db(), actor)]
@@ -70,18 +72,14 @@ def new():
     try:
         created = staff_service.create_staff(get_db(), current_actor(), _data(form), clock.now(), clock.today())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return _render_form(form, None, exc.status)
-    _hand_out_link(created, f"Staff account created for {created.email}.")
-    return redirect(url_for("staff.view", staff_id=created.staff_id))
+        return _render_form(form, None, form_failure(form, exc))
+    return _hand_out_link(created, f"Staff account created for {created.email}.")
 
 
 @bp.get("/<int:staff_id>")
 @roles_required("admin")
 def view(staff_id: int):
-    return _render_view(staff_id)
+    return _render_view(staff_id, **taken_handoff())
 
 
 @bp.route("/<int:staff_id>/edit", methods=["GET", "POST"])
@@ -96,10 +94,7 @@ def edit(staff_id: int):
     try:
         staff_service.update_staff(get_db(), current_actor(), staff_id, _data(form), clock.now(), clock.today())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return _render_form(form, staff, exc.status)
+        return _render_form(form, staff, form_failure(form, exc))
     flash(f"{form.first_name.data} {form.last_name.data} saved.", "success")
     return redirect(url_for("staff.view", staff_id=staff_id))
 
@@ -110,11 +105,9 @@ def archive(staff_id: int):
     try:
         staff = staff_service.archive_staff(get_db(), current_actor(), staff_id, clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        return _render_view(staff_id, exc.message, exc.status)
+        return _refused(staff_id, exc)
     flash(f"{staff['first_name']} {staff['last_name']} was archived and signed out everywhere.", "success")
-    return redirect(url_for("staff.view", staff_id=staff_id))
+    return see_other(url_for("staff.view", staff_id=staff_id))
 
 
 @bp.post("/<int:staff_id>/restore")
@@ -123,11 +116,9 @@ def restore(staff_id: int):
     try:
         staff = staff_service.restore_staff(get_db(), current_actor(), staff_id, clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        return _render_view(staff_id, exc.message, exc.status)
+        return _refused(staff_id, exc)
     flash(f"{staff['first_name']} {staff['last_name']} was restored and can sign in again.", "success")
-    return redirect(url_for("staff.view", staff_id=staff_id))
+    return see_other(url_for("staff.view", staff_id=staff_id))
 
 
 @bp.post("/<int:staff_id>/activation")
@@ -136,8 +127,5 @@ def activation(staff_id: int):
     try:
         created = staff_service.reissue_activation(get_db(), current_actor(), staff_id, clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        return _render_view(staff_id, exc.message, exc.status)
-    _hand_out_link(created, "A new activation link was issued; earlier links no longer work.")
-    return redirect(url_for("staff.view", staff_id=staff_id))
+        return _refused(staff_id, exc)
+    return _hand_out_link(created, "A new activation link was issued; earlier links no longer work.")

@@ -4,18 +4,18 @@ Every POST first resolves the student in the actor's scope (404 outside it), the
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.core import clock
 from app.core.auth import ANY_ROLE, current_actor, roles_required
 from app.core.errors import AppError, NotFound
 from app.core.flask_db import get_db
-from app.core.forms import apply_errors
 from app.core.pagination import ListQuery
+from app.core.web import action_refused, form_failure, hand_out_activation, section_failed, see_other, taken_handoff
 from app.dao.student import PROFILE_FIELDS
 from app.forms.documents import UploadForm
 from app.forms.students import ActionForm, NoteForm, RegisterStudentForm, StudentForm
-from app.services import accounts, notes, students
+from app.services import notes, students
 from app.services.documents import category_label, size_label
 
 bp = Blueprint("students", __name__, url_prefix="/students")
@@ -30,20 +30,27 @@ def _data(form: StudentForm) -> dict:
     return data
 
 
-def _link_message(registered: students.Registered, lead: str) -> str:
-    link = url_for("activation.activate", token=registered.token, _external=True)
-    delivery = accounts.send_activation(current_app.config, registered.email, registered.first_name, link)
-    sent = " It was also e-mailed to the student." if delivery.sent else ""
-    return (f"{lead} Give the student this activation link (shown once, valid 24 hours): {link}{sent}")
+def _hand_out_link(registered: students.Registered, done: str):
+    """The activation link, shown once on the profile (app/core/web.py), never flashed."""
+    return hand_out_activation(token=registered.token, expires_at=registered.expires_at, email=registered.email,
+                               first_name=registered.first_name, done=done, endpoint="students.view",
+                               student_id=registered.student_id)
+
+
+def section_url(student_id: int, section: str | None = None) -> str:
+    """The profile's GET address (with a section anchor): where a failed section form leaves the address bar."""
+    return url_for("students.view", student_id=student_id, _anchor=section)
 
 
 def render_profile(student_id: int, *, note_form: NoteForm | None = None, upload_form: UploadForm | None = None,
-                   status: int = 200):
-    """The profile page (also re-rendered with 422 by the note and upload forms)."""
+                   status: int = 200, **context):
+    """The profile page (also re-rendered with 422/409 by the note and upload forms and refused buttons;
+    ``context`` carries web.section_failed / action_refused / taken_handoff)."""
     data = students.profile(get_db(), current_actor(), student_id, clock.today())
     return render_template(
         "students/view.html",
         **data,
+        **context,
         note_form=note_form or NoteForm(formdata=None),
         upload_form=upload_form or UploadForm(formdata=None),
         action_form=ActionForm(formdata=None),
@@ -58,7 +65,7 @@ def render_profile(student_id: int, *, note_form: NoteForm | None = None, upload
 def index():
     db, actor = get_db(), current_actor()
     query = ListQuery.from_args(request.args, students.LIST_SORTS, students.DEFAULT_SORT,
-                                filters=students.LIST_FILTERS)
+                                filters=students.LIST_FILTERS, defaults=students.LIST_DEFAULTS)
     page = students.list_students(db, actor, query)
     return render_template("students/index.html", page=page, options=students.filter_options(db, actor),
                            can_register=actor.is_office)
@@ -88,18 +95,15 @@ def new():
     try:
         registered = students.register_student(db, actor, _data(form), clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return render_template("students/form.html", form=form, student=None), exc.status
-    flash(_link_message(registered, f"Student {form.first_name.data} {form.last_name.data} registered."), "success")
-    return redirect(url_for("students.view", student_id=registered.student_id))
+        status = form_failure(form, exc)
+        return render_template("students/form.html", form=form, student=None), status
+    return _hand_out_link(registered, f"Student {form.first_name.data} {form.last_name.data} registered.")
 
 
 @bp.get("/<int:student_id>")
 @roles_required(*ANY_ROLE)
 def view(student_id: int):
-    return render_profile(student_id)
+    return render_profile(student_id, **taken_handoff())
 
 
 @bp.route("/<int:student_id>/edit", methods=["GET", "POST"])
@@ -119,10 +123,8 @@ def edit(student_id: int):
     try:
         students.update_student(db, actor, student_id, _data(form), clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return render_template("students/form.html", form=form, student=student), exc.status
+        status = form_failure(form, exc)
+        return render_template("students/form.html", form=form, student=student), status
     flash("Student profile saved.", "success")
     return redirect(url_for("students.view", student_id=student_id))
 
@@ -134,15 +136,12 @@ def _account_action(student_id: int, action, done: str):
     try:
         result = action(db, actor, student_id, clock.now())
     except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        flash(exc.message, "danger")
-        return render_profile(student_id, status=exc.status)
+        context, status = action_refused(exc, section_url(student_id))
+        return render_profile(student_id, status=status, **context)
     if isinstance(result, students.Registered):
-        flash(_link_message(result, done), "success")
-    else:
-        flash(done, "success")
-    return redirect(url_for("students.view", student_id=student_id))
+        return _hand_out_link(result, done)
+    flash(done, "success")
+    return see_other(section_url(student_id))
 
 
 @bp.post("/<int:student_id>/archive")
@@ -170,14 +169,16 @@ def add_note(student_id: int):
     db, actor = get_db(), current_actor()
     students.get_student(db, actor, student_id)
     form = NoteForm()
-    if not form.validate():
-        return render_profile(student_id, note_form=form, status=422)
-    try:
-        notes.add_student_note(db, actor, student_id, form.content.data, clock.now())
-    except AppError as exc:
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc)
-        return render_profile(student_id, note_form=form, status=exc.status)
-    flash("Note added.", "success")
-    return redirect(url_for("students.view", student_id=student_id, _anchor="notes"))
+    if form.validate():
+        try:
+            notes.add_student_note(db, actor, student_id, form.content.data, clock.now())
+        except AppError as exc:
+            status = form_failure(form, exc)
+        else:
+            flash("Note added.", "success")
+            return see_other(section_url(student_id, "notes"))
+    else:
+        status = 422
+    return render_profile(student_id, note_form=form, status=status,
+                          **section_failed(form, "The note was not added", section_url(student_id, "notes"),
+                                           "note-form"))

@@ -7,7 +7,9 @@ they must sit *below* ``@bp.route``.
 """
 from __future__ import annotations
 
+import unicodedata
 from typing import Callable
+from urllib.parse import unquote
 
 from flask import Flask, abort, current_app, flash, jsonify, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -37,10 +39,6 @@ class CurrentUser(UserMixin):
 
     def __getattr__(self, name):
         return getattr(self._user, name)
-
-    @property
-    def is_staff(self) -> bool:
-        return self._user.role in STAFF_ROLES
 
 
 def public(view: Callable) -> Callable:
@@ -82,8 +80,17 @@ def wants_json() -> bool:
 
 def _enforce_access():
     endpoint = request.endpoint
-    if endpoint is None or is_public(endpoint):
+    if endpoint is None:
+        if "_user_id" in session:
+            # Know who is asking before the 404/405 page: it then shows the user's navigation
+            # without a query of its own, and an unreachable database surfaces here
+            # (DatabaseUnavailable -> the 503 page) instead of inside an error handler.
+            current_user._get_current_object()
         return None  # unknown URLs fall through to 404
+    if endpoint == current_app.login_manager.login_view and "_user_id" not in session:
+        get_db().connection  # the sign-in form is offered only while signing in can work (else 503)
+    if is_public(endpoint):
+        return None
     if not current_user.is_authenticated:
         if wants_json():
             return jsonify(error="Sign in required."), 401
@@ -110,11 +117,44 @@ def record_refusal(action: str, what: str) -> None:
         current_app.logger.exception("could not audit refused access")
 
 
+# Longest `next` accepted; real page addresses are far shorter.
+NEXT_MAX_LENGTH = 2000
+# Unicode categories refused anywhere in `next`: controls (C0, DEL, C1), format characters (bidi
+# overrides, zero-width), surrogates, line/paragraph separators. Other spaces than U+0020 too.
+_UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+
+
+def _is_local_path(text: str) -> bool:
+    """True when a browser resolving ``text`` against our page stays on our host.
+
+    WHATWG URL parsing strips leading/trailing C0 controls and spaces, removes tab/CR/LF anywhere
+    and reads a backslash as a slash, so "/<TAB>/evil" or "/<BACKSLASH>evil" become "//evil" (another
+    host). Rather than re-implement that, refuse every character it would drop or rewrite, then
+    require a plain absolute path: no scheme, no host, no empty (``//``) or dot segment.
+    """
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch == "\\" or category in _UNSAFE_CATEGORIES or (category == "Zs" and ch != " "):
+            return False
+    if not text.startswith("/") or text != text.strip(" "):
+        return False  # a leading "/" also rules out a scheme ("javascript:", "http:evil")
+    path = text.split("?", 1)[0].split("#", 1)[0]
+    if "//" in path:  # "//host", "///host", "/.//x" once the dot segment is removed
+        return False
+    return not any(segment in (".", "..") for segment in path.split("/"))
+
+
 def _safe_next(target: str | None) -> str | None:
-    if not target:
+    """``target`` when it is a path on this site, else None (the caller falls back to the dashboard).
+
+    Checked twice: as given and after one round of percent-decoding, so ``/%5C%5Cevil`` or
+    ``/%0A/evil`` are refused although they are harmless as sent (a later hop that decodes once
+    must not turn them into another host). Longer than NEXT_MAX_LENGTH: refused.
+    """
+    if not target or len(target) > NEXT_MAX_LENGTH:
         return None
     target = target.rstrip("?")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if _is_local_path(target) and _is_local_path(unquote(target)):
         return target
     return None
 
@@ -124,7 +164,14 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _load_user(token: str):
-    user = auth_service.resolve_session(get_db(), token, clock.now(), current_app.config)
+    from app.core.errors import DatabaseUnavailable
+    from app.core.flask_db import mark_unavailable
+
+    try:
+        user = auth_service.resolve_session(get_db(), token, clock.now(), current_app.config)
+    except DatabaseUnavailable as exc:
+        mark_unavailable(exc)  # nothing else in this request tries the database again
+        raise
     if user is None:
         session.pop("_user_id", None)
         return None

@@ -2,11 +2,10 @@
 
 Timestamps are stored as naive UTC ``YYYY-MM-DD HH:MM:SS``. Business dates
 ("today", due dates, reminder send_on) are computed in APP_TIMEZONE.
-Tests freeze time with :func:`freeze`.
+Tests freeze time with :func:`set_frozen` (the ``frozen`` fixture in tests/conftest.py).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -44,18 +43,6 @@ def to_local(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(_zone)
-
-
-@contextmanager
-def freeze(at: datetime):
-    """Freeze :func:`now` at a naive-UTC instant (tests and backfills)."""
-    global _frozen
-    previous = _frozen
-    _frozen = at.replace(tzinfo=None) if at.tzinfo is None else at.astimezone(timezone.utc).replace(tzinfo=None)
-    try:
-        yield
-    finally:
-        _frozen = previous
 
 
 def set_frozen(at: datetime | None) -> None:

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import unquote, urlparse
 
 from app.core.errors import Conflict, DatabaseUnavailable, IntegrityViolation, ValidationFailed
@@ -215,16 +215,16 @@ class SqliteDialect(_Dialect):
         self.path = path
 
     def connect(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.path,
                 isolation_level=None,
                 detect_types=sqlite3.PARSE_DECLTYPES,
                 timeout=5.0,
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:  # e.g. a folder that cannot be created or read
             raise DatabaseUnavailable(f"Cannot open the SQLite database: {exc}") from exc
         conn.row_factory = _dict_row
         conn.execute("PRAGMA foreign_keys = ON")
@@ -367,7 +367,6 @@ class Database:
         self.dialect = dialect
         self._conn: Any = None
         self._depth = 0
-        self.query_count = 0
 
     @classmethod
     def from_url(cls, url: str, connect_timeout: int = 5) -> "Database":
@@ -392,7 +391,6 @@ class Database:
     # -- execution -----------------------------------------------------------------------
     def _run(self, sql: str, params: Mapping[str, Any] | None):
         params = dict(params or {})
-        self.query_count += 1
         _note_query(sql)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("SQL %s | params=%s", " ".join(sql.split()), sorted(params))
@@ -532,8 +530,3 @@ def _check_identifier(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"Unsafe SQL identifier {name!r}")
     return name
-
-
-def check_sort(column: str, allowed: Sequence[str], default: str) -> str:
-    """Whitelist a sort column taken from the request."""
-    return column if column in allowed else default

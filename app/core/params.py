@@ -19,6 +19,7 @@ MAX_TEXT = 100
 
 _DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+_SPACES = re.compile(r"[\t\n\r\f\v]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -68,5 +69,5 @@ def parse_date(raw: Any) -> date | None:
 
 def clean_text(raw: Any, max_length: int = MAX_TEXT) -> str:
     """Free text from a query string: control and bidi-override characters removed, spaces folded, capped."""
-    text = _CONTROL.sub("", str(raw if raw is not None else ""))
+    text = _CONTROL.sub("", _SPACES.sub(" ", str(raw if raw is not None else "")))
     return " ".join(text.split())[:max_length]

@@ -3,7 +3,9 @@
 DDL lives in sql/: database.sql (MariaDB/MySQL), database.sqlite.sql (SQLite)
 and sql/migrations/NNNN_name.{mysql,sqlite}.sql. Every migration is written
 with IF NOT EXISTS so that a PHP-era database (which has the 22 original tables
-but no schema_migrations ledger) upgrades in place, and a re-run is a no-op.
+but no schema_migrations ledger) upgrades in place. On SQLite each migration runs
+in one transaction with its ledger row; on MariaDB (DDL auto-commits) every
+migration must be re-runnable (tests/migration_test.py runs each a second time).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
-from app.core.database import Database
+from app.core.database import Database, split_script
 from app.dao.migration import MigrationDAO
 
 SQL_DIR = PROJECT_ROOT / "sql"
@@ -77,13 +79,37 @@ def pending(db: Database) -> list[Migration]:
     return [m for m in migrations_for(db) if m.version not in applied]
 
 
+# Statements SQLite cannot run inside a transaction (or that would end ours): refused in a
+# SQLite migration, which always runs in one. PRAGMA foreign_keys is silently ignored there.
+_NOT_IN_TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT|END|ROLLBACK|VACUUM|PRAGMA|ATTACH|DETACH)\b", re.I)
+
+
 def upgrade(db: Database, now: datetime) -> list[Migration]:
-    """Apply every pending migration in order; returns what was applied (empty = up to date)."""
+    """Apply every pending migration in order; returns what was applied (empty = up to date).
+
+    SQLite: each migration and its ledger row are one transaction (SQLite DDL is transactional),
+    so a failure halfway leaves the database as it was before that migration and the next run
+    starts it again. MariaDB commits every DDL statement on its own, so there the rule is that
+    every migration is re-runnable (IF NOT EXISTS forms, tested): after a failure halfway the
+    next run repeats its first statements harmlessly. Earlier migrations stay applied.
+    """
     done = []
     ledger = MigrationDAO(db)
     for migration in pending(db):
-        db.run_script(migration.path.read_text(encoding="utf-8"))
-        ledger.record(migration.version, migration.name, now)
+        text = migration.path.read_text(encoding="utf-8")
+        if db.backend == "sqlite":
+            statements = split_script(text)
+            refused = [s for s in statements if _NOT_IN_TRANSACTION.match(s)]
+            if refused:
+                raise SchemaError(f"migration {migration.path.name} cannot run in a transaction: "
+                                  f"{refused[0].split()[0]} is not allowed in a SQLite migration")
+            with db.transaction():
+                for statement in statements:
+                    db.execute(statement)
+                ledger.record(migration.version, migration.name, now)
+        else:
+            db.run_script(text)
+            ledger.record(migration.version, migration.name, now)
         done.append(migration)
     return done
 

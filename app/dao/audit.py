@@ -5,7 +5,7 @@ There is deliberately no update or delete method for audit_trail rows.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from app.core.errors import Conflict
 from app.core.pagination import ListQuery, Page
@@ -16,6 +16,9 @@ _COLUMNS = (
     " a.actor_role, a.ip_address, a.before_json, a.after_json, a.prev_hash, a.row_hash"
 )
 
+# The acting user, joined: actor_user_id is NULL when the row's user no longer exists.
+_ACTOR = "u.id AS actor_user_id, u.first_name, u.last_name, u.email, u.role AS user_role"
+
 SORTS = {"created_at": "a.created_at", "action": "a.action", "entity": "a.entity_type"}
 
 
@@ -25,10 +28,11 @@ class AuditDAO(BaseDAO):
         sql = f"SELECT id, last_id, last_hash FROM audit_chain WHERE id = 1{self.db.for_update}"
         head = self.db.fetch_one(sql)
         if head is None:
-            try:
+            try:  # the schema seeds this row; this covers a database emptied by hand
                 self.db.execute("INSERT INTO audit_chain (id, last_id, last_hash) VALUES (1, NULL, NULL)")
-            except Conflict:
-                pass  # another writer created it first
+            except Conflict as exc:
+                if exc.constraint is None:  # a deadlock or lock timeout, not "another writer created it"
+                    raise
             head = self.db.fetch_one(sql)
         return head
 
@@ -45,7 +49,11 @@ class AuditDAO(BaseDAO):
         return self.db.insert("audit_trail", row)
 
     def find(self, audit_id: int) -> dict | None:
-        return self.db.fetch_one(f"SELECT {_COLUMNS} FROM audit_trail a WHERE a.id = :id", {"id": audit_id})
+        """One row with its actor's name (see _ACTOR)."""
+        return self.db.fetch_one(
+            f"SELECT {_COLUMNS}, {_ACTOR} FROM audit_trail a LEFT JOIN users u ON u.id = a.user_id WHERE a.id = :id",
+            {"id": audit_id},
+        )
 
     def chain_batch(self, after_id: int, limit: int = 500) -> list[dict]:
         """Rows in id order for verification, ``limit`` at a time."""
@@ -86,7 +94,7 @@ class AuditDAO(BaseDAO):
         where, params = self._where(query)
         base = " FROM audit_trail a LEFT JOIN users u ON u.id = a.user_id WHERE " + where
         return self.fetch_page(
-            f"SELECT {_COLUMNS}, u.first_name, u.last_name, u.email" + base,
+            f"SELECT {_COLUMNS}, {_ACTOR}" + base,
             "SELECT COUNT(*) AS n" + base,
             params,
             self.order_clause(SORTS, query, "a.id"),
@@ -116,3 +124,51 @@ class AuditDAO(BaseDAO):
             "SELECT DISTINCT entity_type FROM audit_trail WHERE entity_type IS NOT NULL ORDER BY entity_type"
         )
         return [r["entity_type"] for r in rows]
+
+    def record_names(self, wanted: Mapping[str, Iterable[int]]) -> list[dict]:
+        """Names of the records a page of audit rows points at, in ONE statement whatever the row count.
+
+        ``wanted`` maps a kind (student, instructor, vehicle, branch, course, staff, user) to ids. Each
+        result row: kind, ref_id, first_name, last_name, title, extra (vehicle plate / user role) and
+        profile_id (for users: the student, instructor or staff profile matching their role).
+        """
+        parts, params = [], {}
+        for kind, ids in wanted.items():
+            if kind not in _NAME_SQL:
+                continue
+            names = []
+            for n, value in enumerate(sorted({int(i) for i in ids})):
+                params[f"{kind}_{n}"] = value
+                names.append(f":{kind}_{n}")
+            if names:
+                parts.append(_NAME_SQL[kind].format(ids=", ".join(names)))
+        if not parts:
+            return []
+        return self.db.fetch_all(" UNION ALL ".join(parts), params)
+
+
+# Every part names its columns (the first part of a UNION names the result, whichever kind comes first).
+_NAME_SQL = {
+    "student": "SELECT 'student' AS kind, s.id AS ref_id, su.first_name AS first_name, su.last_name AS last_name,"
+               " NULL AS title, NULL AS extra, NULL AS profile_id"
+               " FROM students s JOIN users su ON su.id = s.user_id WHERE s.id IN ({ids})",
+    "instructor": "SELECT 'instructor' AS kind, i.id AS ref_id, iu.first_name AS first_name, iu.last_name AS last_name,"
+                  " NULL AS title, NULL AS extra, NULL AS profile_id"
+                  " FROM instructors i JOIN users iu ON iu.id = i.user_id WHERE i.id IN ({ids})",
+    "staff": "SELECT 'staff' AS kind, p.id AS ref_id, pu.first_name AS first_name, pu.last_name AS last_name,"
+             " NULL AS title, NULL AS extra, NULL AS profile_id"
+             " FROM staff_profiles p JOIN users pu ON pu.id = p.user_id WHERE p.id IN ({ids})",
+    "vehicle": "SELECT 'vehicle' AS kind, v.id AS ref_id, NULL AS first_name, NULL AS last_name, v.name AS title,"
+               " v.plate_number AS extra, NULL AS profile_id FROM vehicles v WHERE v.id IN ({ids})",
+    "branch": "SELECT 'branch' AS kind, b.id AS ref_id, NULL AS first_name, NULL AS last_name, b.name AS title,"
+              " NULL AS extra, NULL AS profile_id FROM branches b WHERE b.id IN ({ids})",
+    "course": "SELECT 'course' AS kind, c.id AS ref_id, NULL AS first_name, NULL AS last_name, c.title AS title,"
+              " NULL AS extra, NULL AS profile_id FROM courses c WHERE c.id IN ({ids})",
+    "user": "SELECT 'user' AS kind, ru.id AS ref_id, ru.first_name AS first_name, ru.last_name AS last_name,"
+            " NULL AS title, ru.role AS extra,"
+            " CASE ru.role"
+            " WHEN 'student' THEN (SELECT MIN(x.id) FROM students x WHERE x.user_id = ru.id)"
+            " WHEN 'instructor' THEN (SELECT MIN(x.id) FROM instructors x WHERE x.user_id = ru.id)"
+            " WHEN 'staff' THEN (SELECT MIN(x.id) FROM staff_profiles x WHERE x.user_id = ru.id)"
+            " END AS profile_id FROM users ru WHERE ru.id IN ({ids})",
+}

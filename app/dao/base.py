@@ -1,14 +1,16 @@
 """BaseDAO: holds a Database and small mapping helpers. No SQL of its own."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Union
 
 from app.core.database import Database
 from app.core.pagination import ListQuery, Page
 
 CENT = Decimal("0.01")
+# A sort map's value: one ORDER BY expression, or several (each gets the direction).
+SortExpressions = Union[str, tuple[str, ...]]
 
 
 def money(value: Any) -> Decimal:
@@ -20,10 +22,15 @@ def money(value: Any) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards made literal, for ``LIKE :p ESCAPE '!'`` (the same on both databases):
+    ``!`` becomes ``!!``, ``%`` becomes ``!%`` and ``_`` becomes ``!_``."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 def like_pattern(term: str) -> str:
-    """A LIKE pattern matching ``term`` anywhere; use with ``ESCAPE '!'`` (works on both databases)."""
-    escaped = term.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"%{escaped}%"
+    """A LIKE pattern matching ``term`` anywhere; use with ``ESCAPE '!'``."""
+    return f"%{escape_like(term)}%"
 
 
 class BaseDAO:
@@ -31,11 +38,19 @@ class BaseDAO:
         self.db = db
 
     @staticmethod
-    def order_clause(sorts: Mapping[str, str], query: ListQuery, tiebreak: str) -> str:
-        """ORDER BY text from a whitelist {sort key: SQL expression}; ties broken by ``tiebreak``."""
-        expression = sorts.get(query.sort) or next(iter(sorts.values()))
+    def order_clause(sorts: Mapping[str, SortExpressions], query: ListQuery, tiebreak: str) -> str:
+        """ORDER BY text from a whitelist {sort key: SQL expression, or a tuple of them}.
+
+        Every expression gets the chosen direction; an unknown key falls back to the first entry.
+        ``tiebreak`` (the row's id) is added last, unless the expressions already end on an id column
+        (e.g. students by name end on ``u.id``, so the order follows idx_users_name to the end).
+        """
+        chosen = sorts.get(query.sort) or next(iter(sorts.values()))
+        expressions = (chosen,) if isinstance(chosen, str) else tuple(chosen)
+        if not expressions[-1].endswith(".id"):
+            expressions += (tiebreak,)
         direction = "DESC" if query.descending else "ASC"
-        return f"{expression} {direction}, {tiebreak} {direction}"
+        return ", ".join(f"{e} {direction}" for e in expressions)
 
     def fetch_page_picked(
         self,
@@ -95,11 +110,3 @@ def as_datetime(value: Any):
     from app.core.database import _parse_datetime
 
     return _parse_datetime(str(value))
-
-
-def as_date(value: Any):
-    if value is None or isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    return date.fromisoformat(str(value)[:10])

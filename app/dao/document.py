@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.core.params import valid_id
 from app.dao.base import BaseDAO
-from app.dao.student import StudentScope, in_id_range
+from app.dao.student import StudentScope
 
 FIELDS = ("user_id", "file_name", "file_path", "mime_type", "file_size", "category", "notes", "expiry_date",
           "sha256", "uploaded_by")
@@ -31,7 +32,7 @@ class DocumentDAO(BaseDAO):
         The owner's profile is the oldest students row of the owning account (students.user_id is not
         unique in the original schema). A document whose owner has no student profile is visible only
         to an unrestricted scope (admin) and to its owner."""
-        if not in_id_range(document_id):
+        if not valid_id(document_id):
             return None
         scope_sql, params = scope.clause("s")
         return self.db.fetch_one(

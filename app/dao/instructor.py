@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from app.core.pagination import ListQuery, Page
+from app.core.params import valid_id
 from app.dao.base import BaseDAO, like_pattern
 from app.dao.user import UserDAO
 
@@ -20,11 +21,6 @@ EXPIRING_DAYS = 60
 ACCREDITATION_STATES = ("valid", "expiring", "expired", "missing")
 USER_STATUSES = ("active", "archived")
 MAX_SEARCH_TERMS = 5
-MAX_ID = 2**32 - 1  # INT UNSIGNED: a larger id (from a URL or filter) names no row, and SQLite cannot bind it
-
-
-def valid_id(value: int | None) -> bool:
-    return value is not None and 0 < value <= MAX_ID
 
 # sort key -> ORDER BY expressions (each gets the direction)
 SORTS: dict[str, tuple[str, ...]] = {
@@ -56,12 +52,6 @@ def accreditation_state(expiry: date | None, today: date) -> str:
     if expiry <= today + timedelta(days=EXPIRING_DAYS):
         return "expiring"
     return "valid"
-
-
-def _order(query: ListQuery, tiebreak: str) -> str:
-    direction = "DESC" if query.descending else "ASC"
-    expressions = SORTS.get(query.sort) or SORTS["name"]
-    return ", ".join(f"{e} {direction}" for e in (*expressions, tiebreak))
 
 
 def _int(value: Any) -> int:
@@ -111,7 +101,7 @@ class InstructorDAO(BaseDAO):
                  " LEFT JOIN branches b ON b.id = i.branch_id")
         if query.sort == "lessons":
             joins += f" LEFT JOIN ({_LESSON_TOTALS}) sc ON sc.instructor_id = i.id"
-        page = self.fetch_page_picked(from_where + where, columns, joins, params, _order(query, "i.id"), query,
+        page = self.fetch_page_picked(from_where + where, columns, joins, params, self.order_clause(SORTS, query, "i.id"), query,
                                       pick="i.id")
         for row in page.items:
             row["lesson_count"] = _int(row["lesson_count"])

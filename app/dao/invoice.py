@@ -22,6 +22,7 @@ class InvoiceDAO(BaseDAO):
         rows = self.db.fetch_all(
             "SELECT i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status,"
             " c.title AS course_title, su.first_name AS student_first_name, su.last_name AS student_last_name,"
+            " e.student_id, e.course_id, st.branch_id AS student_branch_id,"
             " COALESCE((SELECT SUM(p.amount) FROM payments p WHERE p.invoice_id = i.id), 0) AS paid"
             " FROM (SELECT x.id, x.enrollment_id, x.invoice_number, x.issue_date, x.due_date, x.total, x.status"
             f"   FROM invoices x WHERE {' AND '.join(clauses)}"

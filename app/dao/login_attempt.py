@@ -23,6 +23,22 @@ class LoginAttemptDAO(BaseDAO):
             },
         )
 
+    def lock_account(self, email: str) -> dict | None:
+        """The credentials of the account with this e-mail (id, role, status, password_hash), its users
+        row locked until the transaction ends (FOR UPDATE on MariaDB; on SQLite BEGIN IMMEDIATE already
+        holds the write lock). Sign-ins to one account are thereby serialised from the throttle check to
+        the recorded attempt. None for an unknown e-mail (nothing to lock)."""
+        return self.db.fetch_one(
+            "SELECT id, role, status, password_hash FROM users WHERE email = :email" + self.db.for_update,
+            {"email": normalize_email(email)},
+        )
+
+    def mark_succeeded(self, attempt_id: int) -> int:
+        """Turn an attempt recorded as a failure (before its password was verified) into a success."""
+        return self.db.execute(
+            "UPDATE login_attempts SET succeeded = 1 WHERE id = :id", {"id": attempt_id}
+        ).rowcount
+
     def failures_since(self, email: str, since: datetime) -> dict:
         """Failures for this e-mail at or after ``since`` and after its last success: count and latest time."""
         row = self.db.fetch_one(
@@ -43,7 +59,20 @@ class LoginAttemptDAO(BaseDAO):
         )
         return {"failures": int(row["failures"] or 0), "latest": as_datetime(row["latest"])}
 
-    def purge_before(self, cutoff: datetime) -> int:
+    def purge_before(self, cutoff: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` attempts made before ``cutoff``; returns how many went.
+
+        No index leads with attempted_at, so a plain range DELETE would scan (and on InnoDB lock)
+        the whole table while sign-ins insert into it: read a batch of ids, delete those by key.
+        """
+        rows = self.db.fetch_all(
+            "SELECT id FROM login_attempts WHERE attempted_at < :cutoff ORDER BY id LIMIT :limit",
+            {"cutoff": cutoff, "limit": int(limit)},
+        )
+        if not rows:
+            return 0
+        placeholders, params = self.db.in_params("id", [r["id"] for r in rows])
         return self.db.execute(
-            "DELETE FROM login_attempts WHERE attempted_at < :cutoff", {"cutoff": cutoff}
+            f"DELETE FROM login_attempts WHERE id IN ({placeholders}) AND attempted_at < :cutoff",
+            {**params, "cutoff": cutoff},
         ).rowcount

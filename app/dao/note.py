@@ -32,9 +32,3 @@ class NoteDAO(BaseDAO):
             " ORDER BY n.created_at DESC, n.id DESC LIMIT :limit",
             {"related_type": related_type, "related_id": related_id, "limit": int(limit)},
         )
-
-    def count_for(self, related_type: str, related_id: int) -> int:
-        return int(self.db.fetch_value(
-            "SELECT COUNT(*) AS n FROM notes WHERE related_type = :related_type AND related_id = :related_id",
-            {"related_type": related_type, "related_id": related_id},
-        ) or 0)

@@ -34,7 +34,8 @@ class ScheduleDAO(BaseDAO):
             params["student_id"] = student_id
         return self.db.fetch_all(
             "SELECT sc.id, sc.scheduled_date, sc.start_time, sc.end_time, sc.event_type, sc.status,"
-            " sc.lesson_topic, c.title AS course_title,"
+            " sc.lesson_topic, c.title AS course_title, sc.instructor_id, sc.vehicle_id, sc.branch_id,"
+            " e.student_id, e.course_id,"
             " su.first_name AS student_first_name, su.last_name AS student_last_name,"
             " iu.first_name AS instructor_first_name, iu.last_name AS instructor_last_name,"
             " v.name AS vehicle_name, b.name AS branch_name"

@@ -19,8 +19,8 @@ _COLUMNS = (
     " u.last_login_at, b.name AS branch_name"
 )
 _FROM = " FROM staff_profiles s JOIN users u ON u.id = s.user_id LEFT JOIN branches b ON b.id = s.branch_id"
-SORTS = {
-    "name": "u.last_name",
+SORTS: dict[str, str | tuple[str, ...]] = {
+    "name": ("u.last_name", "u.first_name"),  # surname, then first name, both in the chosen direction
     "email": "u.email",
     "branch": "b.name",
     "position": "s.position_title",
@@ -54,13 +54,8 @@ class StaffDAO(BaseDAO):
         if query.filter("status") in USER_STATUSES:
             where += " AND u.status = :status"
             params["status"] = query.filter("status")
-        direction = "DESC" if query.descending else "ASC"
-        if query.sort == "name":  # surname, then first name, both in the chosen direction
-            order = f"u.last_name {direction}, u.first_name {direction}, s.id {direction}"
-        else:
-            order = self.order_clause(SORTS, query, "s.id")
         return self.fetch_page(f"SELECT {_COLUMNS}{_FROM}{where}", f"SELECT COUNT(*) AS n{_FROM}{where}",
-                               params, order, query)
+                               params, self.order_clause(SORTS, query, "s.id"), query)
 
     def insert(self, user_id: int, data: dict[str, Any], now: datetime) -> int:
         row = {f: data.get(f) for f in FIELDS}

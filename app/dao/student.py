@@ -13,7 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from app.core.pagination import ListQuery, Page
-from app.dao.base import BaseDAO, like_pattern, money
+from app.core.params import valid_id
+from app.dao.base import BaseDAO, escape_like, like_pattern, money
 from app.dao.user import UserDAO
 
 LICENSE_STATUSES = ("Learner", "P1", "P2", "Full")
@@ -32,7 +33,8 @@ _USER_COLUMNS = (
     " u.branch_id AS user_branch_id"
 )
 
-# Sort key -> ORDER BY expressions (each gets the direction); s.id breaks ties.
+# Sort key -> ORDER BY expressions (each gets the direction); s.id breaks ties, except that the name
+# order ends on u.id, so it follows idx_users_name to the end (BaseDAO.order_clause adds no tiebreak then).
 SORTS: dict[str, tuple[str, ...]] = {
     "name": ("u.last_name", "u.first_name", "u.id"),
     "branch": ("b.name",),
@@ -40,11 +42,6 @@ SORTS: dict[str, tuple[str, ...]] = {
     "created": ("s.created_at",),
 }
 MAX_SEARCH_TERMS = 5
-MAX_ID = 2**32 - 1  # INT UNSIGNED: a larger id names no row (and SQLite cannot even bind it)
-
-
-def in_id_range(value: int | None) -> bool:
-    return value is not None and 0 < value <= MAX_ID
 _SEARCH_COLUMNS = ("u.first_name", "u.last_name", "u.email", "u.phone", "s.license_number")
 
 
@@ -83,13 +80,6 @@ class StudentScope:
 NOTHING = StudentScope()
 
 
-def _order(query: ListQuery) -> str:
-    direction = "DESC" if query.descending else "ASC"
-    expressions = SORTS.get(query.sort) or SORTS["name"]
-    tiebreak = () if expressions[-1].endswith(".id") else ("s.id",)  # name order follows idx_users_name
-    return ", ".join(f"{e} {direction}" for e in (*expressions, *tiebreak))
-
-
 class StudentDAO(BaseDAO):
     def id_for_user(self, user_id: int) -> int | None:
         return self.db.fetch_value(
@@ -110,7 +100,7 @@ class StudentDAO(BaseDAO):
         branch = query.filter_int("branch")
         if query.filter("branch"):
             clauses.append("s.branch_id = :f_branch")
-            params["f_branch"] = branch if in_id_range(branch) else -1
+            params["f_branch"] = branch if valid_id(branch) else -1
         status = query.filter("license_status")
         if status:
             clauses.append("s.license_status = :f_license_status")
@@ -118,7 +108,7 @@ class StudentDAO(BaseDAO):
         course = query.filter_int("course")
         if query.filter("course"):
             clauses.append("EXISTS (SELECT 1 FROM enrollments fe WHERE fe.student_id = s.id AND fe.course_id = :f_course)")
-            params["f_course"] = course if in_id_range(course) else -1
+            params["f_course"] = course if valid_id(course) else -1
         account = query.filter("status")
         if account:
             clauses.append("u.status = :f_status")
@@ -135,7 +125,8 @@ class StudentDAO(BaseDAO):
         )
         joins = ("JOIN students s ON s.id = pick.pick_id JOIN users u ON u.id = s.user_id"
                  " LEFT JOIN branches b ON b.id = s.branch_id")
-        page = self.fetch_page_picked(from_where, columns, joins, params, _order(query), query)
+        page = self.fetch_page_picked(from_where, columns, joins, params,
+                                      self.order_clause(SORTS, query, "s.id"), query)
         for row in page.items:
             row["active_enrollments"] = int(row["active_enrollments"] or 0)
         return page
@@ -147,7 +138,7 @@ class StudentDAO(BaseDAO):
     # -- one student ---------------------------------------------------------------------
     def find_for_scope(self, student_id: int, scope: StudentScope) -> dict | None:
         """The student with account and branch name, or None when missing or outside ``scope``."""
-        if not in_id_range(student_id):
+        if not valid_id(student_id):
             return None
         scope_sql, params = scope.clause("s")
         row = self.db.fetch_one(
@@ -192,7 +183,7 @@ class StudentDAO(BaseDAO):
 
     _LESSON_SELECT = (
         "SELECT sc.id, sc.enrollment_id, sc.event_type, sc.scheduled_date, sc.start_time, sc.end_time, sc.status,"
-        " sc.student_rating, sc.lesson_topic, c.title AS course_title,"
+        " sc.student_rating, sc.lesson_topic, c.title AS course_title, sc.instructor_id, e.course_id,"
         " iu.first_name AS instructor_first_name, iu.last_name AS instructor_last_name"
         " FROM schedules sc"
         " JOIN enrollments e ON e.id = sc.enrollment_id"
@@ -222,7 +213,7 @@ class StudentDAO(BaseDAO):
         """The student's invoices with paid and balance due: one statement, payments summed in a subquery."""
         rows = self.db.fetch_all(
             "SELECT i.id, i.enrollment_id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status,"
-            " c.title AS course_title, COALESCE(p.paid, 0) AS paid"
+            " c.title AS course_title, e.course_id, COALESCE(p.paid, 0) AS paid"
             " FROM invoices i"
             " JOIN enrollments e ON e.id = i.enrollment_id"
             " JOIN courses c ON c.id = e.course_id"
@@ -239,6 +230,22 @@ class StudentDAO(BaseDAO):
             row["paid"] = money(row["paid"])
             row["balance_due"] = row["total"] - row["paid"]
         return rows
+
+    def invoice_totals(self, student_id: int) -> dict:
+        """Over ALL the student's invoices (never a display page): how many, and the balance due
+        (each invoice's total less its payments, counting only invoices that still owe money)."""
+        row = self.db.fetch_one(
+            "SELECT COUNT(*) AS invoices,"
+            " SUM(CASE WHEN i.total - COALESCE(p.paid, 0) > 0 THEN i.total - COALESCE(p.paid, 0) ELSE 0 END)"
+            " AS balance_due"
+            " FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id"
+            " LEFT JOIN (SELECT pp.invoice_id, SUM(pp.amount) AS paid FROM payments pp"
+            "   JOIN invoices pi ON pi.id = pp.invoice_id JOIN enrollments pe ON pe.id = pi.enrollment_id"
+            "   WHERE pe.student_id = :sid GROUP BY pp.invoice_id) p ON p.invoice_id = i.id"
+            " WHERE e.student_id = :sid",
+            {"sid": student_id},
+        ) or {}
+        return {"invoices": int(row.get("invoices") or 0), "balance_due": money(row.get("balance_due"))}
 
     def payments(self, student_id: int, limit: int = 20) -> list[dict]:
         """Payments on the student's invoices, newest first."""
@@ -280,10 +287,6 @@ class StudentDAO(BaseDAO):
             "  ('user_archived', 'user_restored', 'activation_link_issued', 'account_activated'))"
             " OR (a.entity_type = 'document' AND a.details LIKE :doc_tag ESCAPE '!')"
             " ORDER BY a.created_at DESC, a.id DESC LIMIT :limit",
-            {"sid": student_id, "uid": user_id, "doc_tag": "%" + _escape_like(document_tag),
+            {"sid": student_id, "uid": user_id, "doc_tag": "%" + escape_like(document_tag),
              "limit": int(limit)},
         )
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

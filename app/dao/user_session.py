@@ -49,8 +49,22 @@ class UserSessionDAO(BaseDAO):
             "SELECT COUNT(*) AS n FROM user_sessions WHERE user_id = :user_id", {"user_id": user_id}, cast=int
         )
 
-    def delete_expired(self, idle_before: datetime, created_before: datetime) -> int:
+    def delete_expired(self, idle_before: datetime, created_before: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` sessions last seen before ``idle_before`` or created before
+        ``created_before`` (the idle and absolute expiries); returns how many went.
+
+        The ids are read first and deleted by primary key (re-checking the expiry), so a batch locks
+        only its own rows, not every row a full scan would pass (sign-ins keep writing meanwhile).
+        """
+        params = {"idle_before": idle_before, "created_before": created_before}
+        condition = "(last_seen_at < :idle_before OR created_at < :created_before)"
+        rows = self.db.fetch_all(
+            f"SELECT id FROM user_sessions WHERE {condition} ORDER BY id LIMIT :limit",
+            {**params, "limit": int(limit)},
+        )
+        if not rows:
+            return 0
+        placeholders, id_params = self.db.in_params("id", [r["id"] for r in rows])
         return self.db.execute(
-            "DELETE FROM user_sessions WHERE last_seen_at < :idle_before OR created_at < :created_before",
-            {"idle_before": idle_before, "created_before": created_before},
+            f"DELETE FROM user_sessions WHERE id IN ({placeholders}) AND {condition}", {**params, **id_params}
         ).rowcount

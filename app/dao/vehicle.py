@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.core.pagination import ListQuery, Page
+from app.core.params import valid_id
 from app.dao.base import BaseDAO, like_pattern, money
 
 FIELDS = ("name", "type", "transmission", "plate_number", "vin", "branch_id", "status", "odometer_km",
@@ -16,11 +17,6 @@ STATUSES = ("available", "in_service", "maintenance")
 TRANSMISSIONS = ("Automatic", "Manual")
 SERVICE_DUE_DAYS = 14
 MAX_SEARCH_TERMS = 5
-MAX_ID = 2**32 - 1  # INT UNSIGNED: a larger id (from a URL or filter) names no row, and SQLite cannot bind it
-
-
-def valid_id(value: int | None) -> bool:
-    return value is not None and 0 < value <= MAX_ID
 
 SORTS: dict[str, tuple[str, ...]] = {
     "name": ("v.name",),
@@ -46,12 +42,6 @@ def service_flag(next_due: date | None, today: date) -> str | None:
 def normalize_plate(plate: str | None) -> str:
     """Plates are stored upper-case without surrounding spaces, so uniqueness agrees on both databases."""
     return (plate or "").strip().upper()
-
-
-def _order(query: ListQuery, tiebreak: str) -> str:
-    direction = "DESC" if query.descending else "ASC"
-    expressions = SORTS.get(query.sort) or SORTS["name"]
-    return ", ".join(f"{e} {direction}" for e in (*expressions, tiebreak))
 
 
 class VehicleDAO(BaseDAO):
@@ -93,7 +83,7 @@ class VehicleDAO(BaseDAO):
         page = self.fetch_page_picked(
             "FROM vehicles v LEFT JOIN branches b ON b.id = v.branch_id" + where, columns,
             "JOIN vehicles v ON v.id = pick.pick_id LEFT JOIN branches b ON b.id = v.branch_id",
-            params, _order(query, "v.id"), query, pick="v.id")
+            params, self.order_clause(SORTS, query, "v.id"), query, pick="v.id")
         for row in page.items:
             row["upcoming_count"] = int(row["upcoming_count"] or 0)
             row["service_flag"] = service_flag(row["next_service_due"], today)

@@ -5,15 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from app.core.forms import strip
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
         "E-mail address",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Enter your e-mail address."), Email("Enter a valid e-mail address."), Length(max=160)],
     )
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])

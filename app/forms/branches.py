@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.core.forms import blank_to_none
-
-PHONE = Regexp(r"^[0-9+()./ -]*$", message="Use digits, spaces and + ( ) - . / only.")
+from app.core.forms import PHONE, blank_to_none
 
 
 def _text(label: str, max_length: int, *extra):

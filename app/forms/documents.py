@@ -6,8 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from app.core.forms import blank_to_none
-from app.forms.students import plausible_date
+from app.core.forms import blank_to_none, plausible_date
 from app.services.documents import CATEGORIES, CATEGORY_LABELS, MAX_DESCRIPTION, canonical_category
 
 

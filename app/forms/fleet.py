@@ -1,14 +1,12 @@
 """Fleet forms (field rules only; plate uniqueness, branch scope and end-after-start live in services.fleet)."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DateTimeLocalField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import blank_to_none
-from app.forms.instructors import DATETIME_FORMATS, DateRange, MoneyLike, optional_int, optional_str, strip
+from app.core.forms import DATETIME_FORMATS, WholeNumberField, blank_to_none, money_amount, optional_int, \
+    optional_str, plausible_date, strip
 
 STATUS_CHOICES = [("available", "Available"), ("in_service", "In service"), ("maintenance", "Maintenance (retired)")]
 TRANSMISSION_CHOICES = [("", "Not recorded"), ("Automatic", "Automatic"), ("Manual", "Manual")]
@@ -29,10 +27,10 @@ class VehicleForm(FlaskForm):
     branch_id = SelectField("Branch", coerce=optional_int)
     status = SelectField("Status", choices=STATUS_CHOICES, default="available",
                          validators=[DataRequired("Choose a status.")])
-    odometer_km = IntegerField("Odometer (km)", validators=[
+    odometer_km = WholeNumberField("Odometer (km)", validators=[
         Optional(), NumberRange(0, MAX_ODOMETER, f"Enter a distance from 0 to {MAX_ODOMETER:,} km.")])
-    last_service_date = DateField("Last service", validators=[Optional(), DateRange()])
-    next_service_due = DateField("Next service due", validators=[Optional(), DateRange()])
+    last_service_date = DateField("Last service", validators=[Optional(), plausible_date])
+    next_service_due = DateField("Next service due", validators=[Optional(), plausible_date])
     notes = TextAreaField("Notes", filters=[blank_to_none], validators=[Optional(), Length(max=5000)])
 
     def values(self) -> dict:
@@ -40,18 +38,16 @@ class VehicleForm(FlaskForm):
 
 
 class ServiceLogForm(FlaskForm):
-    service_date = DateField("Service date", validators=[InputRequired("Enter the service date."), DateRange()])
-    odometer_km = IntegerField("Odometer (km)", validators=[
+    service_date = DateField("Service date", validators=[InputRequired("Enter the service date."), plausible_date])
+    odometer_km = WholeNumberField("Odometer (km)", validators=[
         Optional(), NumberRange(0, MAX_ODOMETER, f"Enter a distance from 0 to {MAX_ODOMETER:,} km.")])
-    cost = DecimalField("Cost ($)", places=2, validators=[
-        Optional(), MoneyLike(2, "Enter an amount in dollars and cents."),
-        NumberRange(Decimal("0"), Decimal("99999999.99"), "Enter an amount of at least 0.00.")])
+    cost = DecimalField("Cost ($)", places=2, validators=[Optional(), money_amount])
     notes = TextAreaField("Work done", filters=[blank_to_none], validators=[Optional(), Length(max=2000)])
 
 
 class DowntimeForm(FlaskForm):
     start_datetime = DateTimeLocalField("Off the road from", format=DATETIME_FORMATS,
-                                        validators=[InputRequired("Enter when it starts."), DateRange()])
+                                        validators=[InputRequired("Enter when it starts."), plausible_date])
     end_datetime = DateTimeLocalField("Until", format=DATETIME_FORMATS,
-                                      validators=[InputRequired("Enter when it ends."), DateRange()])
+                                      validators=[InputRequired("Enter when it ends."), plausible_date])
     reason = StringField("Reason", filters=[blank_to_none], validators=[Optional(), Length(max=160)])

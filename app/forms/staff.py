@@ -1,28 +1,13 @@
 """Staff account forms (field rules only; uniqueness and branch existence are checked by services.staff)."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.core.forms import blank_to_none
+from app.core.forms import PHONE, blank_to_none, branch_choices, optional_int, plausible_date
 
 EMPLOYMENT_CHOICES = [("Full-time", "Full-time"), ("Part-time", "Part-time"), ("Casual", "Casual")]
-PHONE = Regexp(r"^[0-9+()./ -]*$", message="Use digits, spaces and + ( ) - . / only.")
-
-
-def optional_int(value):
-    """Select coercion: blank means no choice (None); anything else must be a whole number."""
-    if value is None or value == "":
-        return None
-    return int(value)
-
-
-def plausible_date(form, field) -> None:
-    if field.data is not None and not date(1900, 1, 1) <= field.data <= date(2100, 12, 31):
-        raise ValidationError("Enter a date between 1900 and 2100.")
 
 
 class StaffForm(FlaskForm):
@@ -42,7 +27,7 @@ class StaffForm(FlaskForm):
                           render_kw={"rows": 3})
 
     def set_branches(self, branches: list[dict]) -> None:
-        self.branch_id.choices = [("", "Choose a branch…")] + [(b["id"], b["name"]) for b in branches]
+        branch_choices(self.branch_id, branches)
 
 
 class StaffCreateForm(StaffForm):

@@ -1,36 +1,12 @@
 """Student forms: register, edit, note, and the empty form behind action buttons (field rules only)."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from app.core.forms import blank_to_none
+from app.core.forms import PHONE, blank_to_none, branch_choices, optional_int, plausible_date, strip
 from app.dao.student import LICENSE_STATUSES
-
-PHONE = Regexp(r"^[0-9+() .\-]*$", message="Use digits, spaces, +, ( ) and - only.")
-MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2100, 12, 31)
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def int_or_none(value):
-    """Select coercion: '' -> None, '12' -> 12; anything else -> None (then refused by the validator)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    return int(text) if text.isdigit() else None
-
-
-def plausible_date(form, field):
-    if field.data is not None and not MIN_DATE <= field.data <= MAX_DATE:
-        raise ValidationError("Enter a real date between 1900 and 2100.")
 
 
 class StudentForm(FlaskForm):
@@ -41,7 +17,7 @@ class StudentForm(FlaskForm):
     last_name = StringField("Last name", filters=[strip],
                             validators=[DataRequired("Enter the last name."), Length(max=80)])
     phone = StringField("Phone", filters=[blank_to_none], validators=[Optional(), Length(max=32), PHONE])
-    branch_id = SelectField("Branch", coerce=int_or_none, validate_choice=False,
+    branch_id = SelectField("Branch", coerce=optional_int, validate_choice=False,
                             validators=[DataRequired("Choose a branch.")])
     license_number = StringField("Licence number", filters=[blank_to_none], validators=[Optional(), Length(max=45)])
     license_status = SelectField("Licence status", choices=[(s, s) for s in LICENSE_STATUSES], default="Learner")
@@ -57,7 +33,7 @@ class StudentForm(FlaskForm):
                                    validators=[Optional(), Length(max=255)])
 
     def set_branches(self, branches: list[dict]) -> None:
-        self.branch_id.choices = [("", "Choose a branch…")] + [(b["id"], b["name"]) for b in branches]
+        branch_choices(self.branch_id, branches)
 
     def validate_branch_id(self, field):
         if field.data is None:

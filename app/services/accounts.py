@@ -23,11 +23,20 @@ from app.services.auth import check_password_policy, hash_token
 from app.services.scope import Actor
 
 ACTIVATION_HOURS = 24
+# unusable_password_hash() starts with this: the account's owner has never set a password.
+UNSET_PREFIX = "!unset!"
+ALREADY_ACTIVATED = ("This account is already activated: its owner signs in with their own password, so no "
+                     "activation link can be issued. They can change it themselves once signed in.")
 
 
 def unusable_password_hash() -> str:
     """A value no password verifies against (not a valid argon2 or bcrypt hash)."""
-    return "!unset!" + secrets.token_hex(16)
+    return UNSET_PREFIX + secrets.token_hex(16)
+
+
+def is_activated(db: Database, user_id: int) -> bool:
+    """Whether the user has set a password (their hash is no longer the unusable one)."""
+    return not (UserDAO(db).password_hash(user_id) or UNSET_PREFIX).startswith(UNSET_PREFIX)
 
 
 @dataclass
@@ -58,10 +67,16 @@ def _new_token(db: Database, user_id: int, actor: Actor | None, now: datetime) -
 
 
 def reissue_activation(db: Database, actor: Actor, user_id: int, now: datetime) -> NewAccount:
+    """A new single-use link for an account that was never activated (older unused links stop working).
+
+    Refused (422) once the owner has set a password, for every role: an activation link sets the
+    password, so issuing one would let the office take over an account someone already uses."""
     with db.transaction():
         user = UserDAO(db).find_by_id(user_id)
         if user is None:
             raise NotFound("User not found")
+        if is_activated(db, user_id):
+            raise ValidationFailed(ALREADY_ACTIVATED, field="status")
         token, expires_at = _new_token(db, user_id, actor, now)
         audit.record(db, actor, "activation_link_issued", "user", user_id, now=now)
     return NewAccount(user_id, token, expires_at)

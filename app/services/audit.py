@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -169,3 +170,252 @@ def pretty(snapshot_json: str | None) -> str:
         return json.dumps(json.loads(snapshot_json), indent=2, sort_keys=True, ensure_ascii=False)
     except ValueError:
         return snapshot_json
+
+
+# --------------------------------------------------------------------------- display (viewer only)
+# Nothing below writes or hashes: these helpers turn stored rows into words for the audit viewer.
+
+ACTION_LABELS = {
+    "login": "Signed in",
+    "login_failed": "Sign-in failed",
+    "logout": "Signed out",
+    "access_denied": "Access refused (role)",
+    "access_refused": "Access refused (not found or out of scope)",
+    "activation_link_issued": "Activation link issued",
+    "account_activated": "Account activated",
+    "user_archived": "Account archived",
+    "user_restored": "Account restored",
+    "audit_exported": "Audit trail exported",
+    "branch_created": "Branch created",
+    "branch_updated": "Branch updated",
+    "staff_created": "Staff member created",
+    "staff_updated": "Staff member updated",
+    "student_created": "Student registered",
+    "student_updated": "Student updated",
+    "student_note_added": "Note added to student",
+    "student_document_uploaded": "Student document uploaded",
+    "document_downloaded": "Document downloaded",
+    "document_deleted": "Document deleted",
+    "course_created": "Course created",
+    "course_updated": "Course updated",
+    "instructor_created": "Instructor created",
+    "instructor_updated": "Instructor updated",
+    "instructor_availability_updated": "Instructor working hours updated",
+    "instructor_unavailability_added": "Instructor unavailability added",
+    "instructor_unavailability_deleted": "Instructor unavailability removed",
+    "vehicle_created": "Vehicle added",
+    "vehicle_updated": "Vehicle updated",
+    "vehicle_service_logged": "Vehicle service logged",
+    "vehicle_downtime_added": "Vehicle downtime added",
+    "vehicle_downtime_deleted": "Vehicle downtime removed",
+    "schedule_created": "Lesson booked",
+}
+
+ROLE_LABELS = {"admin": "Administrator", "staff": "Staff", "instructor": "Instructor", "student": "Student"}
+
+ENTITY_LABELS = {
+    "student": "Student", "instructor": "Instructor", "vehicle": "Vehicle", "branch": "Branch", "course": "Course",
+    "staff": "Staff member", "user": "Account", "document": "Document", "schedule": "Lesson",
+    "instructor_unavailability": "Unavailability", "vehicle_downtime": "Downtime",
+    "vehicle_service_log": "Service record",
+}
+
+SYSTEM_ACTOR = "System"
+REMOVED_ACTOR = "Unknown (removed account)"
+
+# The record kinds that have a page of their own (the blueprint maps each to its view).
+LINKED_KINDS = ("student", "instructor", "vehicle", "branch", "course", "staff")
+# Child records: the parent kind and the snapshot key that names it.
+_PARENT_KEYS = {
+    "instructor_unavailability": ("instructor", "instructor_id"),
+    "vehicle_downtime": ("vehicle", "vehicle_id"),
+    "vehicle_service_log": ("vehicle", "vehicle_id"),
+}
+_DOCUMENT_STUDENT = re.compile(r"\(student ([0-9]{1,10})\)", re.ASCII)
+
+
+def _words(code: str) -> str:
+    text = " ".join(str(code or "").replace("_", " ").split())
+    return text[:1].upper() + text[1:]
+
+
+def action_label(code: str | None) -> str:
+    """Words for an action code; unknown codes read as their words ("fee_waived" -> "Fee waived")."""
+    return ACTION_LABELS.get(code or "") or _words(code or "") or "—"
+
+
+def role_label(role: str | None) -> str:
+    return ROLE_LABELS.get(role or "", "")
+
+
+def entity_label(entity_type: str | None) -> str:
+    return ENTITY_LABELS.get(entity_type or "") or _words(entity_type or "")
+
+
+@dataclass
+class ActorName:
+    """Who did it, in words (a display value, not an :class:`Actor`)."""
+    name: str
+    role: str = ""
+    user_id: int | None = None
+
+
+def actor_display(row: Mapping[str, Any]) -> ActorName:
+    """Row from AuditDAO.list_page/find (joined to users): the person's name and role in words."""
+    if row.get("user_id") is None:
+        return ActorName(SYSTEM_ACTOR)
+    if row.get("actor_user_id") is None:  # the user row is gone (PHP-era data)
+        return ActorName(REMOVED_ACTOR, role_label(row.get("actor_role")), row["user_id"])
+    name = " ".join(p for p in (row.get("first_name"), row.get("last_name")) if p) or row.get("email") or ""
+    role = row.get("actor_role")
+    return ActorName(name, role_label(role if role in ROLE_LABELS else row.get("user_role")), row["user_id"])
+
+
+@dataclass
+class RecordRef:
+    """The record an entry is about: ``text`` ("Student Jack Mason", "Downtime #4") and, when a page exists,
+    ``kind``/``target_id`` of that page; ``parent`` is the link text when the page is the parent's."""
+    text: str
+    kind: str | None = None
+    target_id: int | None = None
+    parent: str | None = None
+    url: str | None = None  # filled in by the blueprint
+
+
+def _snapshot_id(row: Mapping[str, Any], key: str) -> int | None:
+    for column in ("after_json", "before_json"):
+        try:
+            data = json.loads(row.get(column) or "null")
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            value = data.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 2**32 - 1:
+                return value
+    return None
+
+
+def record_target(row: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(kind, id) of the page that shows the row's record, read from the row alone (no query)."""
+    entity, entity_id = row.get("entity_type"), row.get("entity_id")
+    if entity in LINKED_KINDS or entity == "user":
+        return (entity, int(entity_id)) if entity_id else None
+    if entity in _PARENT_KEYS:
+        kind, key = _PARENT_KEYS[entity]
+        parent_id = _snapshot_id(row, key)
+        return (kind, parent_id) if parent_id else None
+    if entity == "document":
+        match = _DOCUMENT_STUDENT.search(row.get("details") or "")
+        return ("student", int(match.group(1))) if match else None
+    return None
+
+
+def _record_name(kind: str, found: Mapping[str, Any]) -> str:
+    person = " ".join(p for p in (found.get("first_name"), found.get("last_name")) if p)
+    if kind == "vehicle":
+        plate = found.get("extra")
+        return f"{found.get('title') or ''}{f' ({plate})' if plate else ''}".strip()
+    if kind in ("branch", "course"):
+        return found.get("title") or ""
+    return person
+
+
+def describe_records(db: Database, rows: list[Mapping[str, Any]]) -> dict[int, RecordRef]:
+    """{audit id: RecordRef} for a page of rows, names resolved in one batched query."""
+    targets = {row["id"]: record_target(row) for row in rows}
+    wanted: dict[str, set[int]] = {}
+    for target in targets.values():
+        if target:
+            wanted.setdefault(target[0], set()).add(target[1])
+    found = {(r["kind"], int(r["ref_id"])): r for r in AuditDAO(db).record_names(wanted)} if wanted else {}
+    refs = {}
+    for row in rows:
+        entity, entity_id = row.get("entity_type"), row.get("entity_id")
+        own = entity_label(entity)
+        own_text = f"{own} #{entity_id}" if entity_id is not None else own
+        target = targets[row["id"]]
+        hit = found.get(target) if target else None
+        if not entity or entity_id is None:  # e.g. a failed sign-in with an unknown e-mail: no record
+            refs[row["id"]] = RecordRef("")
+        elif target is None or hit is None:
+            if target and target[0] != entity:  # parent known but gone: still say whose it was
+                refs[row["id"]] = RecordRef(own_text, parent=f"{entity_label(target[0])} #{target[1]}")
+            else:
+                refs[row["id"]] = RecordRef(own_text)
+        elif target[0] == "user":
+            name = _record_name("user", hit)
+            role = hit.get("extra")
+            text = f"{own} {name}" if name else own_text
+            profile = hit.get("profile_id")
+            kind = role if role in ("student", "instructor", "staff") and profile else None
+            refs[row["id"]] = RecordRef(text, kind, int(profile) if kind else None)
+        else:
+            name = _record_name(target[0], hit)
+            label = f"{entity_label(target[0])} {name}" if name else f"{entity_label(target[0])} #{target[1]}"
+            if target[0] == entity:
+                refs[row["id"]] = RecordRef(label, target[0], target[1])
+            else:
+                refs[row["id"]] = RecordRef(own_text, target[0], target[1], parent=label)
+    return refs
+
+
+@dataclass
+class FieldChange:
+    field: str
+    before: str
+    after: str
+    status: str  # "changed", "added", "removed", "same", "hidden"
+
+    @property
+    def label(self) -> str:
+        return _words(self.field)
+
+    @property
+    def status_label(self) -> str:
+        return {"changed": "Changed", "added": "Added", "removed": "Removed", "same": "Unchanged",
+                "hidden": "Hidden"}[self.status]
+
+
+def _load(snapshot_json: str | None) -> dict | None:
+    if not snapshot_json:
+        return None
+    try:
+        data = json.loads(snapshot_json)
+    except ValueError:
+        return {"(unreadable snapshot)": snapshot_json}
+    return data if isinstance(data, dict) else {"(value)": data}
+
+
+def _shown(value: Any, present: bool) -> str:
+    if not present:
+        return "—"
+    if value is None:
+        return "(empty)"
+    if value == "":
+        return "(blank)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+def diff(before_json: str | None, after_json: str | None) -> list[FieldChange]:
+    """Field-by-field comparison of two snapshots, in field order; masked secrets stay masked ("hidden")."""
+    before, after = _load(before_json), _load(after_json)
+    if before is None and after is None:
+        return []
+    before, after = before or {}, after or {}
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        in_before, in_after = name in before, name in after
+        old, new = before.get(name), after.get(name)
+        if name in SENSITIVE_KEYS or old == "***" or new == "***":
+            status = "hidden"
+            old, new = ("***" if in_before else old), ("***" if in_after else new)
+        elif in_before and in_after:
+            status = "same" if old == new else "changed"
+        else:
+            status = "added" if in_after else "removed"
+        changes.append(FieldChange(name, _shown(old, in_before), _shown(new, in_after), status))
+    return changes

@@ -5,7 +5,10 @@ Rules:
   an unknown e-mail still costs one hash verification (no timing hint).
 - Per-account throttling in the database: LOGIN_MAX_FAILURES failures within
   LOGIN_WINDOW_MINUTES lock the account for LOGIN_LOCK_MINUTES after the latest
-  failure. Attempts refused while locked are not verified and not counted.
+  failure. Attempts refused while locked are not verified and not counted. The check
+  and the recording of the attempt are one transaction holding the account's users row,
+  and the attempt is recorded as a failure before the password is verified, so
+  parallel guesses cannot all slip through between the check and the record.
 - A login creates a random session token; only its SHA-256 is stored. Logout,
   archiving a user and changing a password delete registry rows, so a copied
   cookie stops working at once. Idle and absolute limits are checked here.
@@ -25,7 +28,7 @@ from typing import Any, Mapping
 
 from app.core import passwords
 from app.core.database import Database
-from app.core.errors import AuthenticationFailed, NotFound, TooManyAttempts, ValidationFailed
+from app.core.errors import AuthenticationFailed, TooManyAttempts, ValidationFailed
 from app.dao.login_attempt import LoginAttemptDAO
 from app.dao.user import UserDAO, normalize_email
 from app.dao.user_session import UserSessionDAO
@@ -107,9 +110,26 @@ def login(
     now: datetime,
     settings: Mapping[str, Any],
 ) -> LoginResult:
-    """Check credentials and open a session; raises AuthenticationFailed or TooManyAttempts."""
+    """Check credentials and open a session; raises AuthenticationFailed or TooManyAttempts.
+
+    Throttling is check-and-record in one transaction: the account's users row is locked, the
+    recent failures are counted and, unless locked out, the attempt is recorded as a failure
+    *before* the password is verified; only then is the hash checked (outside the transaction, so
+    no lock is held during the slow part). Parallel guesses therefore each see the others'
+    attempts and at most LOGIN_MAX_FAILURES of them are ever verified. A success turns its
+    attempt into a success (the "failures since the last success" rule) and opens the session.
+    The per-address limit is read in the same transaction but nothing serialises attempts from
+    one address across different accounts, so parallel requests can overshoot it by their number:
+    it is a best-effort second line of defence.
+    """
     email = normalize_email(email)
-    retry_after = max(lock_status(db, email, now, settings), ip_lock_status(db, ip, now, settings))
+    users = UserDAO(db)
+    attempts = LoginAttemptDAO(db)
+    with db.transaction():
+        record = attempts.lock_account(email)
+        retry_after = max(lock_status(db, email, now, settings), ip_lock_status(db, ip, now, settings))
+        if not retry_after:
+            attempt_id = attempts.record(email, record["id"] if record else None, ip, False, now)
     if retry_after:
         log.warning("login refused: account locked (email hash %s)", hash_token(email)[:12])
         minutes = max(1, (retry_after + 59) // 60)
@@ -118,18 +138,14 @@ def login(
             retry_after=retry_after,
         )
 
-    users = UserDAO(db)
-    record = users.find_credentials(email)
     if record is None:
         passwords.burn_time(password)
         ok = False
     else:
         ok = passwords.verify_password(record["password_hash"], password) and record["status"] == "active"
 
-    attempts = LoginAttemptDAO(db)
     if not ok:
         with db.transaction():
-            attempts.record(email, record["id"] if record else None, ip, False, now)
             audit.record(db, Actor(user_id=record["id"], role=record["role"]) if record else None,
                          "login_failed", "user", record["id"] if record else None, now=now, ip=ip,
                          details=None if record else "unknown e-mail")
@@ -142,7 +158,7 @@ def login(
         if rehashed:
             users.replace_hash(record["id"], passwords.hash_password(password), now)
         users.record_login(record["id"], now)
-        attempts.record(email, record["id"], ip, True, now)
+        attempts.mark_succeeded(attempt_id)
         session_id = UserSessionDAO(db).create(record["id"], hash_token(token), now, ip, user_agent)
         audit.record(db, Actor(user_id=record["id"], role=record["role"]), "login", "user", record["id"],
                      now=now, ip=ip, details="password rehashed" if rehashed else None)
@@ -203,15 +219,6 @@ def logout(db: Database, token: str, actor: Actor | None = None, now: datetime |
 
 def end_all_sessions(db: Database, user_id: int) -> int:
     return UserSessionDAO(db).delete_for_user(user_id)
-
-
-def archive_user(db: Database, user_id: int, now: datetime) -> None:
-    """Archive instead of delete; the user's open sessions end immediately."""
-    users = UserDAO(db)
-    with db.transaction():
-        if not users.set_status(user_id, "archived", now):
-            raise NotFound("User not found")
-        end_all_sessions(db, user_id)
 
 
 def check_password_policy(password: str, settings: Mapping[str, Any], field: str = "new_password") -> None:

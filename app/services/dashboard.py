@@ -1,14 +1,20 @@
-"""What each role's dashboard shows. A bounded number of queries per role."""
+"""What each role's dashboard shows, in a bounded number of queries per role.
+
+The scope comes from the Actor alone (``actor.branch_filter()``): admin sees the whole school, staff
+their branch, and a staff account without a branch sees nothing of any branch (``no_branch``: the
+page tells them to ask an administrator) and costs no query at all.
+"""
 from __future__ import annotations
 
 from datetime import date
 
 from app.core.database import Database
-from app.dao.instructor import InstructorDAO
 from app.dao.invoice import InvoiceDAO
 from app.dao.report import ReportDAO
 from app.dao.schedule import ScheduleDAO
-from app.dao.student import StudentDAO
+from app.services.scope import Actor
+
+OFFICE_KPIS = ("students", "upcoming_lessons", "overdue_invoices", "fleet_available", "fleet_total")
 
 
 def _flag_overdue(invoices: list[dict], today: date) -> list[dict]:
@@ -18,31 +24,32 @@ def _flag_overdue(invoices: list[dict], today: date) -> list[dict]:
     return invoices
 
 
-def for_user(db: Database, role: str, user_id: int, branch_id: int | None, today: date) -> dict:
+def for_actor(db: Database, actor: Actor, today: date) -> dict:
     reports, schedules, invoices = ReportDAO(db), ScheduleDAO(db), InvoiceDAO(db)
-    if role in ("admin", "staff"):
-        scope = None if role == "admin" else branch_id
+    if actor.is_office:
+        if actor.lacks_branch:
+            return {"kind": "office", "no_branch": True, "summary": dict.fromkeys(OFFICE_KPIS, 0),
+                    "upcoming": [], "invoices": []}
+        scope = actor.branch_filter()
         return {
             "kind": "office",
             "summary": reports.dashboard_summary(today, scope),
             "upcoming": schedules.upcoming(today, 10, branch_id=scope),
             "invoices": _flag_overdue(invoices.recent(5, branch_id=scope), today),
         }
-    if role == "instructor":
-        instructor_id = InstructorDAO(db).id_for_user(user_id)
-        if instructor_id is None:
+    if actor.role == "instructor":
+        if actor.instructor_id is None:
             return {"kind": "instructor", "missing_profile": True, "summary": {}, "upcoming": []}
         return {
             "kind": "instructor",
-            "summary": reports.instructor_summary(instructor_id, today),
-            "upcoming": schedules.upcoming(today, 10, instructor_id=instructor_id),
+            "summary": reports.instructor_summary(actor.instructor_id, today),
+            "upcoming": schedules.upcoming(today, 10, instructor_id=actor.instructor_id),
         }
-    student_id = StudentDAO(db).id_for_user(user_id)
-    if student_id is None:
-        return {"kind": "student", "missing_profile": True, "summary": {}, "upcoming": [], "invoices": []}
-    return {
-        "kind": "student",
-        "summary": reports.student_summary(student_id, today),
-        "upcoming": schedules.upcoming(today, 10, student_id=student_id),
-        "invoices": _flag_overdue(invoices.recent(5, student_id=student_id), today),
-    }
+    if actor.role == "student" and actor.student_id is not None:
+        return {
+            "kind": "student",
+            "summary": reports.student_summary(actor.student_id, today),
+            "upcoming": schedules.upcoming(today, 10, student_id=actor.student_id),
+            "invoices": _flag_overdue(invoices.recent(5, student_id=actor.student_id), today),
+        }
+    return {"kind": "student", "missing_profile": True, "summary": {}, "upcoming": [], "invoices": []}

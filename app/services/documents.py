@@ -29,10 +29,11 @@ from werkzeug.utils import secure_filename
 
 from app.core.database import Database
 from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
+from app.core.params import MAX_DATE, MIN_DATE
 from app.dao.document import DocumentDAO
 from app.services import audit
 from app.services.scope import Actor
-from app.services.students import MAX_DATE, MIN_DATE, document_tag, get_student, scope_for
+from app.services.students import document_tag, get_student, scope_for
 
 log = logging.getLogger(__name__)
 

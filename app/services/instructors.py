@@ -27,6 +27,8 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 MAX_EXPERIENCE_YEARS = 70
 MAX_RATING = Decimal("5.00")
 UPCOMING_LIMIT = 20
+# The list hides archived instructors unless asked for (an explicit empty status= lists everyone).
+LIST_DEFAULTS = {"status": "active"}
 
 _AUDITED = ("first_name", "last_name", "email", "phone", "branch_id", "certification_number",
             "accreditation_expiry", "experience_years", "availability_notes", "bio", "rating")

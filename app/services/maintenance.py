@@ -1,4 +1,4 @@
-"""Runbook maintenance jobs: notification purge, access review, accreditation audit, log rotation."""
+"""Runbook maintenance jobs: notification and session purges, access review, accreditation audit, log rotation."""
 from __future__ import annotations
 
 import gzip
@@ -6,11 +6,15 @@ import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 from app.core.database import Database
+from app.dao.handoff import HandoffDAO
 from app.dao.instructor import InstructorDAO
+from app.dao.login_attempt import LoginAttemptDAO
 from app.dao.notification import NotificationDAO
 from app.dao.user import UserDAO
+from app.dao.user_session import UserSessionDAO
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -35,6 +39,40 @@ def purge_notifications(db: Database, now: datetime, months: int = 12, batch: in
         total += removed
         if len(ids) < batch:
             return total
+
+
+def _purge_in_batches(db: Database, delete_batch: Callable[[int], int], batch: int) -> int:
+    """Call ``delete_batch(batch)`` (deletes up to ``batch`` rows, returns how many) in one short
+    transaction per batch until a batch comes back short; returns the total."""
+    total = 0
+    while True:
+        with db.transaction():
+            removed = delete_batch(batch)
+        total += removed
+        if removed < batch:
+            return total
+
+
+def purge_sessions(db: Database, now: datetime, settings: Mapping[str, Any], attempt_days: int = 90,
+                   batch: int = 1000) -> dict[str, int]:
+    """Runbook, daily 03:45: delete expired sessions (idle longer than SESSION_IDLE_MINUTES or older
+    than SESSION_ABSOLUTE_HOURS: they could never be used again), login attempts older than
+    ``attempt_days`` and one-time page hand-offs past their expiry. Returns the rows deleted per table.
+
+    One entry per table in ``purges``: add a table by adding its (name, batch delete) pair.
+    """
+    if attempt_days < 1:  # the throttling window needs the recent attempts
+        raise ValueError("attempt_days must be at least 1")
+    idle_before = now - timedelta(minutes=int(settings["SESSION_IDLE_MINUTES"]))
+    created_before = now - timedelta(hours=int(settings["SESSION_ABSOLUTE_HOURS"]))
+    attempts_before = now - timedelta(days=attempt_days)
+    sessions, attempts, handoffs = UserSessionDAO(db), LoginAttemptDAO(db), HandoffDAO(db)
+    purges: list[tuple[str, Callable[[int], int]]] = [
+        ("user_sessions", lambda n: sessions.delete_expired(idle_before, created_before, n)),
+        ("login_attempts", lambda n: attempts.purge_before(attempts_before, n)),
+        ("page_handoffs", lambda n: handoffs.delete_expired(now)),  # few rows: one batch always suffices
+    ]
+    return {table: _purge_in_batches(db, delete_batch, batch) for table, delete_batch in purges}
 
 
 @dataclass

@@ -12,7 +12,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.dao.note import NoteDAO
 from app.services import audit
 from app.services.scope import Actor
-from app.services.students import NOTE_ROLES, NOTES_LIMIT, get_student
+from app.services.students import NOTE_ROLES, get_student
 
 MAX_NOTE_LENGTH = 5000
 
@@ -31,10 +31,3 @@ def add_student_note(db: Database, actor: Actor, student_id: int, content: str |
         audit.record(db, actor, "student_note_added", "student", student_id, now=now, details="Note added.",
                      after={"note_id": note_id, "length": len(text)})
     return note_id
-
-
-def student_notes(db: Database, actor: Actor, student_id: int, limit: int = NOTES_LIMIT) -> list[dict]:
-    if actor.role not in NOTE_ROLES:
-        raise NotFound("Student not found")
-    get_student(db, actor, student_id)
-    return NoteDAO(db).for_related("student", student_id, limit)

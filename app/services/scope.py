@@ -32,6 +32,11 @@ class Actor:
     def is_office(self) -> bool:
         return self.role in ("admin", "staff")
 
+    @property
+    def lacks_branch(self) -> bool:
+        """A staff account with no branch: it may see nothing of any branch until one is assigned."""
+        return self.role == "staff" and self.branch_id is None
+
     def branch_filter(self) -> int | None:
         """None = all branches (admin); otherwise the only branch id this actor may touch."""
         if self.role == "admin":

@@ -24,6 +24,8 @@ from app.services.scope import Actor
 LIST_SORTS = tuple(SORTS)
 DEFAULT_SORT = "name"
 LIST_FILTERS = {"branch": "id", "status": ("active", "archived")}
+# Archived accounts stay hidden unless asked for (an explicit empty status= lists everyone).
+LIST_DEFAULTS = {"status": "active"}
 ACCOUNT_FIELDS = ("first_name", "last_name", "phone")
 
 
@@ -97,6 +99,7 @@ def get_staff(db: Database, actor: Actor, staff_id: int, now: datetime | None = 
         raise NotFound("Staff member not found")
     if now is not None:
         staff["activation_pending"] = bool(AccountTokenDAO(db).pending_for_users([staff["user_id"]], now))
+        staff["activated"] = accounts.is_activated(db, staff["user_id"])
     return staff
 
 
@@ -157,7 +160,8 @@ def restore_staff(db: Database, actor: Actor, staff_id: int, now: datetime) -> d
 
 
 def reissue_activation(db: Database, actor: Actor, staff_id: int, now: datetime) -> CreatedStaff:
-    """A new single-use link (older unused links stop working); refused for archived accounts."""
+    """A new single-use link (older unused links stop working); refused for archived accounts and, in
+    accounts.reissue_activation, for accounts whose owner has already set a password."""
     staff = get_staff(db, actor, staff_id)
     if staff["status"] != "active":
         raise ValidationFailed("Restore the account before issuing an activation link.", field="status")

@@ -22,6 +22,7 @@ from app.core import clock
 from app.core.database import Database
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import ListQuery, Page
+from app.core.params import MAX_DATE, MIN_DATE
 from app.dao.branch import BranchDAO
 from app.dao.document import DocumentDAO
 from app.dao.note import NoteDAO
@@ -35,6 +36,8 @@ from app.services.scope import Actor
 LIST_SORTS = tuple(SORTS)
 DEFAULT_SORT = "name"
 LIST_FILTERS = {"branch": "id", "license_status": LICENSE_STATUSES, "course": "id", "status": ACCOUNT_STATUSES}
+# Archived accounts stay hidden unless asked for (an explicit empty status= lists everyone).
+LIST_DEFAULTS = {"status": "active"}
 LIST_ROLES = ("admin", "staff", "instructor")
 NOTE_ROLES = ("admin", "staff", "instructor")
 EXPIRY_WARNING_DAYS = 30
@@ -42,6 +45,7 @@ TIMELINE_LIMIT = 30
 NOTES_LIMIT = 50
 DOCUMENTS_LIMIT = 100
 COMMUNICATIONS_LIMIT = 20
+INVOICES_LIMIT = 50
 DEFAULT_PROGRESS = "Not started yet."
 
 ACCOUNT_FIELDS = ("first_name", "last_name", "phone")
@@ -50,7 +54,6 @@ MAX_LENGTHS = {
     "emergency_contact_name": 120, "emergency_contact_phone": 32, "address_line": 160, "city": 80,
     "postcode": 12, "progress_summary": 255,
 }
-MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2100, 12, 31)
 
 TIMELINE_ACTIONS = {
     "student_created": "Student registered",
@@ -352,7 +355,8 @@ def profile(db: Database, actor: Actor, student_id: int, today: date) -> dict:
     enrollments = dao.enrollments(student_id)
     upcoming = dao.upcoming_lessons(student_id, today)
     past = dao.past_lessons(student_id, today)
-    invoices = dao.invoices(student_id) if show_finance else []
+    invoices = dao.invoices(student_id, INVOICES_LIMIT) if show_finance else []
+    totals = dao.invoice_totals(student_id) if show_finance else {"invoices": 0, "balance_due": Decimal("0.00")}
     payments = dao.payments(student_id, TIMELINE_LIMIT) if show_finance else []
     communications = dao.communications(user_id, COMMUNICATIONS_LIMIT) if show_finance else []
     notes = NoteDAO(db).for_related("student", student_id, NOTES_LIMIT) if show_notes else []
@@ -376,7 +380,8 @@ def profile(db: Database, actor: Actor, student_id: int, today: date) -> dict:
         "upcoming": upcoming,
         "past": past,
         "invoices": invoices,
-        "balance_due": sum((i["balance_due"] for i in invoices if i["balance_due"] > 0), Decimal("0.00")),
+        "balance_due": totals["balance_due"],  # an aggregate over every invoice, never the displayed page
+        "invoice_count": totals["invoices"],
         "communications": communications,
         "notes": notes,
         "documents": documents,

@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """AccountTokenDAO: single use, expiry, revocation (both backends)."""
 from datetime import datetime, timedelta
 
@@ -52,3 +49,7 @@ def test_duplicate_hash_and_unknown_purpose_are_refused(db):
         dao.create(user, "activation", "e" * 64, NOW, None, NOW)
     with pytest.raises(ValueError):
         dao.create(user, "other", "f" * 64, NOW, None, NOW)
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """Audit viewer, CSV export, chain check, and the security events the app records; the viewer's names,
 record links, action labels, before/after diff, filters that never 500 and a bounded query count."""
 import csv
@@ -178,6 +175,10 @@ def test_list_and_entry_show_people_by_name_with_role_in_words(seeded):
     assert "Unknown (removed account)" in _row_html(html, removed) and "Instructor" in _row_html(html, removed)
     entry = admin.get(f"/audit/{seeded_row}").get_data(as_text=True)
     assert staff_name in entry and "(Staff)" in entry and "user #" not in entry.lower()
+    staff_profile = _value(seeded, "SELECT p.id FROM staff_profiles p JOIN users u ON u.id = p.user_id"
+                                   " WHERE u.email = :e", {"e": STAFF})
+    link = f'<a href="/staff/{staff_profile}">{staff_name}'
+    assert link in entry and link in row  # the person who acted links to their page
     assert "<h1" in entry and "Student registered" in entry.split("<h1", 1)[1].split("</h1>", 1)[0]
     assert "Unknown (removed account)" in admin.get(f"/audit/{removed}").get_data(as_text=True)
     assert "System" in admin.get(f"/audit/{system}").get_data(as_text=True)
@@ -345,3 +346,7 @@ def test_list_query_count_does_not_grow_with_rows(seeded):
     with count_queries() as entry:
         assert admin.get(f"/audit/{_value(seeded, 'SELECT MAX(id) AS n FROM audit_trail')}").status_code == 200
     assert entry.count <= few.count
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """Branch pages (both backends): role access and branch scope, create/edit with validation and audit,
 the detail counts, and a list whose query count does not grow with its rows."""
 import json
@@ -202,3 +199,7 @@ def test_list_query_count_does_not_grow_with_rows(app, client, world):
     many = _list_queries(client, "/branches/?per_page=100")
     assert value(app, "SELECT COUNT(*) FROM branches") == 30
     assert many == few
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """End-to-end journeys in headless Chromium (Playwright) against a live server.
 
 The app runs on SQLite only (with the demo data) in a werkzeug server thread on
@@ -530,3 +527,7 @@ def test_archiving_asks_for_confirmation_first(session):
     page.get_by_role("button", name="Archive").click()
     expect(page.get_by_role("button", name="Restore")).to_be_visible()
     s.check_clean()
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

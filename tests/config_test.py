@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """Configuration: defaults -> .env -> environment -> overrides, and the profile rules."""
 import pytest
 
@@ -81,3 +78,7 @@ def test_relative_paths_resolve_against_the_project_not_the_cwd(tmp_path, monkey
     assert settings["LOG_DIR"] == str(PROJECT_ROOT / "logs")
     relative = load_settings(environ={"DATABASE_URL": "sqlite:///instance/y.db"}, env_file=tmp_path / "none")
     assert relative["DATABASE_URL"] == "sqlite:///" + str(PROJECT_ROOT / "instance" / "y.db")
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

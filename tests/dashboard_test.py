@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """Dashboards: what each role sees, scoped to them, at a bounded number of queries."""
 from datetime import date
 
@@ -77,3 +74,7 @@ def test_dashboard_query_count_is_bounded(seeded, client, email, limit):
     with count_queries() as counter:
         assert client.get("/dashboard/").status_code == 200
     assert counter.count <= limit, counter.statements
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """The database core on both backends: parameters, %, transactions, error mapping, types."""
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -187,3 +184,7 @@ def test_integer_beyond_64_bits_is_a_validation_error_not_a_crash(db):
         assert exc.status == 422
     else:  # MariaDB compares it and finds nothing
         assert rows == []
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """DocumentDAO on both backends (metadata, owner scope, delete) and the content checks of
 services.documents (magic bytes, file names) that need no database."""
 import io
@@ -148,3 +145,7 @@ def test_size_label():
     assert documents.size_label(5 * 1024 * 1024) == "5 MiB"
     assert documents.size_label(4096) == "4 KiB"
     assert documents.size_label(1000) == "1,000 bytes"
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

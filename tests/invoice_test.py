@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """InvoiceDAO.recent on both backends: balance due as exact money, filters, order, limit, one query."""
 from datetime import date, timedelta
 from decimal import Decimal
@@ -126,3 +123,7 @@ def test_one_query_however_many_invoices_and_payments(db):
     assert counter.count == 1
     assert len(rows) == 7
     assert [r["paid"] for r in rows] == [Decimal(f"{n}.00") for n in range(7)]
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """MigrationDAO on both backends: the schema_migrations ledger.
 
 These tests use an empty database of their own (a temp SQLite file, or a scratch
@@ -188,3 +185,7 @@ def test_every_shipped_mariadb_migration_runs_a_second_time_on_an_up_to_date_dat
         mysql_db.run_script(migration.path.read_text(encoding="utf-8"))  # must not raise
     assert mysql_shape(mysql_db) == before  # and changes nothing
     assert schema.upgrade(mysql_db, NOW) == []
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

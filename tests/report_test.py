@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """ReportDAO on both backends: the dashboard KPIs over a small school built for the edge cases."""
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -154,3 +151,7 @@ def test_each_summary_is_one_query_returning_ints(db, school):
             summary = call()
         assert counter.count == 1
         assert all(type(v) is int for v in summary.values())
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,3 @@
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
-
 """Cross-cutting web behaviour: deny by default, error pages, headers, health, maintenance."""
 import re
 
@@ -190,3 +187,7 @@ def test_role_navigation_shows_only_what_the_role_may_open(seeded, client):
 def test_pages_require_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/auth/login?next=" in response.headers["Location"]
+
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

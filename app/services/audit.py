@@ -258,6 +258,9 @@ class ActorName:
     name: str
     role: str = ""
     user_id: int | None = None
+    kind: str | None = None  # the person's profile page (student, instructor, staff) when one exists
+    profile_id: int | None = None
+    url: str | None = None  # filled in by the blueprint
 
 
 def actor_display(row: Mapping[str, Any]) -> ActorName:
@@ -269,6 +272,18 @@ def actor_display(row: Mapping[str, Any]) -> ActorName:
     name = " ".join(p for p in (row.get("first_name"), row.get("last_name")) if p) or row.get("email") or ""
     role = row.get("actor_role")
     return ActorName(name, role_label(role if role in ROLE_LABELS else row.get("user_role")), row["user_id"])
+
+
+def describe_actors(db: Database, rows: list[Mapping[str, Any]]) -> dict[int, ActorName]:
+    """{audit id: ActorName} for a page of rows, with each person's profile page, in one batched query."""
+    actors = {row["id"]: actor_display(row) for row in rows}
+    user_ids = {a.user_id for a in actors.values() if a.user_id and a.name != REMOVED_ACTOR}
+    found = {int(r["ref_id"]): r for r in AuditDAO(db).record_names({"user": user_ids})} if user_ids else {}
+    for actor in actors.values():
+        hit = found.get(actor.user_id) if actor.user_id else None
+        if hit and hit.get("extra") in ("student", "instructor", "staff") and hit.get("profile_id"):
+            actor.kind, actor.profile_id = hit["extra"], int(hit["profile_id"])
+    return actors
 
 
 @dataclass

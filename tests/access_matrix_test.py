@@ -18,6 +18,10 @@ allocated, and a staff member with no branch. Every name a side's rows show carr
 - A route with an id parameter this test does not know fails the test, so a new route cannot slip
   past it.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 import secrets
 from datetime import date, datetime, timedelta
@@ -373,8 +377,3 @@ def test_branchless_staff_dashboard_shows_no_branch_data_and_says_why(app, world
     kpis = [v.strip() for v in re.findall(r'class="kpi-value">([^<]*)<', html)]
     assert all(re.fullmatch(r"0( / 0)?", v) for v in kpis), kpis  # no counts of any branch
     assert NO_BRANCH_NOTICE in html
-
-
-if __name__ == "__main__":
-    import sys
-    sys.exit(pytest.main([__file__, *sys.argv[1:]]))

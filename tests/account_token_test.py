@@ -1,4 +1,8 @@
 """AccountTokenDAO: single use, expiry, revocation (both backends)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -49,7 +53,3 @@ def test_duplicate_hash_and_unknown_purpose_are_refused(db):
         dao.create(user, "activation", "e" * 64, NOW, None, NOW)
     with pytest.raises(ValueError):
         dao.create(user, "other", "f" * 64, NOW, None, NOW)
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

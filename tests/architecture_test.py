@@ -1,4 +1,8 @@
 """Layering rules from the style guide, checked by reading the source."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import ast
 import re
 from pathlib import Path
@@ -65,7 +69,3 @@ def test_templates_have_no_inline_scripts_or_styles():
         text = path.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), f"inline script in {path.name}"
         assert "style=" not in text and "<style" not in text, f"inline style in {path.name}"
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

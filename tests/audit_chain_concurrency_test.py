@@ -5,6 +5,10 @@ parallel first writes on MariaDB deadlocked (two gap locks, two inserts) and the
 swallowed as "another writer created it", leaving the write to fail later. The schema now seeds the
 head row (init-db and migration 0007), and ``lock_head`` only tolerates a real duplicate key.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import threading
 from datetime import datetime
 

@@ -1,4 +1,8 @@
 """AuditDAO and the audit service: append-only rows, hash chain, tamper detection, filters."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -287,7 +291,3 @@ def test_diff_marks_each_field_and_keeps_secrets_masked():
     assert [(c.field, c.status, c.after) for c in created] == [("title", "added", "Course")]
     assert audit.diff(None, None) == []
     assert audit.diff("not json", None)[0].status == "removed"  # unreadable snapshots are shown, not a 500
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

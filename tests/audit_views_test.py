@@ -1,5 +1,9 @@
 """Audit viewer, CSV export, chain check, and the security events the app records; the viewer's names,
 record links, action labels, before/after diff, filters that never 500 and a bounded query count."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import csv
 import io
 import re
@@ -346,7 +350,3 @@ def test_list_query_count_does_not_grow_with_rows(seeded):
     with count_queries() as entry:
         assert admin.get(f"/audit/{_value(seeded, 'SELECT MAX(id) AS n FROM audit_trail')}").status_code == 200
     assert entry.count <= few.count
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

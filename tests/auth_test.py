@@ -1,4 +1,8 @@
 """Sign-in, throttling, the server-side session registry, legacy hashes and CSRF (both backends)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime, timedelta
 
 import bcrypt
@@ -258,7 +262,3 @@ def test_ip_throttle_can_be_switched_off(db):
 
     assert ip_lock_status(db, "203.0.113.9", datetime(2026, 11, 26), {"LOGIN_MAX_FAILURES_PER_IP": 0,
                                                                       "LOGIN_WINDOW_MINUTES": 15}) == 0
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

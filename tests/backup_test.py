@@ -1,4 +1,8 @@
 """`flask backup` on both databases: a complete, restorable copy, private, pruned to BACKUP_KEEP."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import gzip
 import shutil
 import stat
@@ -74,7 +78,3 @@ def test_failed_dump_leaves_no_backup_behind(tmp_path):
     with pytest.raises(backup.BackupFailed):
         backup.backup("mysql://nobody@127.0.0.1:1/none", tmp_path, datetime(2026, 11, 26, 2, 15))
     assert list(tmp_path.glob("origin-*.sql.gz")) == []
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

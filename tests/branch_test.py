@@ -1,4 +1,8 @@
 """BranchDAO (both backends), including the original's branch scenarios (§5 branch_test)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime
 
 from app.core.database import count_queries
@@ -108,7 +112,3 @@ def test_original_branch_scenario_on_the_demo_seed(db):
 
 def test_update_of_unknown_branch_touches_nothing(db):
     assert BranchDAO(db).update(424242, {"name": "Ghost", "email": "g@origin.com.au"}, NOW) == 0
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,5 +1,9 @@
 """Branch pages (both backends): role access and branch scope, create/edit with validation and audit,
 the detail counts, and a list whose query count does not grow with its rows."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import json
 from types import SimpleNamespace
 
@@ -199,7 +203,3 @@ def test_list_query_count_does_not_grow_with_rows(app, client, world):
     many = _list_queries(client, "/branches/?per_page=100")
     assert value(app, "SELECT COUNT(*) FROM branches") == 30
     assert many == few
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

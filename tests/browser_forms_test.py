@@ -5,6 +5,10 @@ reload is a plain GET (nothing is submitted again). Also the one-time activation
 
 Uses the live server, browser and session fixtures of tests/browser_test.py (skipped the same way
 without Chromium or playwright, unless REQUIRE_BROWSER=1)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 from datetime import date, timedelta
 
@@ -152,7 +156,3 @@ def test_activation_link_panel_is_shown_once_with_a_copy_button(session):  # noq
     expect(page.locator("[data-handoff]")).to_have_count(0)
     assert link not in page.content()
     s.check_clean()
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -5,6 +5,10 @@ The app runs on SQLite only (with the demo data) in a werkzeug server thread on
 playwright package the module is skipped with the reason, unless REQUIRE_BROWSER=1
 (CI), which turns the absence into a failure. Screenshots land in test-artifacts/browser/.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import os
 import re
 import shutil
@@ -527,7 +531,3 @@ def test_archiving_asks_for_confirmation_first(session):
     page.get_by_role("button", name="Archive").click()
     expect(page.get_by_role("button", name="Restore")).to_be_visible()
     s.check_clean()
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,4 +1,8 @@
 """Commands through the CLI runner (both backends) and as real processes (cron's view)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import os
 import subprocess
 import sys
@@ -153,7 +157,3 @@ def test_analyze_tables_runs_on_the_high_churn_tables_and_refuses_unknown_ones(r
     assert runner.invoke(args=["analyze-tables", "--table", "schedules"]).exit_code == 0
     bad = runner.invoke(args=["analyze-tables", "--table", "no_such_table"])
     assert bad.exit_code == 1 and "unknown table" in bad.output
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

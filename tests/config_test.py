@@ -1,4 +1,8 @@
 """Configuration: defaults -> .env -> environment -> overrides, and the profile rules."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import pytest
 
 from app.config import ConfigError, database_url, load_settings
@@ -78,7 +82,3 @@ def test_relative_paths_resolve_against_the_project_not_the_cwd(tmp_path, monkey
     assert settings["LOG_DIR"] == str(PROJECT_ROOT / "logs")
     relative = load_settings(environ={"DATABASE_URL": "sqlite:///instance/y.db"}, env_file=tmp_path / "none")
     assert relative["DATABASE_URL"] == "sqlite:///" + str(PROJECT_ROOT / "instance" / "y.db")
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

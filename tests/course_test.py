@@ -1,5 +1,9 @@
 """CourseDAO on both backends: catalogue CRUD, list (search, filters, sorts, active enrolments) and the
 course_instructor allocation, including the original's course scenario (§5 course_test)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -139,7 +143,3 @@ def test_original_course_scenario_on_the_demo_seed(db):
     first = min(c["id"] for c in page.items)
     assert dao.find(first)["title"] == "Learner Essentials Package"
     assert len(dao.instructors_for([first])[first]) >= 1
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

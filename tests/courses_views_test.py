@@ -1,5 +1,9 @@
 """Course pages (both backends): office access, validation (money, counts, enum, lengths), instructor
 allocation rules (unknown ids, other branches), audit snapshots and a bounded list query count."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import json
 from decimal import Decimal
 from types import SimpleNamespace
@@ -253,7 +257,3 @@ def test_get_requests_never_write(app, client, world):
         assert client.get(path).status_code == 200, path
     assert (value(app, "SELECT COUNT(*) FROM courses"), value(app, "SELECT COUNT(*) FROM course_instructor"),
             value(app, "SELECT COUNT(*) FROM audit_trail")) == before
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

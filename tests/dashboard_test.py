@@ -1,4 +1,8 @@
 """Dashboards: what each role sees, scoped to them, at a bounded number of queries."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date
 
 import pytest
@@ -74,7 +78,3 @@ def test_dashboard_query_count_is_bounded(seeded, client, email, limit):
     with count_queries() as counter:
         assert client.get("/dashboard/").status_code == 200
     assert counter.count <= limit, counter.statements
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

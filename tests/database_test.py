@@ -1,4 +1,8 @@
 """The database core on both backends: parameters, %, transactions, error mapping, types."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -184,7 +188,3 @@ def test_integer_beyond_64_bits_is_a_validation_error_not_a_crash(db):
         assert exc.status == 422
     else:  # MariaDB compares it and finds nothing
         assert rows == []
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

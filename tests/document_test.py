@@ -1,5 +1,9 @@
 """DocumentDAO on both backends (metadata, owner scope, delete) and the content checks of
 services.documents (magic bytes, file names) that need no database."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import io
 import zipfile
 from datetime import date, datetime, timedelta
@@ -145,7 +149,3 @@ def test_size_label():
     assert documents.size_label(5 * 1024 * 1024) == "5 MiB"
     assert documents.size_label(4096) == "4 KiB"
     assert documents.size_label(1000) == "1,000 bytes"
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

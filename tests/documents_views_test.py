@@ -1,6 +1,10 @@
 """Documents through the web (both backends, demo data): the upload corpus (real files accepted,
 disguised ones refused, one byte over the limit is 413), nothing written on refusal, scope on
 upload/download/delete, download headers, deletion removes the file, and the insert-failure clean-up."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import hashlib
 import io
 import os
@@ -419,7 +423,3 @@ def test_a_failed_upload_names_the_problem_and_leaves_the_sections_get_address(s
     assert 'value="Front of the licence"' in html  # typed values are kept
     uploaded = _upload(admin, jack, PDF, "scan.pdf")
     assert uploaded.status_code == 303 and uploaded.headers["Location"].endswith(f"/students/{jack}#documents")
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

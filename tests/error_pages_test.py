@@ -1,5 +1,9 @@
 """Error pages keep the shell (navigation, user menu with Sign out) for a known signed-in user, run no
 query of their own, and offer a next step; an invalid activation link has its own page."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 from datetime import timedelta
 
@@ -142,8 +146,3 @@ def test_valid_activation_link_works_once_then_shows_the_page(app, client):
         "csrf_token": csrf_token(client, f"/auth/activate/{token}"), "password": password, "confirm_password": password})
     assert done.status_code == 303 and done.headers["Location"].endswith("/auth/login")
     assert_link_no_longer_works(client.get(f"/auth/activate/{token}"))
-
-
-if __name__ == "__main__":
-    import sys
-    sys.exit(pytest.main([__file__, *sys.argv[1:]]))

@@ -1,5 +1,9 @@
 """Fleet pages: access per role and branch, create/edit with audit, duplicate plates, servicing log and
 downtime windows (ownership, validation: 422 and nothing written), flags, bounded list queries."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -354,7 +358,3 @@ def test_section_form_success_and_window_delete_redirect_303_to_the_section(seed
     logged = post_form(client, f"/fleet/{corolla}/service", {"service_date": clock.today().isoformat()})
     assert logged.status_code == 303 and logged.headers["Location"].endswith(f"/fleet/{corolla}#servicing")
     assert post_form(client, f"/fleet/{corolla}/downtime/{window}/delete", {}).status_code == 404  # gone
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

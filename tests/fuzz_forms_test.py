@@ -14,7 +14,10 @@ roles allow), less EXCLUDED. List pages get q, sort, dir, page, per_page, every 
 unknown parameter, one at a time. The sweep runs on SQLite (one shared seeded app for the module);
 a small bounded pass on MariaDB repeats the values where MariaDB differs.
 """
-from __future__ import annotations
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 
 import io
 import re
@@ -497,8 +500,3 @@ def test_mariadb_refuses_what_sqlite_would_store_without_a_500(mariadb_school):
     _sweep_queries(school, session, 0, values_for=fz.mariadb_values_for)
     _sweep_url_ids(school, session)
     assert not school.problems, f"{len(school.problems)} problems:\n{_report(school)}"
-
-
-if __name__ == "__main__":
-    import sys
-    sys.exit(pytest.main([__file__, *sys.argv[1:]]))

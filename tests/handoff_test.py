@@ -1,6 +1,10 @@
 """Page hand-offs (both backends): HandoffDAO and services.handoffs. A value is readable once, only by
 the user who created it, only before it expires; only the key's SHA-256 is stored; purge_expired
 removes what was never shown."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -80,7 +84,3 @@ def test_service_expiry_and_purge(db):
     assert handoffs.purge_expired(db, later) == 1
     assert handoffs.take(db, fresh, user, "activation_link", later)["link"] == "b"
     assert handoffs.purge_expired(db, later) == 0
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

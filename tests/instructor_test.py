@@ -1,5 +1,9 @@
 """InstructorDAO on both backends: profiles, the list page, courses, unavailability and working hours,
 including the original's instructor_test scenarios (spec §5)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -257,7 +261,3 @@ def test_working_hours_replace_the_whole_week(db):
     assert [h["weekday"] for h in dao.working_hours(other)] == [0]
     assert dao.set_availability_notes(mine, "Weekends only", NOW) == 1
     assert dao.find(mine)["availability_notes"] == "Weekends only"
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,5 +1,9 @@
 """Instructor pages: access per role and scope, create/edit/archive with audit, activation links,
 unavailability windows and working hours, validation (422, nothing written), bounded list queries."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import json
 import re
 from datetime import datetime, time, timedelta
@@ -467,7 +471,3 @@ def test_a_failed_unavailability_window_names_the_problem_and_leaves_a_get_addre
     assert field_error(html, "end_datetime") and field_error(html, "end_datetime") in alert
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="end_datetime"', html)
     assert 'value="Dentist"' in html and f'value="{data["start_datetime"]}"' in html
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,4 +1,8 @@
 """InvoiceDAO.recent on both backends: balance due as exact money, filters, order, limit, one query."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -123,7 +127,3 @@ def test_one_query_however_many_invoices_and_payments(db):
     assert counter.count == 1
     assert len(rows) == 7
     assert [r["paid"] for r in rows] == [Decimal(f"{n}.00") for n in range(7)]
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

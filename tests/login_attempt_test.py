@@ -1,4 +1,8 @@
 """LoginAttemptDAO on both backends: the login history behind per-account throttling."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime, timedelta
 
 from app.dao.login_attempt import LoginAttemptDAO
@@ -176,7 +180,3 @@ def test_lock_account_returns_the_credentials_and_mark_succeeded_flips_one_attem
     rows = {r["id"]: r["succeeded"] for r in db.fetch_all("SELECT id, succeeded FROM login_attempts")}
     assert rows == {first: 0, second: 1}
     assert dao.failures_since(EMAIL, WINDOW_START)["failures"] == 0  # failures before a success no longer count
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,4 +1,8 @@
 """Outbound e-mail against a real SMTP server started by the test (aiosmtpd on 127.0.0.1)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 import socket
 
@@ -81,7 +85,3 @@ def test_new_staff_account_gets_its_activation_link_by_email(smtp, db_url, tmp_p
     path = link.split("origin.test", 1)[1]
     page = app.test_client().get(path)
     assert page.status_code == 200 and "Welcome, Nina" in page.get_data(as_text=True)
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,4 +1,8 @@
 """Runbook maintenance jobs: notification purge, access review, accreditation audit, log rotation."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import gzip
 from datetime import date, datetime, timedelta
 
@@ -72,7 +76,3 @@ def test_runbook_commands_run(seeded, runner, tmp_path):
     assert "admin@origin.com" in (tmp_path / "review.csv").read_text()
     strict = runner.invoke(args=["accreditation-audit", "--days", "0", "--fail-on-expired"])
     assert strict.exit_code == 0, strict.output  # the demo accreditations are all in the future
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

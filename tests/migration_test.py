@@ -4,6 +4,10 @@ These tests use an empty database of their own (a temp SQLite file, or a scratch
 MariaDB database dropped afterwards), so they never touch the shared test
 schema's ledger.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import sqlite3
 import uuid
 from datetime import datetime
@@ -185,7 +189,3 @@ def test_every_shipped_mariadb_migration_runs_a_second_time_on_an_up_to_date_dat
         mysql_db.run_script(migration.path.read_text(encoding="utf-8"))  # must not raise
     assert mysql_shape(mysql_db) == before  # and changes nothing
     assert schema.upgrade(mysql_db, NOW) == []
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

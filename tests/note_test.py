@@ -1,4 +1,8 @@
 """NoteDAO on both backends: notes about a student, newest first with the author's name."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -53,7 +57,3 @@ def test_long_content_is_kept_whole(db):
 def test_unknown_related_type_is_refused(db):
     with pytest.raises(ValueError):
         NoteDAO(db).insert("vehicle", 1, None, "no", NOW)
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

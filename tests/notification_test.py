@@ -1,4 +1,8 @@
 """NotificationDAO (both backends): the purge helpers."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime, timedelta
 
 from app.dao.notification import NotificationDAO
@@ -28,7 +32,3 @@ def test_delete_ids_removes_only_those(db):
     assert dao.delete_ids(ids[:2]) == 2
     assert dao.delete_ids([]) == 0
     assert db.fetch_value("SELECT COUNT(*) AS n FROM notifications", cast=int) == 1
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -6,6 +6,10 @@ place that cannot be opened: ``flask_db.get_db`` builds the connection per reque
 database again (at most one connection attempt per request) and the outage is logged once with
 the request id.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 
 import pytest
@@ -191,8 +195,3 @@ def test_a_sqlite_path_that_cannot_be_created_is_503_not_500(tmp_path):
     response = application.test_client().get("/auth/login")
     assert response.status_code == 503
     assert "Temporarily unavailable" in response.get_data(as_text=True)
-
-
-if __name__ == "__main__":
-    import sys
-    sys.exit(pytest.main([__file__, *sys.argv[1:]]))

@@ -1,6 +1,10 @@
 """`flask purge-sessions` and services.maintenance.purge_sessions on both backends: expired sessions
 (idle or past their absolute lifetime) and login attempts older than 90 days (--days) are deleted,
 in batches; live sessions and recent attempts stay."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import hashlib
 from datetime import datetime, timedelta
 
@@ -110,7 +114,3 @@ def test_purge_sessions_command(runner, db, frozen):
     refused = runner.invoke(args=["purge-sessions", "--days", "0"])
     assert refused.exit_code == 2 and "--days" in refused.output
     assert len(_ids(db, "login_attempts")) == 2
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -3,6 +3,10 @@
 ``str.isdigit()`` is true for "²" and "٣", and ``int("²")`` raises: that turned /students/?branch=² and
 friends into 500s. A bad value is now dropped and the list page says so; it is never a 500.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date
 
 import pytest

@@ -1,5 +1,9 @@
 """The `next` target after sign-in never sends the browser to another host (open redirect), and no
 hostile value answers 500: through the real sign-in POST and the GET of /auth/login?next=... ."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 
 from app.core.auth import safe_next
@@ -127,7 +131,3 @@ def test_anonymous_request_is_sent_to_sign_in_with_its_own_path(seeded):
     response = client.get("/account/password")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/auth/login?next=/account/password")
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

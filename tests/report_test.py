@@ -1,4 +1,8 @@
 """ReportDAO on both backends: the dashboard KPIs over a small school built for the edge cases."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -151,7 +155,3 @@ def test_each_summary_is_one_query_returning_ints(db, school):
             summary = call()
         assert counter.count == 1
         assert all(type(v) is int for v in summary.values())
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

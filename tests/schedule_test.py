@@ -1,4 +1,8 @@
 """ScheduleDAO.upcoming on both backends: which lessons, in which order, with which names, in one query."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, time, timedelta
 
 from app.core.database import count_queries
@@ -120,7 +124,3 @@ def test_one_query_however_many_rows(db):
         rows = dao.upcoming(TODAY, branch_id=branch)
     assert len(rows) == 6
     assert counter.count == 1
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,5 +1,9 @@
 """Schema: both DDL files declare the same tables, columns and indexes; migrations reach the same
 schema from an empty database and from a PHP-era database; re-running is a no-op."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import uuid
 
 import pytest
@@ -142,7 +146,3 @@ def test_init_db_refuses_a_php_era_database(scratch_mysql):
     load_reference(scratch_mysql)
     with pytest.raises(SchemaError):
         init_db(scratch_mysql, clock.now())
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,4 +1,8 @@
 """seed_demo on both backends: demo accounts, every original table filled, refuses a second run."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime
 
 import pytest
@@ -116,7 +120,3 @@ def test_seeded_demo_student_and_instructor_dashboards_are_not_empty(seeded_db):
     assert reports.student_summary(jack, TODAY)["upcoming_lessons"] >= 1
     assert reports.student_summary(jack, TODAY)["overdue_invoices"] >= 1
     assert reports.instructor_summary(amelia, TODAY)["upcoming_lessons"] >= 1
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -3,6 +3,10 @@ the sort-order builder and LIKE escaping (app/dao/base.py).
 
 Form rules are checked through real WTForms fields; the LIKE escaping runs real queries on both databases.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -266,8 +270,3 @@ def test_like_escaping_matches_literal_percent_and_underscore(db):
     # the DAO search uses the same escaping
     found = BranchDAO(db).list_page(ListQuery.from_args({"q": "100%"}, ["name"], "name")).items
     assert [b["name"] for b in found] == ["Pass 100% North"]
-
-
-if __name__ == "__main__":
-    import sys
-    sys.exit(pytest.main([__file__, *sys.argv[1:]]))

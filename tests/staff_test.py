@@ -1,4 +1,8 @@
 """StaffDAO on both backends: profile + account rows, list (search, filters, sorts), account edits."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime
 
 import pytest
@@ -114,7 +118,3 @@ def test_create_staff_is_one_transaction_with_its_audit_row(db, monkeypatch):
     with pytest.raises(Conflict) as refused:
         staff_service.create_staff(db, admin, {**data, "email": "chloe@test.origin"}, NOW, date(2026, 11, 26))
     assert refused.value.field == "email"
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,10 @@
 """Staff account pages (both backends): admin only; create in one transaction with an activation link
 (shown once, usable once); duplicate e-mail; validation; edit with audit; archive ends sessions; restore;
 re-issued links; a list whose query count does not grow with its rows."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import json
 import re
 from datetime import date
@@ -426,7 +430,3 @@ def test_a_refused_action_is_shown_at_the_top_with_its_status(app, client, world
     assert response.status_code == 422
     assert f'data-location="/staff/{world.staff}"' in html
     assert re.search(r'class="alert alert-danger page-alert"[^>]*>\s*This account is not archived\.', html)
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -3,6 +3,10 @@
 The profile lists the 50 newest invoices; the balance used to be summed over that page only, so a
 student with 55 unpaid invoices showed 50 of them as owing. Both databases.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import timedelta
 from decimal import Decimal
 

@@ -1,6 +1,10 @@
 """StudentDAO on both backends: account -> profile mapping, the scoped CRM list (search, filters, sort,
 pagination), scoped look-ups, writes and the profile page's reads, including the original's
 student_test scenarios (spec §5)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -324,7 +328,3 @@ def test_course_options_for_the_filter(db):
     b = f.make_course(db, title="B course")
     a = f.make_course(db, title="A course")
     assert [c["id"] for c in StudentDAO(db).course_options()] == [a, b]
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,6 +1,10 @@
 """Student pages through the web (both backends, demo data): each role's access and scope, the list
 (search, filters, no foreign rows, bounded queries), registration, edits, archive/restore,
 activation links, notes, and the profile page's sections and query count."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import json
 import re
 from datetime import timedelta
@@ -586,7 +590,3 @@ def test_a_refused_button_action_shows_why_with_its_real_status(seeded):
     assert response.status_code == 422
     assert f'data-location="/students/{ids[JACK]}"' in html
     assert re.search(r'class="alert alert-danger page-alert"[^>]*>\s*[^<]*not archived', html)
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -2,6 +2,10 @@
 against one account get at most LOGIN_MAX_FAILURES password verifications, because the lock check
 and the recorded attempt are one transaction and the attempt is recorded before the hash is checked.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import threading
 import time
 from datetime import datetime
@@ -130,7 +134,3 @@ def test_unknown_email_is_recorded_and_costs_one_hash(db, counted):
     assert counted.calls == 1  # burn_time verifies against a dummy hash
     row = db.fetch_one("SELECT email, user_id, succeeded FROM login_attempts")
     assert row == {"email": "nobody@origin.com", "user_id": None, "succeeded": 0}
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

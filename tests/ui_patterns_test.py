@@ -6,6 +6,10 @@ link to the filtered list they count; lists hide archived accounts unless asked 
 default, status= for all) and show a branch filter only to viewers of several branches; Australian
 date/time formats; Australian spelling in the rendered text; the table-header sort links' colour.
 """
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 from datetime import date, datetime, time
 
@@ -269,8 +273,3 @@ def test_sort_links_have_their_own_contrast_colour():
     css = (ROOT / "static" / "css" / "app.css").read_text()
     rule = re.search(r"\.table > thead \.sort-link \{([^}]*)\}", css)
     assert rule and "#0a58ca" in rule.group(1)
-
-
-if __name__ == "__main__":
-    import sys
-    sys.exit(pytest.main([__file__, *sys.argv[1:]]))

@@ -1,4 +1,8 @@
 """UserSessionDAO on both backends: the server-side session registry."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import hashlib
 from datetime import datetime, timedelta
 
@@ -167,7 +171,3 @@ def test_delete_expired_takes_at_most_limit_rows_per_call(db):
     assert sessions.delete_expired(idle_before, created_before, limit=2) == 2
     assert sessions.delete_expired(idle_before, created_before, limit=2) == 1
     assert _session_ids(db) == {live}
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

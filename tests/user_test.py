@@ -1,4 +1,8 @@
 """UserDAO on both backends: e-mail normalisation, look-ups, duplicates, passwords, status, logins, role counts."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -179,7 +183,3 @@ def test_update_account_writes_only_account_fields_for_the_allowed_roles(db):
     assert dao.update_account(student, {"first_name": "Eve"}, now, roles=("staff",)) == 0  # wrong role
     assert dao.find_by_id(student)["first_name"] == "Ana"
     assert dao.update_account(student, {"role": "admin"}, now, roles=("student",)) == 0  # nothing to write
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

@@ -1,5 +1,9 @@
 """VehicleDAO on both backends: vehicles, the list page, servicing log and downtime windows,
 including the original's vehicle_test scenarios (spec §5)."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -187,7 +191,3 @@ def test_downtime_windows_belong_to_their_vehicle(db):
     assert dao.delete_downtime(mine, past) == 1
     assert [w["id"] for w in dao.downtime(mine)] == [future]
     assert [w["id"] for w in dao.downtime(other)] == [theirs]
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

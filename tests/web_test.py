@@ -1,4 +1,8 @@
 """Cross-cutting web behaviour: deny by default, error pages, headers, health, maintenance."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 import re
 
 import pytest
@@ -187,7 +191,3 @@ def test_role_navigation_shows_only_what_the_role_may_open(seeded, client):
 def test_pages_require_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/auth/login?next=" in response.headers["Location"]
-
-
-if __name__ == "__main__":
-    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702

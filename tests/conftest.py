@@ -203,3 +203,18 @@ def post_form(client, path: str, data: dict | None = None, token_from: str = "/d
     payload = dict(data or {})
     payload["csrf_token"] = csrf_token(client, token_from)
     return client.post(path, data=payload, **kwargs)
+
+
+def session_contents(app, client, *responses) -> str:
+    """Everything the session cookie carries, decoded: Flask signs it but does not encrypt it, so whoever
+    holds the cookie can read it. Covers the client's cookie and every Set-Cookie of ``responses``."""
+    import json
+
+    serializer = app.session_interface.get_signing_serializer(app)
+    name = app.config["SESSION_COOKIE_NAME"]
+    values = [header.split(";", 1)[0].split("=", 1)[1] for r in responses for header in r.headers.getlist("Set-Cookie")
+              if header.startswith(name + "=")]
+    cookie = client.get_cookie(name)
+    values += [cookie.value] if cookie is not None else []
+    assert values, "no session cookie to inspect"
+    return json.dumps([serializer.loads(v) for v in values if v])

@@ -4,7 +4,6 @@ unavailability windows and working hours, validation (422, nothing written), bou
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
 
-import json
 import re
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -14,7 +13,7 @@ import pytest
 from app.core import clock
 from app.core.database import count_queries
 from tests import factories as f
-from tests.conftest import login, post_form
+from tests.conftest import login, post_form, session_contents
 
 ADMIN = "admin@origin.com"
 STAFF_CBD = "operations@origin.com"
@@ -425,16 +424,6 @@ def test_list_page_query_count_does_not_grow_with_rows(seeded, client, db):
 LINK = re.compile(r"https?://[^/\s\"]+/auth/activate/([A-Za-z0-9_-]+)")
 
 
-def session_contents(app, client, *responses) -> str:
-    """Everything the session cookie carries, decoded (signed, not encrypted: readable by its holder)."""
-    serializer = app.session_interface.get_signing_serializer(app)
-    name = app.config["SESSION_COOKIE_NAME"]
-    values = [header.split(";", 1)[0].split("=", 1)[1] for r in responses for header in r.headers.getlist("Set-Cookie")
-              if header.startswith(name + "=")]
-    cookie = client.get_cookie(name)
-    values += [cookie.value] if cookie is not None else []
-    assert values, "no session cookie to inspect"
-    return json.dumps([serializer.loads(v) for v in values if v])
 
 
 def test_new_instructors_link_is_shown_once_to_its_issuer_and_never_in_the_cookie(seeded, client, db):

@@ -17,7 +17,7 @@ from app.core import clock
 from app.core.database import count_queries
 from app.core.flask_db import get_db
 from tests import factories as f
-from tests.conftest import DEMO_PASSWORD, csrf_token, login, post_form
+from tests.conftest import DEMO_PASSWORD, csrf_token, login, post_form, session_contents
 
 ADMIN, STAFF, OTHER_STAFF = "admin@test.origin", "staff@test.origin", "staff.other@test.origin"
 INSTRUCTOR, STUDENT = "instructor@test.origin", "student@test.origin"
@@ -347,16 +347,6 @@ def test_get_requests_never_write(app, client, world):
 
 # --------------------------------------------------------------------------- activation links: never in the cookie
 
-def session_contents(app, client, *responses) -> str:
-    """Everything the session cookie carries, decoded (signed, not encrypted: readable by its holder)."""
-    serializer = app.session_interface.get_signing_serializer(app)
-    name = app.config["SESSION_COOKIE_NAME"]
-    values = [header.split(";", 1)[0].split("=", 1)[1] for r in responses for header in r.headers.getlist("Set-Cookie")
-              if header.startswith(name + "=")]
-    cookie = client.get_cookie(name)
-    values += [cookie.value] if cookie is not None else []
-    assert values, "no session cookie to inspect"
-    return json.dumps([serializer.loads(v) for v in values if v])
 
 
 def test_create_and_reissue_keep_the_link_out_of_the_session_cookie(app, client, world):

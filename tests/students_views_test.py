@@ -5,7 +5,6 @@ activation links, notes, and the profile page's sections and query count."""
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
 
-import json
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -16,7 +15,7 @@ from app.core import clock
 from app.core.database import count_queries
 from app.core.flask_db import get_db
 from tests import factories as f
-from tests.conftest import csrf_token, login, post_form
+from tests.conftest import csrf_token, login, post_form, session_contents
 
 ADMIN = "admin@origin.com"
 STAFF_CBD = "operations@origin.com"       # CBD: Mia, Lucas
@@ -503,17 +502,6 @@ def test_post_without_csrf_is_refused(seeded):
 LINK = re.compile(r"https?://[^/\s\"]+/auth/activate/([A-Za-z0-9_-]+)")
 
 
-def session_contents(app, client, *responses) -> str:
-    """Everything the session cookie carries, decoded: Flask signs it but does not encrypt it, so whoever
-    holds the cookie can read it. Covers the client's cookie and every Set-Cookie of ``responses``."""
-    serializer = app.session_interface.get_signing_serializer(app)
-    name = app.config["SESSION_COOKIE_NAME"]
-    values = [header.split(";", 1)[0].split("=", 1)[1] for r in responses for header in r.headers.getlist("Set-Cookie")
-              if header.startswith(name + "=")]
-    cookie = client.get_cookie(name)
-    values += [cookie.value] if cookie is not None else []
-    assert values, "no session cookie to inspect"
-    return json.dumps([serializer.loads(v) for v in values if v])
 
 
 def test_registration_link_is_shown_once_on_the_profile_and_never_travels_in_the_cookie(seeded):

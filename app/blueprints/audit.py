@@ -40,20 +40,13 @@ def _query() -> ListQuery:
     return replace(query, filters={**query.filters, **audit.utc_range(day_from, day_to)}, ignored=tuple(ignored))
 
 
-def _with_links(refs: dict[int, audit.RecordRef]) -> dict[int, audit.RecordRef]:
+def _with_links(refs: dict):
+    """Fill ``url`` of each RecordRef / ActorName whose ``kind`` has a page (``target_id`` names it)."""
     for ref in refs.values():
         if ref.kind in RECORD_PAGES and ref.target_id:
             endpoint, arg = RECORD_PAGES[ref.kind]
             ref.url = url_for(endpoint, **{arg: ref.target_id})
     return refs
-
-
-def _actor_links(actors: dict[int, audit.ActorName]) -> dict[int, audit.ActorName]:
-    for actor in actors.values():
-        if actor.kind in RECORD_PAGES and actor.profile_id:
-            endpoint, arg = RECORD_PAGES[actor.kind]
-            actor.url = url_for(endpoint, **{arg: actor.profile_id})
-    return actors
 
 
 @bp.get("/")
@@ -68,7 +61,7 @@ def index():
                           key=lambda e: e[1])
     return render_template("audit/index.html", page=page, actions=actions, entity_types=entity_types,
                            records=_with_links(audit.describe_records(db, page.items)),
-                           actors=_actor_links(audit.describe_actors(db, page.items)),
+                           actors=_with_links(audit.describe_actors(db, page.items)),
                            action_label=audit.action_label, entity_label=audit.entity_label)
 
 
@@ -80,7 +73,7 @@ def view(audit_id: int):
     if row is None:
         raise NotFound("No such audit entry.")
     changes = audit.diff(row["before_json"], row["after_json"])
-    return render_template("audit/view.html", row=row, actor=_actor_links(audit.describe_actors(db, [row]))[row["id"]],
+    return render_template("audit/view.html", row=row, actor=_with_links(audit.describe_actors(db, [row]))[row["id"]],
                            record=_with_links(audit.describe_records(db, [row]))[row["id"]],
                            action=audit.action_label(row["action"]),
                            changes=[c for c in changes if c.status != "same"],

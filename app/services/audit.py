@@ -259,7 +259,7 @@ class ActorName:
     role: str = ""
     user_id: int | None = None
     kind: str | None = None  # the person's profile page (student, instructor, staff) when one exists
-    profile_id: int | None = None
+    target_id: int | None = None
     url: str | None = None  # filled in by the blueprint
 
 
@@ -282,7 +282,7 @@ def describe_actors(db: Database, rows: list[Mapping[str, Any]]) -> dict[int, Ac
     for actor in actors.values():
         hit = found.get(actor.user_id) if actor.user_id else None
         if hit and hit.get("extra") in ("student", "instructor", "staff") and hit.get("profile_id"):
-            actor.kind, actor.profile_id = hit["extra"], int(hit["profile_id"])
+            actor.kind, actor.target_id = hit["extra"], int(hit["profile_id"])
     return actors
 
 

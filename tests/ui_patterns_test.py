@@ -273,3 +273,18 @@ def test_sort_links_have_their_own_contrast_colour():
     css = (ROOT / "static" / "css" / "app.css").read_text()
     rule = re.search(r"\.table > thead \.sort-link \{([^}]*)\}", css)
     assert rule and "#0a58ca" in rule.group(1)
+
+
+def test_people_named_on_a_profile_link_to_their_pages_when_the_viewer_may_open_them(seeded):
+    """Note authors, uploaders, message senders and the timeline's "by": their staff or instructor page."""
+    ids = _ids(seeded)
+    oliver = _value(seeded, "SELECT s.id FROM staff_profiles s JOIN users u ON u.id = s.user_id"
+                            " WHERE u.first_name = 'Oliver'")
+    admin_html = _client(seeded, ADMIN).get(f"/students/{ids['jack']}").get_data(as_text=True)
+    assert f'by <a href="/staff/{oliver}">Oliver Grant</a>' in admin_html  # timeline, uploader
+    assert f'<td data-label="From"><a href="/staff/{oliver}">Oliver Grant</a>' in admin_html
+    assert f'by <a href="/instructors/{ids["amelia"]}">Amelia Ward</a>' in admin_html  # a lesson's instructor
+    # a student may open neither staff nor instructor pages: the names stay plain text
+    student_html = _client(seeded, JACK).get(f"/students/{ids['jack']}").get_data(as_text=True)
+    assert "Oliver Grant" in student_html
+    assert f'href="/staff/{oliver}"' not in student_html and "href=\"/instructors/" not in student_html

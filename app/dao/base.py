@@ -33,6 +33,13 @@ def like_pattern(term: str) -> str:
     return f"%{escape_like(term)}%"
 
 
+def profile_ids(user_alias: str, prefix: str) -> str:
+    """Columns ``<prefix>_staff_id`` and ``<prefix>_instructor_id``: the profile pages of the account
+    ``user_alias`` (NULL when it has none), so a page can link a person's name without a per-row query."""
+    return (f"(SELECT MIN(psp.id) FROM staff_profiles psp WHERE psp.user_id = {user_alias}.id) AS {prefix}_staff_id,"
+            f" (SELECT MIN(pin.id) FROM instructors pin WHERE pin.user_id = {user_alias}.id) AS {prefix}_instructor_id")
+
+
 class BaseDAO:
     def __init__(self, db: Database):
         self.db = db

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from app.core.params import valid_id
-from app.dao.base import BaseDAO
+from app.dao.base import BaseDAO, profile_ids
 from app.dao.student import StudentScope
 
 FIELDS = ("user_id", "file_name", "file_path", "mime_type", "file_size", "category", "notes", "expiry_date",
@@ -47,7 +47,7 @@ class DocumentDAO(BaseDAO):
         """The owner's documents, newest first, with the uploader's name."""
         return self.db.fetch_all(
             f"SELECT {_COLUMNS}, up.first_name AS uploader_first_name, up.last_name AS uploader_last_name,"
-            " up.role AS uploader_role"
+            f" up.role AS uploader_role, {profile_ids('up', 'uploader')}"
             " FROM documents d LEFT JOIN users up ON up.id = d.uploaded_by"
             " WHERE d.user_id = :user_id ORDER BY d.created_at DESC, d.id DESC LIMIT :limit",
             {"user_id": user_id, "limit": int(limit)},

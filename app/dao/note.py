@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.dao.base import BaseDAO
+from app.dao.base import BaseDAO, profile_ids
 
 RELATED_TYPES = ("student", "instructor", "staff")
 _COLUMNS = "n.id, n.related_type, n.related_id, n.author_user_id, n.content, n.created_at"
@@ -26,7 +26,7 @@ class NoteDAO(BaseDAO):
         """Newest first, with the author's name (NULL when the author was removed)."""
         return self.db.fetch_all(
             f"SELECT {_COLUMNS}, au.first_name AS author_first_name, au.last_name AS author_last_name,"
-            " au.role AS author_role"
+            f" au.role AS author_role, {profile_ids('au', 'author')}"
             " FROM notes n LEFT JOIN users au ON au.id = n.author_user_id"
             " WHERE n.related_type = :related_type AND n.related_id = :related_id"
             " ORDER BY n.created_at DESC, n.id DESC LIMIT :limit",

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.core.pagination import ListQuery, Page
 from app.core.params import valid_id
-from app.dao.base import BaseDAO, escape_like, like_pattern, money
+from app.dao.base import BaseDAO, escape_like, like_pattern, money, profile_ids
 from app.dao.user import UserDAO
 
 LICENSE_STATUSES = ("Learner", "P1", "P2", "Full")
@@ -264,7 +264,7 @@ class StudentDAO(BaseDAO):
         """Messages the student's account received (communication_recipients), newest first."""
         return self.db.fetch_all(
             "SELECT DISTINCT c.id, c.channel, c.subject, c.message, c.audience_scope, c.created_at,"
-            " su.first_name AS sender_first_name, su.last_name AS sender_last_name"
+            f" su.first_name AS sender_first_name, su.last_name AS sender_last_name, {profile_ids('su', 'sender')}"
             " FROM communication_recipients cr"
             " JOIN communications c ON c.id = cr.communication_id"
             " LEFT JOIN users su ON su.id = c.sender_user_id"
@@ -280,7 +280,7 @@ class StudentDAO(BaseDAO):
         service writes it), so rows about deleted documents are still found."""
         return self.db.fetch_all(
             "SELECT a.id, a.action, a.entity_type, a.entity_id, a.details, a.created_at, a.actor_role,"
-            " au.first_name AS actor_first_name, au.last_name AS actor_last_name"
+            f" au.first_name AS actor_first_name, au.last_name AS actor_last_name, {profile_ids('au', 'actor')}"
             " FROM audit_trail a LEFT JOIN users au ON au.id = a.user_id"
             " WHERE (a.entity_type = 'student' AND a.entity_id = :sid)"
             " OR (a.entity_type = 'user' AND a.entity_id = :uid AND a.action IN"

@@ -310,16 +310,19 @@ def build_timeline(*, audit_rows=(), notes=(), documents=(), lessons=(), payment
         items.append({"at": _local(row["created_at"]), "kind": "audit", "icon": "clock-history",
                       "title": TIMELINE_ACTIONS.get(row["action"], row["action"].replace("_", " ").capitalize()),
                       "detail": row["details"], "by": _name(row["actor_first_name"], row["actor_last_name"]),
+                      "by_staff_id": row.get("actor_staff_id"), "by_instructor_id": row.get("actor_instructor_id"),
                       "sort_id": row["id"]})
     for note in notes:
         content = note["content"]
         items.append({"at": _local(note["created_at"]), "kind": "note", "icon": "sticky",
                       "title": "Note", "detail": content if len(content) <= 160 else content[:157] + "…",
-                      "by": _name(note["author_first_name"], note["author_last_name"]), "sort_id": note["id"]})
+                      "by": _name(note["author_first_name"], note["author_last_name"]), "sort_id": note["id"],
+                      "by_staff_id": note.get("author_staff_id"), "by_instructor_id": note.get("author_instructor_id")})
     for doc in documents:
         items.append({"at": _local(doc["created_at"]), "kind": "document", "icon": "file-earmark-arrow-up",
                       "title": "Document uploaded", "detail": doc["file_name"],
-                      "by": _name(doc["uploader_first_name"], doc["uploader_last_name"]), "sort_id": doc["id"]})
+                      "by": _name(doc["uploader_first_name"], doc["uploader_last_name"]), "sort_id": doc["id"],
+                      "by_staff_id": doc.get("uploader_staff_id"), "by_instructor_id": doc.get("uploader_instructor_id")})
     for lesson in lessons:
         kind = (lesson["event_type"] or "lesson").capitalize()
         status = (lesson["status"] or "").replace("_", " ")
@@ -327,6 +330,7 @@ def build_timeline(*, audit_rows=(), notes=(), documents=(), lessons=(), payment
         items.append({"at": _at(lesson["scheduled_date"], lesson["start_time"]), "kind": "lesson",
                       "icon": "calendar-check", "title": f"{kind} {status}", "detail": detail,
                       "by": _name(lesson["instructor_first_name"], lesson["instructor_last_name"]),
+                      "by_instructor_id": lesson.get("instructor_id"),
                       "sort_id": lesson["id"]})
     for payment in payments:
         detail = f"${payment['amount']:,.2f} on {payment['invoice_number']}"

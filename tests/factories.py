@@ -140,3 +140,34 @@ def make_payment(db: Database, invoice_id: int, amount: Decimal | str = Decimal(
            "method": "Card"}
     row.update(overrides)
     return db.insert("payments", row)
+
+
+def make_unavailability(db: Database, instructor_id: int, start: datetime, end: datetime,
+                        **overrides: Any) -> int:
+    """An instructor_unavailability window (wall-clock datetimes)."""
+    row = {"instructor_id": instructor_id, "start_datetime": start, "end_datetime": end, "reason": None,
+           "created_at": NOW, "updated_at": NOW}
+    row.update(overrides)
+    return db.insert("instructor_unavailability", row)
+
+
+def make_working_hours(db: Database, instructor_id: int, weekday: int, start: time, end: time,
+                       **overrides: Any) -> int:
+    """One instructor_working_hours row (weekday 0 = Monday)."""
+    row = {"instructor_id": instructor_id, "weekday": weekday, "start_time": start, "end_time": end,
+           "created_at": NOW, "updated_at": NOW}
+    row.update(overrides)
+    return db.insert("instructor_working_hours", row)
+
+
+def make_downtime(db: Database, vehicle_id: int, start: datetime, end: datetime, **overrides: Any) -> int:
+    """A vehicle_downtime window (wall-clock datetimes)."""
+    row = {"vehicle_id": vehicle_id, "start_datetime": start, "end_datetime": end, "reason": None,
+           "created_at": NOW, "updated_at": NOW}
+    row.update(overrides)
+    return db.insert("vehicle_downtime", row)
+
+
+def allocate(db: Database, course_id: int, instructor_id: int) -> None:
+    """Allocate an instructor to a course (course_instructor)."""
+    db.insert("course_instructor", {"course_id": course_id, "instructor_id": instructor_id})

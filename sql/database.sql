@@ -7,8 +7,11 @@
 -- user_sessions, login_attempts), 0003_query_indexes (spec 8.3.9) and
 -- 0004_directory_modules (nullable columns appended to audit_trail, vehicles and
 -- documents, instructor_working_hours, vehicle_service_logs, vehicle_downtime,
--- account_tokens, idx_audit_action). Initialising from this file and upgrading a PHP
--- database with 0001..0004 give the same schema.
+-- account_tokens, idx_audit_action), 0005..0007 (indexes, page_handoffs, audit chain
+-- head) and 0008_scheduling (branches.timezone, schedules.status gains no_show and four
+-- nullable columns, reminders.send_at, branch_opening_hours, calendar indexes).
+-- Initialising from this file and upgrading a PHP database with every migration give
+-- the same schema.
 -- schema_migrations is the migration ledger (init-db stamps it with every version).
 -- SQLite twin: sql/database.sqlite.sql. Change both, and add a migration pair.
 -- Loader rules: every statement ends with a semicolon at the end of a line, no
@@ -26,7 +29,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 -- -------------------------------------------------------------------------------------------------
 -- The 22 tables of the original PHP schema (users gains two 0002 columns at the end,
--- audit_trail, vehicles and documents gain 0004 columns at the end)
+-- audit_trail, vehicles and documents gain 0004 columns at the end, branches, schedules
+-- and reminders 0008 columns at the end)
 -- -------------------------------------------------------------------------------------------------
 
 CREATE TABLE IF NOT EXISTS branches (
@@ -41,7 +45,8 @@ CREATE TABLE IF NOT EXISTS branches (
     manager_name  VARCHAR(120) NULL,
     opening_hours VARCHAR(160) NULL,
     created_at    DATETIME DEFAULT CURRENT_TIMESTAMP,
-    updated_at    DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+    updated_at    DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+    timezone      VARCHAR(64) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS users (
@@ -194,7 +199,7 @@ CREATE TABLE IF NOT EXISTS schedules (
     scheduled_date       DATE NOT NULL,
     start_time           TIME NOT NULL,
     end_time             TIME NOT NULL,
-    status               ENUM('scheduled','completed','cancelled','not_completed') DEFAULT 'scheduled',
+    status               ENUM('scheduled','completed','cancelled','not_completed','no_show') DEFAULT 'scheduled',
     student_rating       TINYINT UNSIGNED NULL,
     student_feedback     TEXT NULL,
     completion_marked_by INT UNSIGNED NULL,
@@ -204,11 +209,16 @@ CREATE TABLE IF NOT EXISTS schedules (
     reminder_sent        TINYINT(1) DEFAULT 0,
     created_at           DATETIME DEFAULT CURRENT_TIMESTAMP,
     updated_at           DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+    cancelled_at         DATETIME NULL,
+    cancelled_by         INT UNSIGNED NULL,
+    cancel_reason        VARCHAR(255) NULL,
+    pickup_location      VARCHAR(255) NULL,
     CONSTRAINT fk_schedule_enrollment FOREIGN KEY (enrollment_id) REFERENCES enrollments(id) ON DELETE CASCADE,
     CONSTRAINT fk_schedule_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
     CONSTRAINT fk_schedule_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE SET NULL,
     CONSTRAINT fk_schedule_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL,
     CONSTRAINT fk_schedule_completed_by FOREIGN KEY (completion_marked_by) REFERENCES users(id) ON DELETE SET NULL,
+    CONSTRAINT fk_schedule_cancelled_by FOREIGN KEY (cancelled_by) REFERENCES users(id) ON DELETE SET NULL,
     INDEX idx_schedule_date (scheduled_date),
     INDEX idx_schedule_instructor (instructor_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
@@ -279,6 +289,7 @@ CREATE TABLE IF NOT EXISTS reminders (
     status            ENUM('pending','sent','cancelled') DEFAULT 'pending',
     created_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
     updated_at        DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+    send_at           DATETIME NULL,
     CONSTRAINT fk_reminder_user FOREIGN KEY (recipient_user_id) REFERENCES users(id) ON DELETE CASCADE,
     INDEX idx_reminder_status_send (status, send_on)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
@@ -499,3 +510,25 @@ CREATE TABLE IF NOT EXISTS page_handoffs (
 
 -- 0007: the audit chain head row (locked by every audit append; never created by racing writers)
 INSERT IGNORE INTO audit_chain (id, last_id, last_hash) VALUES (1, NULL, NULL);
+
+-- 0008: scheduling. The new columns of branches, schedules (with fk_schedule_cancelled_by and
+-- the no_show status) and reminders are declared in their tables above, at the end as the
+-- migration appends them. InnoDB drops its generated FK index fk_schedule_enrollment here,
+-- because idx_schedule_enrollment_date now leads with enrollment_id.
+CREATE INDEX IF NOT EXISTS idx_schedule_instructor_date ON schedules(instructor_id, scheduled_date);
+CREATE INDEX IF NOT EXISTS idx_schedule_enrollment_date ON schedules(enrollment_id, scheduled_date);
+CREATE INDEX IF NOT EXISTS idx_reminder_status_send_at ON reminders(status, send_at);
+
+-- Structured opening hours per weekday (0 = Monday .. 6 = Sunday), behind the branch_closed rule
+CREATE TABLE IF NOT EXISTS branch_opening_hours (
+    id         INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    branch_id  INT UNSIGNED NOT NULL,
+    weekday    TINYINT UNSIGNED NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    open_time  TIME NOT NULL,
+    close_time TIME NOT NULL,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+    CONSTRAINT fk_opening_hours_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE CASCADE,
+    CONSTRAINT chk_opening_hours_order CHECK (close_time > open_time),
+    INDEX idx_branch_opening_hours (branch_id, weekday)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

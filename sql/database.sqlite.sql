@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 -- -------------------------------------------------------------------------------------------------
 -- The 22 tables of the original PHP schema (users gains two 0002 columns at the end,
--- audit_trail, vehicles and documents gain 0004 columns at the end)
+-- audit_trail, vehicles and documents gain 0004 columns at the end, branches, schedules
+-- and reminders 0008 columns at the end)
 -- -------------------------------------------------------------------------------------------------
 
 CREATE TABLE IF NOT EXISTS branches (
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS branches (
     manager_name  VARCHAR(120) NULL,
     opening_hours VARCHAR(160) NULL,
     created_at    DATETIME DEFAULT CURRENT_TIMESTAMP,
-    updated_at    DATETIME DEFAULT CURRENT_TIMESTAMP
+    updated_at    DATETIME DEFAULT CURRENT_TIMESTAMP,
+    timezone      VARCHAR(64) NULL
 );
 
 CREATE TABLE IF NOT EXISTS users (
@@ -219,7 +221,7 @@ CREATE TABLE IF NOT EXISTS schedules (
     scheduled_date       DATE NOT NULL,
     start_time           TIME NOT NULL,
     end_time             TIME NOT NULL,
-    status               VARCHAR(13) DEFAULT 'scheduled' CHECK (status IN ('scheduled','completed','cancelled','not_completed')),
+    status               VARCHAR(13) DEFAULT 'scheduled' CHECK (status IN ('scheduled','completed','cancelled','not_completed','no_show')),
     student_rating       INTEGER NULL CHECK (student_rating BETWEEN 0 AND 255),
     student_feedback     TEXT NULL,
     completion_marked_by INTEGER NULL,
@@ -229,19 +231,25 @@ CREATE TABLE IF NOT EXISTS schedules (
     reminder_sent        INTEGER DEFAULT 0 CHECK (reminder_sent IN (0,1)),
     created_at           DATETIME DEFAULT CURRENT_TIMESTAMP,
     updated_at           DATETIME DEFAULT CURRENT_TIMESTAMP,
+    cancelled_at         DATETIME NULL,
+    cancelled_by         INTEGER NULL,
+    cancel_reason        VARCHAR(255) NULL,
+    pickup_location      VARCHAR(255) NULL,
     CONSTRAINT fk_schedule_enrollment FOREIGN KEY (enrollment_id) REFERENCES enrollments(id) ON DELETE CASCADE,
     CONSTRAINT fk_schedule_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
     CONSTRAINT fk_schedule_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE SET NULL,
     CONSTRAINT fk_schedule_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL,
-    CONSTRAINT fk_schedule_completed_by FOREIGN KEY (completion_marked_by) REFERENCES users(id) ON DELETE SET NULL
+    CONSTRAINT fk_schedule_completed_by FOREIGN KEY (completion_marked_by) REFERENCES users(id) ON DELETE SET NULL,
+    CONSTRAINT fk_schedule_cancelled_by FOREIGN KEY (cancelled_by) REFERENCES users(id) ON DELETE SET NULL
 );
 CREATE INDEX IF NOT EXISTS idx_schedule_date ON schedules(scheduled_date);
 CREATE INDEX IF NOT EXISTS idx_schedule_instructor ON schedules(instructor_id);
 -- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
-CREATE INDEX IF NOT EXISTS fk_schedule_enrollment ON schedules(enrollment_id);
 CREATE INDEX IF NOT EXISTS fk_schedule_branch ON schedules(branch_id);
 CREATE INDEX IF NOT EXISTS fk_schedule_completed_by ON schedules(completion_marked_by);
+CREATE INDEX IF NOT EXISTS fk_schedule_cancelled_by ON schedules(cancelled_by);
 -- no fk_schedule_vehicle: InnoDB drops it once 0003's index on (vehicle_id, ...) exists (see the end)
+-- no fk_schedule_enrollment: InnoDB drops it once 0008's index on (enrollment_id, ...) exists
 
 CREATE TABLE IF NOT EXISTS instructor_unavailability (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -317,6 +325,7 @@ CREATE TABLE IF NOT EXISTS reminders (
     status            VARCHAR(9) DEFAULT 'pending' CHECK (status IN ('pending','sent','cancelled')),
     created_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
     updated_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
+    send_at           DATETIME NULL,
     CONSTRAINT fk_reminder_user FOREIGN KEY (recipient_user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS idx_reminder_status_send ON reminders(status, send_on);
@@ -555,3 +564,24 @@ CREATE INDEX IF NOT EXISTS idx_page_handoffs_expires ON page_handoffs(expires_at
 
 -- 0007: the audit chain head row (locked by every audit append; never created by racing writers)
 INSERT OR IGNORE INTO audit_chain (id, last_id, last_hash) VALUES (1, NULL, NULL);
+
+-- 0008: scheduling. The new columns of branches, schedules (with fk_schedule_cancelled_by and
+-- the no_show status) and reminders are declared in their tables above (0008 rebuilds
+-- schedules with exactly that definition).
+CREATE INDEX IF NOT EXISTS idx_schedule_instructor_date ON schedules(instructor_id, scheduled_date);
+CREATE INDEX IF NOT EXISTS idx_schedule_enrollment_date ON schedules(enrollment_id, scheduled_date);
+CREATE INDEX IF NOT EXISTS idx_reminder_status_send_at ON reminders(status, send_at);
+
+-- Structured opening hours per weekday (0 = Monday .. 6 = Sunday), behind the branch_closed rule
+CREATE TABLE IF NOT EXISTS branch_opening_hours (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    branch_id  INTEGER NOT NULL,
+    weekday    INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    open_time  TIME NOT NULL,
+    close_time TIME NOT NULL,
+    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT fk_opening_hours_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE CASCADE,
+    CONSTRAINT chk_opening_hours_order CHECK (close_time > open_time)
+);
+CREATE INDEX IF NOT EXISTS idx_branch_opening_hours ON branch_opening_hours(branch_id, weekday);

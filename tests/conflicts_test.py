@@ -290,7 +290,7 @@ def test_an_enrolment_of_another_branch_blocks(world):
         "enrollment", "Jack Mason's enrolment belongs to Bayside, not Northside.", "block")]
 
 
-def test_branch_closed_is_a_seam_that_reports_nothing_yet(world):
+def test_branch_closed_rule_can_be_replaced_and_gets_the_branch(world):
     assert conflicts.branch_closed(world.slot(), {"id": world.branch, "name": "Bayside"}) == []
     seen = []
 
@@ -300,7 +300,7 @@ def test_branch_closed_is_a_seam_that_reports_nothing_yet(world):
 
     world.lesson(instructor=world.instructor)
     found = world.check(closed_rule=closed)
-    assert seen == [(DAY, {"id": world.branch, "name": "Bayside"})]
+    assert seen == [(DAY, {"id": world.branch, "name": "Bayside", "timezone": None, "opening_hours": None})]
     assert kinds(found) == [("instructor", "block"), ("branch_closed", "block")]
 
 
@@ -411,6 +411,107 @@ def test_malformed_values_are_refused_with_the_field_named(world, overrides, fie
     with pytest.raises(ValidationFailed) as failure:
         world.check(world.slot(**overrides))
     assert field in failure.value.errors
+
+
+
+# ------------------------------------------------------------------------------- branch_closed (opening hours)
+
+MON_FRI_8_TO_6_SAT_8_TO_1 = [{"weekday": d, "open_time": time(8, 0), "close_time": time(18, 0)} for d in range(5)] + [
+    {"weekday": 5, "open_time": time(8, 0), "close_time": time(13, 0)}]
+
+
+def open_hours(world, rows=MON_FRI_8_TO_6_SAT_8_TO_1):
+    from app.dao.branch import BranchDAO
+
+    BranchDAO(world.db).replace_opening_hours(world.branch, rows, datetime(2026, 3, 1, 0, 0))
+
+
+def test_a_branch_without_structured_hours_is_never_closed(world):
+    world.db.execute("UPDATE branches SET opening_hours = 'Closed Sundays' WHERE id = :id", {"id": world.branch})
+    sunday = DAY + timedelta(days=4)
+    assert world.check(world.slot(day=sunday, start=time(5, 0), end=time(6, 0))) == []
+
+
+def test_a_slot_inside_the_opening_hours_is_fine_touching_both_ends(world):
+    open_hours(world)
+    assert world.check(world.slot(start=time(8, 0), end=time(9, 0))) == []
+    assert world.check(world.slot(start=time(17, 0), end=time(18, 0))) == []
+    saturday = DAY + timedelta(days=3)
+    assert world.check(world.slot(day=saturday, start=time(12, 0), end=time(13, 0))) == []
+
+
+def test_a_slot_after_closing_blocks(world):
+    open_hours(world)
+    assert world.check(world.slot(start=time(18, 0), end=time(19, 0))) == [Conflict(
+        "branch_closed", "Bayside is closed 18:00–19:00 on Wednesday (open 08:00–18:00).", "block")]
+
+
+def test_a_slot_running_past_closing_blocks(world):
+    open_hours(world)
+    saturday = DAY + timedelta(days=3)
+    assert world.check(world.slot(day=saturday, start=time(12, 30), end=time(13, 30))) == [Conflict(
+        "branch_closed", "Bayside is closed for part of 12:30–13:30 on Saturday (open 08:00–13:00).", "block")]
+    assert kinds(world.check(world.slot(start=time(7, 30), end=time(8, 30)))) == [("branch_closed", "block")]
+
+
+def test_a_weekday_without_hours_is_closed_all_day(world):
+    open_hours(world)
+    sunday = DAY + timedelta(days=4)
+    assert world.check(world.slot(day=sunday)) == [Conflict(
+        "branch_closed", "Bayside is closed all day on Sunday.", "block")]
+
+
+def test_a_lunch_break_splits_the_day(world):
+    open_hours(world, [{"weekday": WEDNESDAY, "open_time": time(8, 0), "close_time": time(12, 0)},
+                       {"weekday": WEDNESDAY, "open_time": time(13, 0), "close_time": time(17, 0)}])
+    assert world.check(world.slot(start=time(11, 0), end=time(12, 0))) == []
+    assert world.check(world.slot(start=time(13, 0), end=time(14, 0))) == []
+    # spanning the break fits neither period, although each end is inside one
+    assert world.check(world.slot(start=time(11, 30), end=time(13, 30))) == [Conflict(
+        "branch_closed",
+        "Bayside is closed for part of 11:30–13:30 on Wednesday (open 08:00–12:00, 13:00–17:00).", "block")]
+
+
+def test_only_the_slots_branch_hours_count(world):
+    from app.dao.branch import BranchDAO
+
+    BranchDAO(world.db).replace_opening_hours(world.other_branch, [], datetime(2026, 3, 1))
+    open_hours(world, [{"weekday": WEDNESDAY, "open_time": time(12, 0), "close_time": time(13, 0)}])
+    assert kinds(world.check()) == [("branch_closed", "block")]
+    assert world.check(world.slot(branch_id=None)) == []  # no branch: no opening hours apply
+
+
+def test_branch_closed_is_reported_with_the_other_reasons(world):
+    open_hours(world)
+    make_working_hours(world.db, world.instructor, WEDNESDAY, time(8, 0), time(17, 0))
+    lesson = world.lesson(time(18, 30), time(19, 30), instructor=world.instructor)
+    found = world.check(world.slot(start=time(18, 0), end=time(19, 0)))
+    assert kinds(found) == [("instructor", "block"), ("outside_working_hours", "warn"), ("branch_closed", "block")]
+    assert f"#{lesson}" in found[0].message
+
+
+def test_query_count_with_opening_hours_is_one_more_and_fixed(world):
+    def counted(slot):
+        with count_queries() as counter:
+            world.check(slot)
+        return counter.count
+
+    without = counted(world.slot(vehicle_id=None))
+    open_hours(world)
+    with_hours = counted(world.slot(vehicle_id=None))
+    open_hours(world, MON_FRI_8_TO_6_SAT_8_TO_1 + [
+        {"weekday": WEDNESDAY, "open_time": time(19, 0), "close_time": time(20, 0)}])
+    assert with_hours == without + 1 == counted(world.slot(vehicle_id=None))
+    assert counted(world.slot(vehicle_id=None, branch_id=None)) == without
+
+
+def test_branch_closed_rule_alone_is_pure(world):
+    branch = {"id": 1, "name": "Bayside", "timezone": None,
+              "opening_hours": [{"open_time": time(9, 0), "close_time": time(17, 0)}]}
+    assert conflicts.branch_closed(world.slot(start=time(9, 0), end=time(17, 0)), branch) == []
+    assert conflicts.branch_closed(world.slot(start=time(8, 59), end=time(9, 30)), branch)[0].kind == "branch_closed"
+    assert conflicts.branch_closed(world.slot(), None) == []
+    assert conflicts.branch_closed(world.slot(), {**branch, "opening_hours": None}) == []
 
 
 if __name__ == "__main__":

@@ -146,3 +146,137 @@ def test_init_db_refuses_a_php_era_database(scratch_mysql):
     load_reference(scratch_mysql)
     with pytest.raises(SchemaError):
         init_db(scratch_mysql, clock.now())
+
+
+# --- 0008_scheduling: the schedules rebuild (SQLite), the status superset, the new FK and indexes ---------
+
+
+def upgrade_before(db: Database, version: str, monkeypatch) -> None:
+    """Apply only the migrations older than ``version`` (the state a live database is in before it)."""
+    from app.core import schema as schema_module
+
+    every = schema_module.migrations_for
+    monkeypatch.setattr(schema_module, "migrations_for", lambda d: [m for m in every(d) if m.version < version])
+    upgrade(db, clock.now())
+    monkeypatch.setattr(schema_module, "migrations_for", every)
+
+
+def _normalised_sql(db: Database, table: str) -> str:
+    sql = db.fetch_value("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t", {"t": table})
+    body = sql.split("(", 1)[1]
+    return " ".join(body.split())
+
+
+ORIGINAL_SCHEDULE_COLUMNS = (
+    "id, enrollment_id, instructor_id, vehicle_id, branch_id, event_type, scheduled_date, start_time, end_time,"
+    " status, student_rating, student_feedback, completion_marked_by, completion_marked_at, lesson_topic, notes,"
+    " reminder_sent, created_at, updated_at"
+)
+
+
+def test_sqlite_0008_rebuilds_schedules_keeping_rows_ids_counter_and_foreign_keys(tmp_path, sqlite_template,
+                                                                                monkeypatch):
+    from app.core.errors import IntegrityViolation
+    from tests.factories import make_enrollment, make_instructor, make_schedule, make_user
+
+    db = Database.from_url(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    upgrade_before(db, "0008", monkeypatch)
+    assert [m.version for m in pending(db)] == ["0008"]
+    enrollment, instructor = make_enrollment(db), make_instructor(db)
+    marker = make_user(db, role="staff")
+    kept = [make_schedule(db, enrollment, instructor, status=s, notes=f"lesson {s}", completion_marked_by=marker)
+            for s in ("scheduled", "completed", "cancelled", "not_completed")]
+    deleted = make_schedule(db, enrollment, instructor)
+    db.execute("DELETE FROM schedules WHERE id = :id", {"id": deleted})  # the counter is now above max(id)
+    before = db.fetch_all(f"SELECT {ORIGINAL_SCHEDULE_COLUMNS} FROM schedules ORDER BY id")
+    assert [r["id"] for r in before] == kept
+
+    assert [m.version for m in upgrade(db, clock.now())] == ["0008"]
+
+    assert db.fetch_all(f"SELECT {ORIGINAL_SCHEDULE_COLUMNS} FROM schedules ORDER BY id") == before
+    assert db.fetch_all("SELECT cancelled_at, cancelled_by, cancel_reason, pickup_location FROM schedules"
+                        " WHERE cancelled_at IS NOT NULL OR cancelled_by IS NOT NULL OR cancel_reason IS NOT NULL"
+                        " OR pickup_location IS NOT NULL") == []
+    template = Database.from_url(f"sqlite:///{sqlite_template}")
+    assert _normalised_sql(db, "schedules") == _normalised_sql(template, "schedules")
+    assert sqlite_shape(db) == sqlite_shape(template)
+    assert "schedules_new" not in db.tables()
+    assert db.fetch_value("PRAGMA foreign_keys", cast=int) == 1
+    assert db.fetch_all("PRAGMA foreign_key_check") == []
+    # the AUTOINCREMENT counter carried over: a deleted lesson's id is never handed out again
+    fresh = make_schedule(db, enrollment, instructor, status="no_show")
+    assert fresh == deleted + 1
+    with pytest.raises(IntegrityViolation):
+        make_schedule(db, enrollment, instructor, status="lost")
+    # the rebuilt table's foreign keys are live: a cancelling user's deletion clears cancelled_by
+    db.execute("UPDATE schedules SET cancelled_by = :u, status = 'cancelled' WHERE id = :id",
+               {"u": marker, "id": fresh})
+    db.execute("DELETE FROM users WHERE id = :u", {"u": marker})
+    assert db.fetch_one("SELECT cancelled_by, completion_marked_by FROM schedules WHERE id = :id",
+                        {"id": fresh}) == {"cancelled_by": None, "completion_marked_by": None}
+    with pytest.raises(IntegrityViolation):
+        make_schedule(db, enrollment, 999_999)
+    db.close()
+
+
+def test_sqlite_0008_on_an_empty_schedules_table_keeps_the_counter(tmp_path, monkeypatch):
+    from tests.factories import make_schedule
+
+    db = Database.from_url(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    upgrade_before(db, "0008", monkeypatch)
+    first = make_schedule(db)
+    db.execute("DELETE FROM schedules")
+    upgrade(db, clock.now())
+    assert make_schedule(db) == first + 1
+    db.close()
+
+
+def test_php_era_schedules_keep_their_rows_and_gain_no_show(scratch_mysql, mysql_schema):
+    from app.core.errors import IntegrityViolation
+
+    load_reference(scratch_mysql)
+    before = scratch_mysql.fetch_all(f"SELECT {ORIGINAL_SCHEDULE_COLUMNS} FROM schedules ORDER BY id")
+    assert before, "the reference database has lessons"
+    upgrade(scratch_mysql, clock.now())
+    assert scratch_mysql.fetch_all(f"SELECT {ORIGINAL_SCHEDULE_COLUMNS} FROM schedules ORDER BY id") == before
+    lesson = before[0]["id"]
+    scratch_mysql.execute("UPDATE schedules SET status = 'no_show' WHERE id = :id", {"id": lesson})
+    assert scratch_mysql.fetch_value("SELECT status FROM schedules WHERE id = :id", {"id": lesson}) == "no_show"
+    with pytest.raises(IntegrityViolation):
+        scratch_mysql.execute("UPDATE schedules SET status = 'lost' WHERE id = :id", {"id": lesson})
+    with pytest.raises(IntegrityViolation):
+        scratch_mysql.execute("UPDATE schedules SET cancelled_by = 999999 WHERE id = :id", {"id": lesson})
+
+
+def test_schedule_status_no_show_and_cancellation_columns(db):
+    from app.core.errors import IntegrityViolation
+    from tests.factories import make_schedule, make_user
+
+    canceller = make_user(db, role="staff")
+    lesson = make_schedule(db, status="no_show", pickup_location="12 Bay St")
+    db.execute("UPDATE schedules SET status = 'cancelled', cancelled_at = :at, cancelled_by = :u,"
+               " cancel_reason = :r WHERE id = :id",
+               {"at": "2026-03-10 04:00:00", "u": canceller, "r": "Car broke down", "id": lesson})
+    row = db.fetch_one("SELECT status, cancelled_by, cancel_reason, pickup_location FROM schedules WHERE id = :id",
+                       {"id": lesson})
+    assert row == {"status": "cancelled", "cancelled_by": canceller, "cancel_reason": "Car broke down",
+                   "pickup_location": "12 Bay St"}
+    with pytest.raises(IntegrityViolation):
+        make_schedule(db, status="postponed")
+    db.execute("DELETE FROM users WHERE id = :u", {"u": canceller})
+    assert db.fetch_value("SELECT cancelled_by FROM schedules WHERE id = :id", {"id": lesson}) is None
+
+
+def test_0008_indexes_and_columns_exist(sqlite_template, mysql_schema):
+    for shape in (sqlite_shape(Database.from_url(f"sqlite:///{sqlite_template}")),
+                  mysql_shape(Database.from_url(mysql_schema))):
+        schedules = shape["schedules"]["indexes"]
+        assert schedules["idx_schedule_instructor_date"] == (("instructor_id", "scheduled_date"), False)
+        assert schedules["idx_schedule_vehicle_date"] == (("vehicle_id", "scheduled_date"), False)
+        assert schedules["idx_schedule_enrollment_date"] == (("enrollment_id", "scheduled_date"), False)
+        assert shape["reminders"]["indexes"]["idx_reminder_status_send_at"] == (("status", "send_at"), False)
+        assert shape["branch_opening_hours"]["indexes"]["idx_branch_opening_hours"] == (("branch_id", "weekday"), False)
+        assert [c[0] for c in shape["branches"]["columns"]][-1] == "timezone"
+        assert [c[0] for c in shape["reminders"]["columns"]][-1] == "send_at"
+        assert [c[0] for c in shape["schedules"]["columns"]][-4:] == [
+            "cancelled_at", "cancelled_by", "cancel_reason", "pickup_location"]

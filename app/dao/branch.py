@@ -1,14 +1,22 @@
-"""BranchDAO (PHP BranchModel): branches."""
+"""BranchDAO (PHP BranchModel): branches, their time zone and structured opening hours.
+
+``branches.opening_hours`` is the original's free-text label (shown as is, never parsed);
+``branch_opening_hours`` holds the structured periods behind the ``branch_closed`` rule: one row per
+period, weekday 0 = Monday .. 6 = Sunday, wall-clock times in the branch's zone, close after open. A
+weekday without a row is closed; a branch without any row has no structured hours (no rule applies).
+``branches.timezone`` is an IANA zone name, NULL meaning APP_TIMEZONE (app/core/localtime.py).
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from app.core.pagination import ListQuery, Page
 from app.dao.base import BaseDAO, like_pattern
 
 FIELDS = ("name", "address", "city", "state", "postcode", "phone", "email", "manager_name", "opening_hours")
-_COLUMNS = "b.id, " + ", ".join(f"b.{f}" for f in FIELDS) + ", b.created_at, b.updated_at"
+# timezone is read with the row but written only by set_timezone (an edit form without it keeps it).
+_COLUMNS = "b.id, " + ", ".join(f"b.{f}" for f in FIELDS) + ", b.timezone, b.created_at, b.updated_at"
 SORTS = {"name": "b.name", "city": "b.city", "manager": "b.manager_name"}
 
 
@@ -69,3 +77,42 @@ class BranchDAO(BaseDAO):
         return self.db.execute(
             f"UPDATE branches SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": branch_id}
         ).rowcount
+
+    def set_timezone(self, branch_id: int, timezone: str | None, now: datetime) -> int:
+        """Set (or clear, with None) the branch's IANA zone; the caller validates the name."""
+        return self.db.execute(
+            "UPDATE branches SET timezone = :tz, updated_at = :now WHERE id = :id",
+            {"tz": timezone or None, "now": now, "id": branch_id},
+        ).rowcount
+
+    # ------------------------------------------------------------------ structured opening hours
+
+    def opening_hours(self, branch_id: int, weekday: int | None = None) -> list[dict]:
+        """The branch's opening periods (``weekday``, ``open_time``, ``close_time``), by weekday then
+        opening time; ``weekday`` limits them to one day (0 = Monday)."""
+        return self.db.fetch_all(
+            "SELECT h.weekday, h.open_time, h.close_time FROM branch_opening_hours h"
+            " WHERE h.branch_id = :branch_id AND (:weekday IS NULL OR h.weekday = :weekday)"
+            " ORDER BY h.weekday, h.open_time, h.id",
+            {"branch_id": branch_id, "weekday": weekday},
+        )
+
+    def replace_opening_hours(self, branch_id: int, rows: Iterable[Mapping[str, Any]], now: datetime) -> int:
+        """Replace every opening period of the branch with ``rows`` (mappings with ``weekday``,
+        ``open_time``, ``close_time`` as ``datetime.time``; an empty list clears them), in one transaction (a savepoint
+        inside the caller's): either all new rows are stored or the old ones stay. The database refuses
+        a weekday outside 0..6 or a close not after the open (IntegrityViolation); the service checks
+        overlaps and formats first. Returns the number of rows stored."""
+        periods = list(rows)
+        values, params = [], {"branch_id": branch_id, "now": now}
+        for n, row in enumerate(periods):
+            values.append(f"(:branch_id, :weekday_{n}, :open_{n}, :close_{n}, :now, :now)")
+            params.update({f"weekday_{n}": row["weekday"], f"open_{n}": row["open_time"],
+                           f"close_{n}": row["close_time"]})
+        with self.db.transaction():
+            self.db.execute("DELETE FROM branch_opening_hours WHERE branch_id = :branch_id", {"branch_id": branch_id})
+            if values:
+                self.db.execute(
+                    "INSERT INTO branch_opening_hours (branch_id, weekday, open_time, close_time, created_at,"
+                    " updated_at) VALUES " + ", ".join(values), params)
+        return len(periods)

@@ -65,7 +65,9 @@ class ScheduleDAO(BaseDAO):
         the vehicle (name, plate, status, service due), the given enrolment, the course (the given one,
         else the enrolment's), the slot's branch; plus the student's first active enrolment in that
         course, whether the instructor is allocated to it and how many working-hours rows the instructor
-        has at all (none means "not set up yet"; the day's rows come from :meth:`working_hours_on`)."""
+        has at all (none means "not set up yet"; the day's rows come from :meth:`working_hours_on`); the
+        branch's time zone and how many structured opening-hours rows it has (none: no branch_closed
+        rule; the day's rows come from ``BranchDAO.opening_hours``)."""
         return self.db.fetch_one(
             "SELECT i.id AS instructor_id, i.accreditation_expiry,"
             " iu.first_name AS instructor_first_name, iu.last_name AS instructor_last_name,"
@@ -77,7 +79,8 @@ class ScheduleDAO(BaseDAO):
             " en.id AS enrollment_id, en.student_id AS enrollment_student_id,"
             " en.course_id AS enrollment_course_id, en.status AS enrollment_status,"
             " c.id AS course_id, c.title AS course_title,"
-            " b.id AS branch_id, b.name AS branch_name,"
+            " b.id AS branch_id, b.name AS branch_name, b.timezone AS branch_timezone,"
+            " (SELECT COUNT(*) FROM branch_opening_hours bh WHERE bh.branch_id = b.id) AS opening_rows,"
             " (SELECT MIN(ae.id) FROM enrollments ae WHERE ae.student_id = st.id AND ae.course_id = c.id"
             "   AND ae.status IN ('active', 'in_progress')) AS active_enrollment_id,"
             " (SELECT COUNT(*) FROM course_instructor ci WHERE ci.course_id = c.id"

@@ -9,9 +9,11 @@ the field (``end_time``, ``instructor_id``, ...), so the caller answers 422 befo
 
 The reads are a fixed handful of queries whatever the data (``ScheduleDAO.conflict_parties``,
 ``live_overlaps``, ``unavailability_overlapping``, ``downtime_overlapping`` when a vehicle is given,
-``working_hours_on``). Dates and times are wall-clock values, compared as stored; branch time zones
-come later. Race safety is the caller's: run ``check`` and the insert in one transaction under the
-booking locks (see docs/architecture.md, "Scheduling: the conflict engine").
+``working_hours_on`` and ``BranchDAO.opening_hours`` when the instructor or the branch has such
+hours at all). Dates and times are wall-clock values in the branch's zone, compared as stored (a
+nonexistent local time is refused by the caller with ``app.core.localtime.localize``). Race safety
+is the caller's: run ``check`` and the insert in one transaction under the booking locks (see
+docs/architecture.md, "Scheduling: the conflict engine").
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import Any, Callable
 
 from app.core.database import Database
 from app.core.errors import ValidationFailed
+from app.dao.branch import BranchDAO
 from app.dao.schedule import ScheduleDAO
 
 BLOCK = "block"
@@ -72,14 +75,28 @@ class Conflict:
 
 
 def branch_closed(slot: Slot, branch: dict | None) -> list[Conflict]:
-    """The ``branch_closed`` rule: the seam for structured opening hours.
+    """The ``branch_closed`` rule: the slot must lie inside one of the branch's opening periods for
+    its weekday (wall-clock, in the branch's zone; touching the open or close time is inside).
 
-    Branches only carry the original's free-text ``opening_hours`` label today, which is never parsed,
-    so this returns no reasons. When per-weekday opening hours are stored, this function compares the
-    slot with them and returns ``Conflict("branch_closed", ..., "block")``; ``check`` already calls it
-    (or the ``closed_rule`` it is given) with the slot and the branch row (``None`` without a branch).
+    ``branch`` is what ``check`` passes (``None`` without a branch): ``id``, ``name``, ``timezone`` and
+    ``opening_hours``, the periods of the slot's weekday (``open_time``, ``close_time``), or ``None``
+    when the branch has no structured hours at all, which means no rule (the free-text
+    ``branches.opening_hours`` label is never parsed). A weekday without a period is closed all day.
     """
-    return []
+    if not branch or branch.get("opening_hours") is None:
+        return []
+    hours = branch["opening_hours"]
+    if any(h["open_time"] <= slot.start and slot.end <= h["close_time"] for h in hours):
+        return []
+    weekday = WEEKDAYS[slot.day.weekday()]
+    if not hours:
+        message = f"{branch['name']} is closed all day on {weekday}."
+    else:
+        listed = ", ".join(f"{_hm(h['open_time'])}–{_hm(h['close_time'])}" for h in hours)
+        partly = any(h["open_time"] < slot.end and slot.start < h["close_time"] for h in hours)
+        message = (f"{branch['name']} is closed {'for part of ' if partly else ''}{_hm(slot.start)}–"
+                   f"{_hm(slot.end)} on {weekday} (open {listed}).")
+    return [Conflict("branch_closed", message, SEVERITY["branch_closed"])]
 
 
 def check(db: Database, slot: Slot, *, today: date,
@@ -148,7 +165,10 @@ def check(db: Database, slot: Slot, *, today: date,
         if due is not None and due < slot.day:
             add("vehicle_unavailable", f"{vehicle}'s service was due on {_date(due)}.")
 
-    for reason in closed_rule(slot, _branch(row)):
+    branch = _branch(row)
+    if branch is not None and int(row.get("opening_rows") or 0) > 0:
+        branch["opening_hours"] = BranchDAO(db).opening_hours(branch["id"], slot.day.weekday())
+    for reason in closed_rule(slot, branch):
         found.append(reason)
 
     for message in _enrolment_reasons(slot, row, student):
@@ -235,7 +255,12 @@ def _enrolment_reasons(slot: Slot, row: dict, student: str) -> list[str]:
 
 
 def _branch(row: dict) -> dict | None:
-    return None if row.get("branch_id") is None else {"id": row["branch_id"], "name": row["branch_name"]}
+    """The slot's branch for the closed rule; ``opening_hours`` None = no structured hours (check fills
+    in the weekday's periods when the branch has any)."""
+    if row.get("branch_id") is None:
+        return None
+    return {"id": row["branch_id"], "name": row["branch_name"], "timezone": row.get("branch_timezone"),
+            "opening_hours": None}
 
 
 def _is_id(value: Any) -> bool:

@@ -56,16 +56,27 @@ def seed_demo(db: Database, now: datetime, today: date) -> SeedSummary:
             for b in (
                 dict(name="CBD Headquarters", address="120 Collins St", city="Melbourne", state="VIC", postcode="3000",
                      phone="(03) 8000 9000", email="cbd@origin.com.au", manager_name="Sophie Turner",
-                     opening_hours="Mon-Fri 8am-6pm"),
+                     opening_hours="Mon-Fri 8am-6pm, Sat 8am-1pm", timezone=None),
                 dict(name="Bayside Training Hub", address="45 Beach Rd", city="St Kilda", state="VIC", postcode="3182",
                      phone="(03) 8111 9200", email="bayside@origin.com.au", manager_name="Marcus Shaw",
-                     opening_hours="Mon-Sat 8am-7pm"),
+                     opening_hours="Mon-Sat 8am-7pm", timezone=None),
                 dict(name="Northern Suburbs Centre", address="28 Plenty Rd", city="Preston", state="VIC",
                      postcode="3072", phone="(03) 8222 9300", email="north@origin.com.au", manager_name="Linh Nguyen",
-                     opening_hours="Mon-Fri 9am-5pm"),
+                     opening_hours="Mon-Fri 9am-5pm, Sat 9am-1pm", timezone=None),
             )
         ]
         cbd, bayside, north = branches
+        # Structured opening hours behind the branch_closed rule (weekday 0 = Monday), matching the
+        # free-text labels above; timezone NULL = APP_TIMEZONE. Closed on Sundays.
+        opening = {
+            cbd: [(d, time(8, 0), time(18, 0)) for d in range(5)] + [(5, time(8, 0), time(13, 0))],
+            bayside: [(d, time(8, 0), time(19, 0)) for d in range(6)],
+            north: [(d, time(9, 0), time(17, 0)) for d in range(5)] + [(5, time(9, 0), time(13, 0))],
+        }
+        for branch_id, periods in opening.items():
+            for weekday, opens, closes in periods:
+                add("branch_opening_hours", stamped(dict(branch_id=branch_id, weekday=weekday,
+                                                         open_time=opens, close_time=closes)))
 
         def user(role, first, last, email, phone, branch):
             return add("users", stamped(dict(role=role, first_name=first, last_name=last, email=email, phone=phone,

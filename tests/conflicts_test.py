@@ -130,8 +130,9 @@ def test_cancelled_and_not_completed_events_never_block(world, status):
     assert world.check() == []
 
 
-def test_a_completed_event_still_occupies_its_slot(world):
-    world.lesson(instructor=world.instructor, status="completed")
+@pytest.mark.parametrize("status", ["completed", "no_show"])
+def test_a_completed_or_no_show_event_still_occupies_its_slot(world, status):
+    world.lesson(instructor=world.instructor, status=status)
     assert kinds(world.check()) == [("instructor", "block")]
 
 

@@ -106,7 +106,7 @@ class ScheduleDAO(BaseDAO):
         instructor, the vehicle or the student (through the enrolment), one UNION ALL arm each so every
         arm uses its own index. ``kind`` says which arm matched; an event sharing two of them comes
         back once per arm. Touching intervals do not overlap. ``ignore_id`` (a move) is left out."""
-        live = ("s.scheduled_date = :day AND s.status IN ('scheduled', 'completed')"
+        live = ("s.scheduled_date = :day AND s.status IN ('scheduled', 'completed', 'no_show')"
                 " AND s.start_time < :end AND s.end_time > :start")
         if ignore_id is not None:
             live += " AND s.id <> :ignore_id"

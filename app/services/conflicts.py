@@ -29,7 +29,9 @@ from app.dao.schedule import ScheduleDAO
 BLOCK = "block"
 WARN = "warn"
 MAX_LESSON = timedelta(hours=8)
-LIVE_STATUSES = ("scheduled", "completed")
+# Events that hold their slot (ScheduleDAO.live_overlaps): a no-show still took the instructor's and the
+# car's time; cancelled and not_completed events never block.
+LIVE_STATUSES = ("scheduled", "completed", "no_show")
 ACTIVE_ENROLMENT = ("active", "in_progress")
 UNAVAILABLE_VEHICLE = {"maintenance": "in maintenance", "in_service": "away for servicing"}
 

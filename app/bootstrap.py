@@ -134,11 +134,11 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_blueprints(app: Flask) -> None:
     """Every blueprint, registered explicitly (a new area adds one line to BLUEPRINTS)."""
-    from app.blueprints import (account, activation, audit, auth as auth_bp, branches, courses, dashboard,
-                                documents, fleet, instructors, main, staff, students)
+    from app.blueprints import (account, activation, api_schedules, audit, auth as auth_bp, branches, courses,
+                                dashboard, documents, fleet, instructors, main, staff, students)
 
     for module in (main, auth_bp, activation, account, dashboard, students, documents, instructors, fleet,
-                   branches, courses, staff, audit):
+                   branches, courses, staff, audit, api_schedules):
         app.register_blueprint(module.bp)
 
 

@@ -35,7 +35,7 @@ from tests import factories as f
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
 
 PARAMS = ("branch_id", "student_id", "instructor_id", "vehicle_id", "staff_id", "document_id", "note_id",
-          "window_id", "log_id", "user_id", "course_id", "audit_id")
+          "window_id", "log_id", "user_id", "course_id", "audit_id", "schedule_id")
 NOT_OBJECT_SCOPED = {"course_id", "audit_id"}  # school-wide catalogue; admin-only audit (tested below / elsewhere)
 NOT_IDS = {("activation.activate", "token"), ("static", "filename"), ("bootstrap.static", "filename")}
 ROLES = ("admin", "staff", "instructor", "student")
@@ -69,8 +69,8 @@ def _side(db, tag, now, upload_dir: Path):
     student_user = _user(db, "student", branch, f"student.{tag}@origin.com", f"Zzstudent{t}")
     student = f.make_student(db, user_id=student_user, branch_id=branch)
     enrolment = f.make_enrollment(db, student_id=student)
-    f.make_schedule(db, enrollment_id=enrolment, instructor_id=instructor, branch_id=branch,
-                    scheduled_date=date.today() + timedelta(days=3))
+    schedule = f.make_schedule(db, enrollment_id=enrolment, instructor_id=instructor, branch_id=branch,
+                               scheduled_date=date.today() + timedelta(days=3))
     f.make_invoice(db, enrollment_id=enrolment, invoice_number=f"ZZINV-{t}")
     vehicle = f.make_vehicle(db, branch_id=branch, name=f"Zzcar{t}", plate_number=f"ZZ-{t}-01")
     stored = f"{secrets.token_hex(16)}.pdf"  # the stored name documents.file_path points to (see services.documents)
@@ -88,7 +88,7 @@ def _side(db, tag, now, upload_dir: Path):
     return {"branch_id": branch, "staff_id": staff_id, "instructor_id": instructor, "student_id": student,
             "vehicle_id": vehicle, "document_id": document, "note_id": note, "log_id": log,
             "window_id": {"instructor": window, "vehicle": downtime},
-            "user_id": student_user, "course_id": f.make_course(db), "audit_id": 1,
+            "user_id": student_user, "course_id": f.make_course(db), "audit_id": 1, "schedule_id": schedule,
             "emails": {"staff": f"staff.{tag}@origin.com", "instructor": f"instructor.{tag}@origin.com",
                        "student": f"student.{tag}@origin.com"},
             # Text that only this side's rows show (names, plate, file, note, invoice number, e-mails).

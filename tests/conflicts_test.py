@@ -3,6 +3,9 @@ exact kind, severity and message; touching slots, cancelled events and a moved e
 reason is reported together, in a stable order; the query count does not grow with the data; bad input
 is a ValidationFailed naming the field."""
 
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -513,7 +516,3 @@ def test_branch_closed_rule_alone_is_pure(world):
     assert conflicts.branch_closed(world.slot(start=time(8, 59), end=time(9, 30)), branch)[0].kind == "branch_closed"
     assert conflicts.branch_closed(world.slot(), None) == []
     assert conflicts.branch_closed(world.slot(), {**branch, "opening_hours": None}) == []
-
-
-if __name__ == "__main__":
-    import sys; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E702

@@ -4,6 +4,9 @@ starts 4 Oct 2026 (02:00 +10:00 -> 03:00 +11:00, 02:00-03:00 never happens). A g
 a ValidationFailed naming the field; a repeated time resolves to its first occurrence; offsets are right
 on both sides of each change; a lesson across a change lasts its real length. No database."""
 
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -128,7 +131,3 @@ def test_to_utc_naive_refuses_a_naive_value():
 def test_zone_without_daylight_saving_has_no_gap():
     brisbane = zone_for("Australia/Brisbane", "UTC")
     assert iso_with_offset(OCTOBER_CHANGE, time(2, 30), brisbane) == "2026-10-04T02:30:00+10:00"
-
-
-if __name__ == "__main__":
-    import sys; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E702

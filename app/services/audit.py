@@ -209,6 +209,8 @@ ACTION_LABELS = {
     "vehicle_downtime_added": "Vehicle downtime added",
     "vehicle_downtime_deleted": "Vehicle downtime removed",
     "schedule_created": "Lesson booked",
+    "schedule_moved": "Lesson moved",
+    "schedule_cancelled": "Lesson cancelled",
 }
 
 ROLE_LABELS = {"admin": "Administrator", "staff": "Staff", "instructor": "Instructor", "student": "Student"}

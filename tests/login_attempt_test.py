@@ -6,6 +6,7 @@ if __name__ == "__main__":
 from datetime import datetime, timedelta
 
 from app.dao.login_attempt import LoginAttemptDAO
+from app.dao.user import UserDAO
 from tests.factories import make_user
 
 NOW = datetime(2026, 3, 10, 9, 0, 0)
@@ -167,13 +168,13 @@ def test_purge_before_takes_at_most_limit_rows_per_call(db):
     assert dao.purge_before(cutoff, limit=3) == 0
 
 
-def test_lock_account_returns_the_credentials_and_mark_succeeded_flips_one_attempt(db):
+def test_locked_credentials_and_mark_succeeded_flips_one_attempt(db):
     user = make_user(db, email=EMAIL, role="instructor", password_hash="h")
     dao = LoginAttemptDAO(db)
     with db.transaction():
-        assert dao.lock_account("  Jack.Mason@Student.com ") == {"id": user, "role": "instructor",
-                                                                 "status": "active", "password_hash": "h"}
-        assert dao.lock_account("nobody@origin.com") is None
+        assert UserDAO(db).find_credentials("  Jack.Mason@Student.com ", lock=True) == {
+            "id": user, "role": "instructor", "status": "active", "password_hash": "h"}
+        assert UserDAO(db).find_credentials("nobody@origin.com", lock=True) is None
     first = _fail(dao, NOW - timedelta(minutes=2))
     second = _fail(dao, NOW - timedelta(minutes=1))
     assert dao.mark_succeeded(second) == 1

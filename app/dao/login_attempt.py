@@ -23,16 +23,6 @@ class LoginAttemptDAO(BaseDAO):
             },
         )
 
-    def lock_account(self, email: str) -> dict | None:
-        """The credentials of the account with this e-mail (id, role, status, password_hash), its users
-        row locked until the transaction ends (FOR UPDATE on MariaDB; on SQLite BEGIN IMMEDIATE already
-        holds the write lock). Sign-ins to one account are thereby serialised from the throttle check to
-        the recorded attempt. None for an unknown e-mail (nothing to lock)."""
-        return self.db.fetch_one(
-            "SELECT id, role, status, password_hash FROM users WHERE email = :email" + self.db.for_update,
-            {"email": normalize_email(email)},
-        )
-
     def mark_succeeded(self, attempt_id: int) -> int:
         """Turn an attempt recorded as a failure (before its password was verified) into a success."""
         return self.db.execute(

@@ -27,10 +27,14 @@ class UserDAO(BaseDAO):
             f"SELECT {_PUBLIC_COLUMNS} FROM users WHERE email = :email", {"email": normalize_email(email)}
         )
 
-    def find_credentials(self, email: str) -> dict | None:
-        """Id, role, status and password hash for a login attempt."""
+    def find_credentials(self, email: str, *, lock: bool = False) -> dict | None:
+        """Id, role, status and password hash for a login attempt. ``lock=True`` (inside a transaction)
+        keeps the users row locked until it ends (FOR UPDATE on MariaDB; SQLite's BEGIN IMMEDIATE already
+        holds the write lock), which serialises sign-ins to one account from the throttle check to the
+        recorded attempt."""
         return self.db.fetch_one(
-            "SELECT id, role, status, password_hash FROM users WHERE email = :email",
+            "SELECT id, role, status, password_hash FROM users WHERE email = :email"
+            + (self.db.for_update if lock else ""),
             {"email": normalize_email(email)},
         )
 

@@ -126,7 +126,7 @@ def login(
     users = UserDAO(db)
     attempts = LoginAttemptDAO(db)
     with db.transaction():
-        record = attempts.lock_account(email)
+        record = users.find_credentials(email, lock=True)
         retry_after = max(lock_status(db, email, now, settings), ip_lock_status(db, ip, now, settings))
         if not retry_after:
             attempt_id = attempts.record(email, record["id"] if record else None, ip, False, now)

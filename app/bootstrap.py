@@ -135,10 +135,11 @@ def _init_extensions(app: Flask) -> None:
 def _init_blueprints(app: Flask) -> None:
     """Every blueprint, registered explicitly (a new area adds one line to BLUEPRINTS)."""
     from app.blueprints import (account, activation, api_schedules, audit, auth as auth_bp, branches, courses,
-                                dashboard, documents, fleet, instructors, main, staff, students)
+                                dashboard, documents, events, fleet, instructors, main, outcomes, schedules, staff,
+                                students)
 
     for module in (main, auth_bp, activation, account, dashboard, students, documents, instructors, fleet,
-                   branches, courses, staff, audit, api_schedules):
+                   branches, courses, staff, audit, api_schedules, schedules, events, outcomes):
         app.register_blueprint(module.bp)
 
 

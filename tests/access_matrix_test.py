@@ -45,7 +45,7 @@ ROLES = ("admin", "staff", "instructor", "student")
 VISIBLE_OWN = {
     "admin": set(PARAMS),
     "staff": {"branch_id", "student_id", "instructor_id", "vehicle_id", "document_id", "note_id", "window_id",
-              "log_id"},
+              "log_id", "schedule_id"},
     "instructor": {"instructor_id", "student_id", "document_id", "window_id"},
     "student": {"student_id", "document_id"},
 }

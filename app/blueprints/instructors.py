@@ -1,7 +1,7 @@
 """Instructors: list, create, view, edit, archive/restore, activation links, availability."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from app.core import clock
 from app.core.auth import STAFF_ROLES, current_actor, roles_required
@@ -22,10 +22,6 @@ LIST_FILTERS = {"branch": "id", "accreditation": ("valid", "expiring", "expired"
                 "status": ("active", "archived")}
 PROFILE_FORM_FIELDS = ("first_name", "last_name", "email", "phone", "branch_id", "certification_number",
                        "accreditation_expiry", "experience_years", "rating", "availability_notes", "bio")
-
-
-def _local_now():
-    return clock.local_now().replace(tzinfo=None)
 
 
 def _branch_options():
@@ -89,7 +85,8 @@ def _view_url(instructor_id: int, section: str | None = None) -> str:
 
 
 def _render_view(instructor_id: int, window_form: UnavailabilityForm | None = None, status: int = 200, **context):
-    data = instructors.profile_page(get_db(), current_actor(), instructor_id, clock.today(), _local_now())
+    data = instructors.profile_page(get_db(), current_actor(), instructor_id, clock.today(), clock.now(),
+                                    current_app.config["APP_TIMEZONE"])
     return render_template("instructors/view.html", **data, **context,
                            window_form=window_form or UnavailabilityForm(formdata=None), today=clock.today()), status
 

@@ -33,7 +33,8 @@ SORTS: dict[str, tuple[str, ...]] = {
 _PROFILE_COLUMNS = (
     "i.id, i.user_id, i.branch_id, i.certification_number, i.accreditation_expiry, i.experience_years,"
     " i.availability_notes, i.bio, i.rating, i.created_at, i.updated_at,"
-    " u.first_name, u.last_name, u.email, u.phone, u.status, u.last_login_at, b.name AS branch_name"
+    " u.first_name, u.last_name, u.email, u.phone, u.status, u.last_login_at, b.name AS branch_name,"
+    " b.timezone AS branch_timezone"
 )
 _LESSON_TOTALS = (
     "SELECT s.instructor_id,"

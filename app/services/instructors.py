@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Mapping
 
+from app.core import localtime
 from app.core.database import Database
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import ListQuery, Page
@@ -84,9 +85,14 @@ def list_page(db: Database, actor: Actor, query: ListQuery, today: date) -> Page
     return InstructorDAO(db).list_page(query, today, only_branch=actor.branch_filter())
 
 
-def profile_page(db: Database, actor: Actor, instructor_id: int, today: date, local_now: datetime) -> dict:
-    """Everything the profile page shows, in a fixed number of queries."""
+def profile_page(db: Database, actor: Actor, instructor_id: int, today: date, now: datetime,
+                 default_zone: str) -> dict:
+    """Everything the profile page shows, in a fixed number of queries. ``now`` is naive UTC; windows are
+    wall-clock values in the instructor's branch zone (else ``default_zone``), so one is listed until it
+    is over there."""
     profile = get(db, actor, instructor_id)
+    zone = localtime.zone_for(profile.get("branch_timezone"), default_zone)
+    local_now = localtime.from_utc_naive(now, zone).replace(tzinfo=None)
     dao = InstructorDAO(db)
     profile["accreditation"] = accreditation_state(profile["accreditation_expiry"], today)
     return {

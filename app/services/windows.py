@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.core.errors import ValidationFailed
+from app.core.params import MAX_DATE, MIN_DATE
 
 
 def checked_window(start: datetime | None, end: datetime | None, reason: str | None) -> str | None:
@@ -11,6 +12,9 @@ def checked_window(start: datetime | None, end: datetime | None, reason: str | N
     if start is None or end is None:
         missing = "start_datetime" if start is None else "end_datetime"
         raise ValidationFailed("Enter the start and the end.", field=missing)
+    for name, value in (("start_datetime", start), ("end_datetime", end)):
+        if not MIN_DATE <= value.date() <= MAX_DATE:
+            raise ValidationFailed("Enter a date between 1900 and 2100.", field=name)
     if end <= start:
         raise ValidationFailed("The end must be after the start.", field="end_datetime")
     reason = (reason or "").strip() or None

@@ -301,8 +301,8 @@ def _init_security_headers(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    # link_for(kind, ...) -> (endpoint, URL argument, anchor). Invoices, lessons and enrolments have no page
-    # of their own yet: they open the student's profile at their section.
+    # link_for(kind, ...) -> (endpoint, URL argument, anchor). Invoices and enrolments have no page of their
+    # own yet: they open the student's profile at their section. A lesson (any event) opens its event page.
     link_targets = {
         "student": ("students.view", "student_id", ""),
         "instructor": ("instructors.view", "instructor_id", ""),
@@ -311,7 +311,7 @@ def _init_templates(app: Flask) -> None:
         "course": ("courses.view", "course_id", ""),
         "staff": ("staff.view", "staff_id", ""),
         "invoice": ("students.view", "student_id", "#invoices"),
-        "lesson": ("students.view", "student_id", "#lessons"),
+        "lesson": ("events.view", "schedule_id", ""),
         "enrolment": ("students.view", "student_id", "#enrolments"),
     }
     app.jinja_env.globals.update(role_label=auth.role_label, app_name=app.config["APP_NAME"])
@@ -341,8 +341,10 @@ def _init_templates(app: Flask) -> None:
         branches' records), or when an instructor or student is not looking at their own object:
         an instructor opens their own profile and the students they teach (lesson rows pass the
         lesson's ``instructor_id``; the student list is already limited to their students), a student
-        only their own profile. Invoices and lessons have no page yet: they open the student's profile
-        at #invoices / #lessons (``student_id``). No per-row query: the actor is resolved once per request
+        only their own profile. Invoices and enrolments have no page yet: they open the student's profile
+        at #invoices / #enrolments (``student_id``). A lesson (``id`` = the schedule) opens its event page
+        for the office (staff: pass ``branch_id``), the lesson's own instructor (pass ``instructor_id``) and
+        its own student (pass ``student_id``). No per-row query: the actor is resolved once per request
         (and the views have already done so).
         """
         from flask import url_for
@@ -351,14 +353,20 @@ def _init_templates(app: Flask) -> None:
         if target is None:
             raise ValueError(f"link_for: unknown kind {kind!r}")
         endpoint, arg, anchor = target
-        record_id = student_id if kind in ("invoice", "lesson", "enrolment") else id
+        record_id = student_id if kind in ("invoice", "enrolment") else id
         if record_id is None or record_id == "" or not current_user.is_authenticated:
             return None
         view = app.view_functions.get(endpoint)
         role = current_user.role
         if view is None or role not in (getattr(view, "_access_roles", None) or ()):
             return None
-        if role in ("instructor", "student"):
+        if kind == "lesson" and role in ("instructor", "student"):
+            actor = auth.current_actor()
+            if role == "student" and (student_id is None or student_id != actor.student_id):
+                return None
+            if role == "instructor" and (instructor_id is None or instructor_id != actor.instructor_id):
+                return None
+        elif role in ("instructor", "student"):
             actor = auth.current_actor()
             if role == "student" and (arg != "student_id" or record_id != actor.student_id):
                 return None

@@ -46,8 +46,8 @@ VISIBLE_OWN = {
     "admin": set(PARAMS),
     "staff": {"branch_id", "student_id", "instructor_id", "vehicle_id", "document_id", "note_id", "window_id",
               "log_id", "schedule_id"},
-    "instructor": {"instructor_id", "student_id", "document_id", "window_id"},
-    "student": {"student_id", "document_id"},
+    "instructor": {"instructor_id", "student_id", "document_id", "window_id", "schedule_id"},
+    "student": {"student_id", "document_id", "schedule_id"},
 }
 NO_BRANCH_NOTICE = "No branch is assigned to your account"
 PDF = b"%PDF-1.4\n% access matrix fixture\n"

@@ -1,11 +1,14 @@
 """The booking service (services/scheduling.py) and BookingDAO on both databases: a booking writes the
 event, its reminder (send_at 24 h before the start instant in Australia/Melbourne, across both DST
-changes) and the audit row; every refusal writes nothing; a move re-plans the reminder; a cancellation
-withdraws it; deadlocks are retried, then answered 409."""
+changes) in the original's row shape (sms, "Upcoming Lesson") and the audit row; every refusal writes
+nothing; a move re-plans the reminder; a cancellation withdraws it; reviving a cancelled event re-checks
+it like a move, clears the cancellation (the audit row keeps it) and queues a reminder again; deadlocks
+are retried, then answered 409."""
 
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
 
+import json
 from datetime import date, datetime, time
 
 import pytest
@@ -86,9 +89,12 @@ def test_a_booking_writes_the_event_its_reminder_and_the_audit_row(world):
     # 09:00 AEDT (+11) on 11 Mar = 22:00 UTC on 10 Mar; 24 h earlier = 22:00 UTC on 9 Mar = 10 Mar locally
     assert reminder["send_at"] == datetime(2026, 3, 9, 22, 0)
     assert reminder["send_on"] == date(2026, 3, 10)
+    # the original's row shape (original-system §4.2): sms, "Upcoming Lesson", related to the schedule
     assert (reminder["status"], reminder["recipient_user_id"], reminder["channel"], reminder["reminder_type"]) == (
-        "pending", world.student_user, "email", "lesson_reminder")
-    assert "11 Mar 2026 at 09:00" in reminder["message"] and "12 Bay St" in reminder["message"]
+        "pending", world.student_user, "sms", "Upcoming Lesson")
+    assert reminder["message"] == "Upcoming lesson: lesson booked for 11 Mar 2026 at 09:00, pick-up at 12 Bay St"
+    related = world.db.fetch_one("SELECT related_type, related_id FROM reminders")
+    assert related == {"related_type": "schedule", "related_id": booked.id}
     audit = world.db.fetch_one("SELECT action, entity_type, entity_id, user_id FROM audit_trail"
                                " WHERE action = 'schedule_created'")
     assert audit == {"action": "schedule_created", "entity_type": "schedule", "entity_id": booked.id,
@@ -291,3 +297,111 @@ def test_the_event_feed_is_capped_and_says_so(world, monkeypatch):
     feed = scheduling.list_events(world.db, world.admin, {"start": "2026-03-01", "end": "2026-03-31"},
                                   settings=SETTINGS)
     assert [e["start"][11:16] for e in feed["events"]] == ["09:00", "11:00"] and feed["truncated"] is True
+
+
+def test_the_reminder_message_names_the_event_type_and_the_day_without_a_leading_zero():
+    from zoneinfo import ZoneInfo
+
+    plan = scheduling.reminder_plan("exam", date(2026, 4, 5), time(8, 5), ZoneInfo("Australia/Melbourne"), NOW)
+    assert plan["message"] == "Upcoming exam: exam booked for 5 Apr 2026 at 08:05"
+    assert set(plan) == {"send_at", "send_on", "message"}
+    assert scheduling.reminder_plan("lesson", date(2026, 2, 1), time(9, 0), ZoneInfo("Australia/Melbourne"),
+                                    NOW) is None  # already started: nothing to remind
+
+
+def _revive(world, schedule_id, actor=None, now=NOW, **kwargs):
+    return scheduling.revive(world.db, actor or world.staff, schedule_id, now=now, settings=SETTINGS, **kwargs)
+
+
+def test_revive_puts_a_cancelled_event_back_and_queues_its_reminder_again(world):
+    booked = world.book(pickup_location="12 Bay St")
+    scheduling.cancel(world.db, world.staff, booked.id, "Student unwell", now=NOW)
+    revived = _revive(world, booked.id, now=datetime(2026, 3, 2, 0, 0))
+    assert revived.id == booked.id and revived.warnings == []
+    row = world.db.fetch_one("SELECT status, cancelled_at, cancelled_by, cancel_reason FROM schedules WHERE id = :id",
+                             {"id": booked.id})
+    assert row == {"status": "scheduled", "cancelled_at": None, "cancelled_by": None, "cancel_reason": None}
+    old, new = world.reminders(booked.id)
+    assert old["status"] == "cancelled"  # the withdrawn one stays as history
+    assert (new["status"], new["channel"], new["reminder_type"], new["recipient_user_id"]) == (
+        "pending", "sms", "Upcoming Lesson", world.student_user)
+    assert new["send_at"] == datetime(2026, 3, 9, 22, 0)
+    assert new["message"] == "Upcoming lesson: lesson booked for 11 Mar 2026 at 09:00, pick-up at 12 Bay St"
+    audit = world.db.fetch_one("SELECT user_id, before_json, after_json FROM audit_trail"
+                               " WHERE action = 'schedule_revived'")
+    before = json.loads(audit["before_json"])
+    assert before == {"status": "cancelled", "cancelled_at": "2026-03-01 00:00:00", "cancelled_by": world.staff_user,
+                      "cancel_reason": "Student unwell"}
+    assert json.loads(audit["after_json"])["status"] == "scheduled" and audit["user_id"] == world.staff_user
+    with pytest.raises(ValidationFailed) as caught:  # only cancelled events revive
+        _revive(world, booked.id)
+    assert "status" in caught.value.errors
+
+
+def test_revive_is_refused_when_another_lesson_took_the_slot_and_writes_nothing(world):
+    booked = world.book()
+    scheduling.cancel(world.db, world.staff, booked.id, "Student unwell", now=NOW)
+    world.book(student_id=world.new_student(), vehicle_id=None, start_time="09:30", end_time="10:30")
+    before = world.counts()
+    with pytest.raises(BookingConflict) as caught:
+        _revive(world, booked.id)
+    assert [c["kind"] for c in caught.value.conflicts] == ["instructor"]
+    assert world.counts() == before
+    row = world.db.fetch_one("SELECT status, cancel_reason FROM schedules WHERE id = :id", {"id": booked.id})
+    assert row == {"status": "cancelled", "cancel_reason": "Student unwell"}
+    assert [r["status"] for r in world.reminders(booked.id)] == ["cancelled"]
+
+
+def test_revive_warnings_refuse_until_accepted(world):
+    booked = world.book()
+    scheduling.cancel(world.db, world.staff, booked.id, "Rain", now=NOW)
+    f.make_working_hours(world.db, world.instructor, 2, time(12, 0), time(17, 0))  # Wednesdays from 12:00
+    with pytest.raises(BookingConflict) as caught:
+        _revive(world, booked.id)
+    assert [c["kind"] for c in caught.value.conflicts] == ["outside_working_hours"]
+    assert world.db.fetch_value("SELECT status FROM schedules WHERE id = :id", {"id": booked.id}) == "cancelled"
+    revived = _revive(world, booked.id, accept_warnings=True)
+    assert [w["kind"] for w in revived.warnings] == ["outside_working_hours"]
+    details = world.db.fetch_value("SELECT details FROM audit_trail WHERE action = 'schedule_revived'")
+    assert "outside_working_hours" in details
+
+
+def test_reviving_a_past_event_queues_no_reminder(world):
+    booked = world.book()
+    scheduling.cancel(world.db, world.staff, booked.id, "Rain", now=NOW)
+    _revive(world, booked.id, now=datetime(2026, 3, 12, 0, 0))  # the lesson was the day before
+    assert [r["status"] for r in world.reminders(booked.id)] == ["cancelled"]
+    assert world.db.fetch_value("SELECT status FROM schedules WHERE id = :id", {"id": booked.id}) == "scheduled"
+
+
+def test_revive_is_office_only_and_scoped(world):
+    booked = world.book()
+    scheduling.cancel(world.db, world.staff, booked.id, "Rain", now=NOW)
+    for role in ("instructor", "student"):
+        with pytest.raises(PermissionDenied):
+            _revive(world, booked.id, Actor(user_id=world.student_user, role=role, branch_id=world.branch,
+                                            instructor_id=world.instructor))
+    with pytest.raises(NotFound):
+        _revive(world, booked.id, Actor(user_id=world.staff_user, role="staff", branch_id=world.other))
+    with pytest.raises(NotFound):
+        _revive(world, 999999)
+    with pytest.raises(ValidationFailed) as caught:
+        _revive(world, booked.id, accept_warnings="yes")
+    assert "accept_warnings" in caught.value.errors
+    assert world.db.fetch_value("SELECT status FROM schedules WHERE id = :id", {"id": booked.id}) == "cancelled"
+
+
+def test_revive_retries_a_deadlock(world, monkeypatch):
+    booked = world.book()
+    scheduling.cancel(world.db, world.staff, booked.id, "Rain", now=NOW)
+    calls = []
+    real = BookingDAO.lock_parties
+
+    def flaky(self, *args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise DbConflict("The record is busy; please try again")
+        return real(self, *args)
+
+    monkeypatch.setattr(BookingDAO, "lock_parties", flaky)
+    assert _revive(world, booked.id).id == booked.id and len(calls) == 2

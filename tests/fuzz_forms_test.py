@@ -24,6 +24,7 @@ import re
 import shutil
 import secrets
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,10 @@ EXCLUDED = {
     "api_schedules.create",
 }
 EXTRA = "zz_unknown_field"
+# A Wednesday 15-21 days ahead: past the demo fortnight, before any demo accreditation runs out (25 days).
+_AHEAD = clock.today() + timedelta(days=15)
+EVENT_DAY = _AHEAD + timedelta(days=(2 - _AHEAD.weekday()) % 7)
+BOOKING_DAY = EVENT_DAY + timedelta(days=1)
 # Examples per field: admin gets every hostile value plus generated ones; the other roles, whose forms
 # run the same validation with a narrower scope, a shorter list (the values most likely to break a parser).
 GENERATED = {"admin": 1, "staff": 0, "instructor": 1, "student": 1, "anonymous": 2}
@@ -109,14 +114,27 @@ def _make_state(db, upload_dir: Path) -> dict:
     _window(db, "vehicle", vehicle)
     for owner in (mia, jack):
         _document(db, upload_dir, owner, now)
+    # Events: a coming lesson (move and cancel forms), a cancelled one (revive) and a past one still
+    # scheduled (the outcome form); far enough ahead that the demo fortnight never meets them.
+    enrolment = {who: _lookup(db, "SELECT MIN(id) FROM enrollments WHERE student_id = :s", s=who) for who in (mia, jack)}
+    coming = f.make_schedule(db, enrollment_id=enrolment[mia], instructor_id=raj, branch_id=cbd,
+                             scheduled_date=EVENT_DAY, start_time=time(10, 0), end_time=time(11, 0))
+    cancelled = f.make_schedule(db, enrollment_id=enrolment[mia], instructor_id=raj, branch_id=cbd,
+                                scheduled_date=EVENT_DAY, start_time=time(14, 0), end_time=time(15, 0),
+                                status="cancelled", cancelled_at=now, cancel_reason="Fuzz")
+    jack_branch = _lookup(db, "SELECT branch_id FROM students WHERE id = :s", s=jack)
+    past = f.make_schedule(db, enrollment_id=enrolment[jack], instructor_id=amelia, branch_id=jack_branch,
+                           scheduled_date=clock.today() - timedelta(days=40), start_time=time(10, 0),
+                           end_time=time(11, 0))
     active = {"branch_id": cbd, "student_id": mia, "instructor_id": raj, "vehicle_id": vehicle, "course_id": course,
-              "staff_id": operations}
+              "staff_id": operations, "schedule_id": coming}
     fresh = {"student_id": student("active"), "instructor_id": instructor("active"), "staff_id": staff("active")}
     archived = {"student_id": student("archived"), "instructor_id": instructor("archived"),
                 "staff_id": staff("archived")}
-    office = [active, fresh, archived]
-    return {"admin": office, "staff": office, "instructor": [{"instructor_id": amelia, "student_id": jack}],
-            "student": [{"student_id": jack}]}
+    office = [active, fresh, archived, {"schedule_id": cancelled}]
+    return {"admin": office, "staff": office,
+            "instructor": [{"instructor_id": amelia, "student_id": jack, "schedule_id": past}],
+            "student": [{"student_id": jack, "schedule_id": past}]}
 
 
 def _window(db, kind, owner) -> int:
@@ -256,6 +274,9 @@ OVERRIDES = {
     "auth.login": {"email": "noah.williams@student.com", "password": DEMO_PASSWORD},  # a demo account no role uses
     "account.password": {"current_password": DEMO_PASSWORD},
     "documents.upload": {"category": "licence"},
+    # A free slot on an open weekday beyond the demo fortnight; warnings (working hours, allocation) accepted.
+    "events.new": {"date": BOOKING_DAY.isoformat(), "start_time": "12:00", "end_time": "13:00", "accept_warnings": "y"},
+    "events.move": {"accept_warnings": "y", "vehicle_id": ""},
 }
 
 
@@ -277,6 +298,12 @@ def _after_success(school: School, session: Session, endpoint: str, action: str)
         table = {"students": "students", "instructors": "instructors", "staff": "staff_profiles"}[endpoint.split(".")[0]]
         do(lambda db: db.execute(f"UPDATE users SET status = :s WHERE id = (SELECT user_id FROM {table} WHERE id = :i)",
                                  {"s": status, "i": ids[0]}))
+    elif endpoint == "events.new":  # free the slot again for the next post
+        do(lambda db: db.execute("UPDATE schedules SET status = 'cancelled' WHERE scheduled_date = :d"
+                                 " AND status = 'scheduled'", {"d": BOOKING_DAY}))
+    elif endpoint in ("events.cancel", "outcomes.revive"):
+        status = "scheduled" if endpoint == "events.cancel" else "cancelled"
+        do(lambda db: db.execute("UPDATE schedules SET status = :s WHERE id = :i", {"s": status, "i": ids[0]}))
     elif endpoint == "instructors.delete_unavailability":
         return f"/instructors/{ids[0]}/unavailability/{do(lambda db: _window(db, 'instructor', ids[0]))}/delete"
     elif endpoint == "fleet.delete_downtime":

@@ -162,7 +162,7 @@ def test_profile_sections_for_the_office(seeded):
     ids = _student_ids(seeded)
     html = _client(seeded, STAFF_BAYSIDE).get(f"/students/{ids[JACK]}").get_data(as_text=True)
     for text in ("L1234567", "Sarah Mason", "12 Marine Parade", "Enrolled and first lesson scheduled.",
-                 "Learner Essentials Package", "Parking techniques", "Urban driving fundamentals", "7/10",
+                 "Learner Essentials Package", "Parking techniques", "Urban driving fundamentals", "4 / 5",
                  "$568.00", "strong mirror skills", "Learner_Permit.pdf", "Autumn Coaching Clinics",
                  "Student registered", 'id="timeline"', f"/students/{ids[JACK]}/edit", "Archive"):
         assert text in html, text

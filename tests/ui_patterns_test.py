@@ -169,7 +169,7 @@ def test_link_for_follows_the_declared_roles_and_ownership(app):
         assert link_for("student", 5) == "/students/5"
         assert link_for("staff", 3) == "/staff/3"
         assert link_for("invoice", 8, student_id=5) == "/students/5#invoices"
-        assert link_for("lesson", 8, student_id=5) == "/students/5#lessons"
+        assert link_for("lesson", 8, student_id=5) == "/schedules/8"   # a lesson has its event page
         assert link_for("branch", None) is None
         with pytest.raises(ValueError):
             link_for("nonsense", 1)
@@ -182,6 +182,8 @@ def test_link_for_follows_the_declared_roles_and_ownership(app):
         assert link_for("vehicle", 4) == "/fleet/4"
         assert link_for("instructor", 4, branch_id=2) == "/instructors/4"
         assert link_for("instructor", 4, branch_id=3) is None    # another branch: would be a 404
+        assert link_for("lesson", 8, branch_id=2) == "/schedules/8"
+        assert link_for("lesson", 8, branch_id=3) is None        # another branch's lesson
     finally:
         ctx.pop()
 
@@ -191,6 +193,8 @@ def test_link_for_follows_the_declared_roles_and_ownership(app):
         assert link_for("instructor", 8) is None                 # a colleague's profile
         assert link_for("student", 5, instructor_id=7) == "/students/5"
         assert link_for("student", 5, instructor_id=8) is None   # a colleague's lesson
+        assert link_for("lesson", 9, instructor_id=7) == "/schedules/9"
+        assert link_for("lesson", 9, instructor_id=8) is None and link_for("lesson", 9) is None
         assert link_for("course", 1) is None and link_for("vehicle", 1) is None
     finally:
         ctx.pop()
@@ -199,6 +203,8 @@ def test_link_for_follows_the_declared_roles_and_ownership(app):
     try:
         assert link_for("student", 5) == "/students/5"
         assert link_for("invoice", 1, student_id=5) == "/students/5#invoices"
+        assert link_for("lesson", 9, student_id=5) == "/schedules/9"
+        assert link_for("lesson", 9, student_id=6) is None       # someone else's lesson
         assert link_for("student", 6) is None and link_for("invoice", 1, student_id=6) is None
         assert link_for("instructor", 7) is None and link_for("course", 1) is None
     finally:
@@ -215,7 +221,7 @@ def test_dashboard_names_and_figures_link_where_the_viewer_may_go(seeded):
     ids = _ids(seeded)
     html = _main(_client(seeded, ADMIN), "/dashboard/")
     assert 'href="/students/?status=active"' in html and 'href="/fleet/?status=available"' in html
-    assert re.search(r'href="/students/\d+#invoices"', html) and re.search(r'href="/students/\d+#lessons"', html)
+    assert re.search(r'href="/students/\d+#invoices"', html) and re.search(r'href="/schedules/\d+"', html)
     assert re.search(r'href="/instructors/\d+"', html) and re.search(r'href="/courses/\d+"', html)
 
     html = _main(_client(seeded, AMELIA), "/dashboard/")

@@ -111,6 +111,14 @@ class BookingDAO(BaseDAO):
             " cancel_reason = :reason, updated_at = :now WHERE id = :id AND status = 'scheduled'",
             {"id": schedule_id, "by": by_user_id, "now": now, "reason": reason}).rowcount
 
+    def revive_schedule(self, schedule_id: int, now: datetime) -> int:
+        """A cancelled event becomes scheduled again; who cancelled it, when and why are cleared (the
+        audit row keeps them)."""
+        return self.db.execute(
+            "UPDATE schedules SET status = 'scheduled', cancelled_at = NULL, cancelled_by = NULL,"
+            " cancel_reason = NULL, updated_at = :now WHERE id = :id AND status = 'cancelled'",
+            {"id": schedule_id, "now": now}).rowcount
+
     def insert_reminder(self, row: Mapping[str, Any]) -> int:
         return self.db.insert("reminders", row)
 

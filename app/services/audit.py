@@ -211,6 +211,9 @@ ACTION_LABELS = {
     "schedule_created": "Lesson booked",
     "schedule_moved": "Lesson moved",
     "schedule_cancelled": "Lesson cancelled",
+    "schedule_revived": "Cancelled lesson revived",
+    "schedule_outcome_recorded": "Lesson outcome recorded",
+    "schedule_outcome_corrected": "Lesson outcome corrected",
 }
 
 ROLE_LABELS = {"admin": "Administrator", "staff": "Staff", "instructor": "Instructor", "student": "Student"}

@@ -9,14 +9,19 @@ answered 409 ``BookingBusy``; never a 500.
 
 Rules: admin books anywhere; staff only with the instructor, student, vehicle and branch of their own
 branch (an id outside that is a 422 naming the field, like an unknown id); instructors and students may
-not book here (403). Blocks refuse (409 ``BookingConflict`` carrying every reason); warnings refuse too
-unless ``accept_warnings`` is true, and the accepted ones are returned and audited.
+not book, move, cancel or revive here (403; instructors record outcomes through services/outcomes.py).
+Blocks refuse (409 ``BookingConflict`` carrying every reason); warnings refuse too unless
+``accept_warnings`` is true, and the accepted ones are returned and audited.
 
 Times are wall-clock values in the branch's zone (``branches.timezone``, else ``APP_TIMEZONE``); a time in
 the spring-forward gap is refused, a repeated time means its first occurrence (core/localtime.py).
-The lesson reminder is queued in the same transaction: ``send_at`` is exactly 24 hours before the start
+The lesson reminder is queued in the same transaction, in the original's shape (original-system §4.2):
+channel ``sms``, reminder_type ``Upcoming Lesson``, related_type ``schedule``, the student's account, the
+message "Upcoming lesson: lesson booked for 11 Mar 2026 at 09:00" (the event type's word for exams and
+assessments, then the pick-up point when there is one); ``send_at`` is exactly 24 hours before the start
 instant (naive UTC), never earlier than the booking itself, and ``send_on`` is its local date. A move
-re-plans the pending reminder and a cancellation withdraws it.
+re-plans the pending reminder, a cancellation withdraws it, and reviving a cancelled event queues a new
+one when the event is still ahead.
 """
 from __future__ import annotations
 
@@ -40,6 +45,8 @@ from app.services.scope import Actor
 EVENT_TYPES = ("lesson", "exam", "assessment")
 MAX_LESSON = timedelta(hours=8)
 REMINDER_LEAD = timedelta(hours=24)
+REMINDER_CHANNEL = "sms"              # the original's rule for lesson reminders (original-system §4.2)
+REMINDER_TYPE = "Upcoming Lesson"
 RETRIES = 3
 MAX_RANGE_DAYS = 62
 MAX_EVENTS = 2000  # one feed answer at most; a wider question gets truncated=True (narrow it by instructor/branch)
@@ -116,18 +123,12 @@ def book(db: Database, actor: Actor, data: Mapping[str, Any], *, now: datetime,
             schedule_id = dao.insert_schedule(row)
             reminder = reminder_plan(plan.event_type, slot.day, slot.start, plan.zone, now, plan.pickup_location)
             if reminder is not None:
-                dao.insert_reminder({
-                    "related_type": "schedule", "related_id": schedule_id,
-                    "recipient_user_id": plan.student_user_id, "channel": "email",
-                    "reminder_type": "lesson_reminder", "message": reminder["message"],
-                    "send_on": reminder["send_on"], "send_at": reminder["send_at"], "status": "pending",
-                    "created_at": now, "updated_at": now,
-                })
+                dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
             audit.record(db, actor, "schedule_created", "schedule", schedule_id, now=now, after=row,
                          details=_accepted_details(accepted))
         return Booked(schedule_id, [w.to_dict() for w in accepted])
 
-    return _with_retries(attempt)
+    return with_retries(attempt)
 
 
 def preview(db: Database, actor: Actor, data: Mapping[str, Any], *, now: datetime,
@@ -183,18 +184,13 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
             if reminder is None:
                 dao.withdraw_reminders(schedule_id, now)
             elif not dao.replan_reminders(schedule_id, now=now, **reminder):
-                dao.insert_reminder({
-                    "related_type": "schedule", "related_id": schedule_id,
-                    "recipient_user_id": plan.student_user_id, "channel": "email",
-                    "reminder_type": "lesson_reminder", "status": "pending", "created_at": now,
-                    "updated_at": now, **reminder,
-                })
+                dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
             before = {k: current[k] for k in after}
             audit.record(db, actor, "schedule_moved", "schedule", schedule_id, now=now, before=before,
                          after=after, details=_accepted_details(accepted))
         return Booked(schedule_id, [w.to_dict() for w in accepted])
 
-    return _with_retries(attempt)
+    return with_retries(attempt)
 
 
 def cancel(db: Database, actor: Actor, schedule_id: int, reason: Any, *, now: datetime) -> None:
@@ -225,7 +221,60 @@ def cancel(db: Database, actor: Actor, schedule_id: int, reason: Any, *, now: da
                          after={"status": "cancelled", "cancel_reason": text, "cancelled_at": now},
                          details=f"reminders withdrawn: {withdrawn}")
 
-    _with_retries(attempt)
+    with_retries(attempt)
+
+
+def revive(db: Database, actor: Actor, schedule_id: int, *, now: datetime, settings: Mapping[str, Any],
+           accept_warnings: bool = False) -> Booked:
+    """Make a cancelled event scheduled again (office only, in scope). It is re-checked by the conflict
+    engine exactly like a move (its own row ignored), under the booking locks, in one transaction,
+    retried like a booking: another lesson that took the slot meanwhile refuses it (409 with every
+    reason), warnings refuse unless ``accept_warnings``. Who cancelled it, when and why are cleared (the
+    ``schedule_revived`` audit row keeps them in ``before``), and a pending reminder is queued again when
+    the event is still ahead."""
+    _require_office(actor)
+    current = get_schedule(db, actor, schedule_id)
+    if not isinstance(accept_warnings, bool):
+        raise ValidationFailed("Must be true or false.", field="accept_warnings")
+    if current["status"] != "cancelled":
+        raise ValidationFailed(f"Only cancelled events can be revived; this one is {current['status']}.",
+                               field="status")
+    data = {
+        "student_id": current["student_id"], "enrollment_id": current["enrollment_id"],
+        "branch_id": current["branch_id"], "event_type": current["event_type"] or "lesson",
+        "instructor_id": current["instructor_id"], "vehicle_id": current["vehicle_id"],
+        "date": current["scheduled_date"].isoformat(), "start_time": _hm(current["start_time"]),
+        "end_time": _hm(current["end_time"]), "topic": current["lesson_topic"], "notes": current["notes"],
+        "pickup_location": current["pickup_location"], "accept_warnings": accept_warnings,
+    }
+    plan = _plan(db, actor, data, settings, ignore_schedule_id=schedule_id)
+    dao = BookingDAO(db)
+
+    def attempt() -> Booked:
+        with db.transaction():
+            dao.lock_parties(plan.slot.instructor_id, plan.slot.vehicle_id, plan.slot.student_id)
+            locked = dao.lock_schedule(schedule_id)
+            if locked is None:
+                raise NotFound("Not found")
+            if locked["status"] != "cancelled":
+                raise ValidationFailed(f"Only cancelled events can be revived; this one is {locked['status']}.",
+                                       field="status")
+            accepted = _refuse_or_accept(_conflicts(db, plan, now), plan.accept_warnings)
+            if not dao.revive_schedule(schedule_id, now):
+                raise NotFound("Not found")
+            slot = plan.slot
+            reminder = reminder_plan(plan.event_type, slot.day, slot.start, plan.zone, now, plan.pickup_location)
+            if reminder is not None and not dao.replan_reminders(schedule_id, now=now, **reminder):
+                dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
+            before = {k: current[k] for k in ("status", "cancelled_at", "cancelled_by", "cancel_reason")}
+            queued = "reminder queued" if reminder is not None else "no reminder (the event has started)"
+            details = "; ".join(filter(None, [queued, _accepted_details(accepted)]))
+            audit.record(db, actor, "schedule_revived", "schedule", schedule_id, now=now, before=before,
+                         after={"status": "scheduled", "cancelled_at": None, "cancelled_by": None,
+                                "cancel_reason": None}, details=details[:255])
+        return Booked(schedule_id, [w.to_dict() for w in accepted])
+
+    return with_retries(attempt)
 
 
 def get_schedule(db: Database, actor: Actor, schedule_id: Any) -> dict:
@@ -329,15 +378,27 @@ def reminder_plan(event_type: str, day: date, start: time, zone: ZoneInfo, now: 
     send_at = max(start_utc - REMINDER_LEAD, now)
     send_on = send_at.replace(tzinfo=timezone.utc).astimezone(zone).date()
     where = f", pick-up at {pickup}" if pickup else ""
-    message = f"Reminder: your {event_type} is on {_day(day)} at {_hm(start)}{where}."
+    kind = event_type if event_type in EVENT_TYPES else "lesson"
+    message = f"Upcoming {kind}: {kind} booked for {_day(day)} at {_hm(start)}{where}"
     return {"send_at": send_at, "send_on": send_on, "message": message}
+
+
+def reminder_row(schedule_id: int, recipient_user_id: int, reminder: Mapping[str, Any], now: datetime) -> dict:
+    """The reminders row of an event, in the original's shape (channel sms, ``Upcoming Lesson``, related
+    to the schedule), pending, from a ``reminder_plan`` answer."""
+    return {
+        "related_type": "schedule", "related_id": schedule_id, "recipient_user_id": recipient_user_id,
+        "channel": REMINDER_CHANNEL, "reminder_type": REMINDER_TYPE, "message": reminder["message"],
+        "send_on": reminder["send_on"], "send_at": reminder["send_at"], "status": "pending",
+        "created_at": now, "updated_at": now,
+    }
 
 
 # ------------------------------------------------------------------------------------------ steps
 
 def _require_office(actor: Actor) -> None:
     if not actor.is_office:
-        raise PermissionDenied("Only the office can book, move or cancel events for now.")
+        raise PermissionDenied("Only the office can book, move, cancel or revive events.")
 
 
 def _plan(db: Database, actor: Actor, data: Mapping[str, Any], settings: Mapping[str, Any], *,
@@ -430,8 +491,9 @@ def _refuse_or_accept(found: list[Conflict], accept_warnings: bool) -> list[Conf
     return warned
 
 
-def _with_retries(attempt: Callable[[], T]) -> T:
-    """Run ``attempt`` (one whole transaction); a deadlock or lock wait is retried RETRIES times."""
+def with_retries(attempt: Callable[[], T]) -> T:
+    """Run ``attempt`` (one whole transaction); a deadlock or lock wait is retried RETRIES times, then
+    answered ``BookingBusy`` (409). Shared by every scheduling write (services/outcomes.py too)."""
     for n in range(RETRIES + 1):
         try:
             return attempt()

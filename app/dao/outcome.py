@@ -1,0 +1,158 @@
+"""OutcomeDAO: the SQL of lesson outcomes (services/outcomes.py).
+
+One event with every name its outcome page shows, the event's row locked for recording, the outcome
+write itself (conditional on the status the service read, so a concurrent change writes nothing), and
+the paginated "awaiting an outcome" list (past events still ``scheduled``) with student, instructor
+and branch names joined in the list query. Reminders are withdrawn through BookingDAO.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any, Sequence
+
+from app.core.pagination import ListQuery, Page
+from app.dao.base import BaseDAO, like_pattern
+
+# Sort keys of the awaiting list: the most recent lessons first by default (services/outcomes.py).
+AWAITING_SORTS = {
+    "date": ("s.scheduled_date", "s.start_time"),
+    "student": ("su.last_name", "su.first_name"),
+    "instructor": ("iu.last_name", "iu.first_name"),
+}
+
+_EVENT_COLUMNS = (
+    "s.id, s.enrollment_id, s.instructor_id, s.vehicle_id, s.branch_id, s.event_type, s.scheduled_date,"
+    " s.start_time, s.end_time, s.status, s.student_rating, s.student_feedback, s.notes, s.lesson_topic,"
+    " s.pickup_location, s.completion_marked_by, s.completion_marked_at, s.cancelled_at, s.cancelled_by,"
+    " s.cancel_reason,"
+    " e.student_id, e.course_id, st.branch_id AS student_branch_id, st.user_id AS student_user_id,"
+    " su.first_name AS student_first_name, su.last_name AS student_last_name,"
+    " iu.first_name AS instructor_first_name, iu.last_name AS instructor_last_name,"
+    " mu.first_name AS marked_by_first_name, mu.last_name AS marked_by_last_name,"
+    " b.name AS branch_name, b.timezone AS branch_timezone, v.name AS vehicle_name, c.title AS course_title"
+)
+
+# The lists' joins: student (and their account) through the enrolment, the instructor's account, the
+# event's branch (its time zone decides "past").
+_LIST_FROM = (
+    " FROM schedules s"
+    " JOIN enrollments e ON e.id = s.enrollment_id"
+    " JOIN students st ON st.id = e.student_id"
+    " JOIN users su ON su.id = st.user_id"
+    " JOIN instructors i ON i.id = s.instructor_id"
+    " JOIN users iu ON iu.id = i.user_id"
+    " LEFT JOIN branches b ON b.id = s.branch_id"
+)
+
+# One cut-off per stored branch time zone: (branches.timezone value or None for "no zone / no branch",
+# the local date and time it is now in that zone).
+Cutoff = tuple[str | None, date, time]
+
+
+class OutcomeDAO(BaseDAO):
+    # ------------------------------------------------------------------ one event
+
+    def find_event(self, schedule_id: int) -> dict | None:
+        """The event with its student, instructor, branch (name, zone), vehicle, course and the name of
+        whoever marked its outcome: one statement."""
+        return self.db.fetch_one(
+            f"SELECT {_EVENT_COLUMNS}"
+            " FROM schedules s"
+            " JOIN enrollments e ON e.id = s.enrollment_id"
+            " JOIN students st ON st.id = e.student_id"
+            " JOIN users su ON su.id = st.user_id"
+            " LEFT JOIN instructors i ON i.id = s.instructor_id"
+            " LEFT JOIN users iu ON iu.id = i.user_id"
+            " LEFT JOIN users mu ON mu.id = s.completion_marked_by"
+            " LEFT JOIN branches b ON b.id = s.branch_id"
+            " LEFT JOIN vehicles v ON v.id = s.vehicle_id"
+            " LEFT JOIN courses c ON c.id = e.course_id"
+            " WHERE s.id = :id",
+            {"id": schedule_id},
+        )
+
+    def lock_event(self, schedule_id: int) -> dict | None:
+        """The event's outcome columns, the row locked until the transaction ends (FOR UPDATE on
+        MariaDB; on SQLite the transaction's BEGIN IMMEDIATE already holds the write lock)."""
+        return self.db.fetch_one(
+            "SELECT id, status, student_rating, student_feedback, notes, completion_marked_by,"
+            f" completion_marked_at FROM schedules WHERE id = :id{self.db.for_update}",
+            {"id": schedule_id},
+        )
+
+    def set_outcome(self, schedule_id: int, *, expected_status: str, status: str, rating: int | None,
+                    feedback: str | None, notes: str | None, by_user_id: int | None, now: datetime) -> int:
+        """Write the outcome when the event still has ``expected_status``; returns the rows written (0
+        when someone changed it first)."""
+        return self.db.execute(
+            "UPDATE schedules SET status = :status, student_rating = :rating, student_feedback = :feedback,"
+            " notes = :notes, completion_marked_by = :by, completion_marked_at = :now, updated_at = :now"
+            " WHERE id = :id AND status = :expected",
+            {"id": schedule_id, "expected": expected_status, "status": status, "rating": rating,
+             "feedback": feedback, "notes": notes, "by": by_user_id, "now": now},
+        ).rowcount
+
+    # ------------------------------------------------------------------ the awaiting list
+
+    def branch_zones(self) -> list[str]:
+        """Every distinct time zone value stored on a branch (the awaiting list needs one cut-off each)."""
+        rows = self.db.fetch_all("SELECT DISTINCT timezone FROM branches WHERE timezone IS NOT NULL")
+        return sorted(r["timezone"] for r in rows)
+
+    @staticmethod
+    def _awaiting_where(cutoffs: Sequence[Cutoff], *, q: str, instructor_id: int | None, branch_id: int | None,
+                        scope_instructor_id: int | None, scope_branch_id: int | None) -> tuple[str, dict]:
+        """Still ``scheduled`` and ended by the local time of its branch's zone (events of a branch
+        without a zone, or without a branch, use the ``None`` cut-off); the search (student or instructor
+        name, topic), filters and scope ANDed."""
+        params: dict[str, Any] = {}
+        arms = []
+        for n, (zone, day, moment) in enumerate(cutoffs):
+            match = "b.timezone IS NULL" if zone is None else f"b.timezone = :zone_{n}"
+            if zone is not None:
+                params[f"zone_{n}"] = zone
+            params[f"day_{n}"], params[f"time_{n}"] = day, moment
+            arms.append(f"({match} AND (s.scheduled_date < :day_{n}"
+                        f" OR (s.scheduled_date = :day_{n} AND s.end_time <= :time_{n})))")
+        clauses = ["s.status = 'scheduled'", "s.scheduled_date <= :latest", f"({' OR '.join(arms) or '1 = 0'})"]
+        params["latest"] = max((c[1] for c in cutoffs), default=date.min)
+        for column, name, value in (("s.instructor_id", "instructor_id", instructor_id),
+                                    ("s.instructor_id", "scope_instructor_id", scope_instructor_id),
+                                    ("COALESCE(s.branch_id, st.branch_id)", "branch_id", branch_id),
+                                    ("COALESCE(s.branch_id, st.branch_id)", "scope_branch_id", scope_branch_id)):
+            if value is not None:
+                clauses.append(f"{column} = :{name}")
+                params[name] = value
+        if q:
+            clauses.append("(su.first_name LIKE :q ESCAPE '!' OR su.last_name LIKE :q ESCAPE '!'"
+                           " OR iu.first_name LIKE :q ESCAPE '!' OR iu.last_name LIKE :q ESCAPE '!'"
+                           " OR s.lesson_topic LIKE :q ESCAPE '!')")
+            params["q"] = like_pattern(q)
+        return " WHERE " + " AND ".join(clauses), params
+
+    def awaiting_page(self, query: ListQuery, cutoffs: Sequence[Cutoff], *, instructor_id: int | None = None,
+                      branch_id: int | None = None, scope_instructor_id: int | None = None,
+                      scope_branch_id: int | None = None) -> Page:
+        """Past events still ``scheduled``, one page with the names joined in (a COUNT and one SELECT)."""
+        where, params = self._awaiting_where(cutoffs, q=query.q, instructor_id=instructor_id, branch_id=branch_id,
+                                             scope_instructor_id=scope_instructor_id,
+                                             scope_branch_id=scope_branch_id)
+        select = (
+            "SELECT s.id, s.scheduled_date, s.start_time, s.end_time, s.event_type, s.lesson_topic, s.status,"
+            " s.instructor_id, iu.first_name AS instructor_first_name, iu.last_name AS instructor_last_name,"
+            " e.student_id, su.first_name AS student_first_name, su.last_name AS student_last_name,"
+            " COALESCE(s.branch_id, st.branch_id) AS branch_id, b.name AS branch_name"
+            + _LIST_FROM + where
+        )
+        count = "SELECT COUNT(*) AS n" + _LIST_FROM + where
+        return self.fetch_page(select, count, params, self.order_clause(AWAITING_SORTS, query, "s.id"), query)
+
+    def instructor_options(self, branch_id: int | None = None, limit: int = 500) -> list[dict]:
+        """(id, first_name, last_name) of the instructors of ``branch_id`` (None: every branch), for the
+        awaiting list's filter."""
+        return self.db.fetch_all(
+            "SELECT i.id, u.first_name, u.last_name FROM instructors i JOIN users u ON u.id = i.user_id"
+            " WHERE (:branch_id IS NULL OR i.branch_id = :branch_id)"
+            " ORDER BY u.last_name, u.first_name, i.id LIMIT :limit",
+            {"branch_id": branch_id, "limit": int(limit)},
+        )

@@ -406,6 +406,11 @@ def _demo_ids(base_url: str, s: "Session") -> dict:
         match = re.search(pattern, href)
         assert match, f"no record link on {path} ({href!r})"
         ids[key] = match.group(1)
+    page.goto("/schedules/awaiting")  # a past lesson still awaiting its outcome (the demo leaves a few)
+    href = page.locator('main a[href$="/outcome"], main a[href*="/outcome?"]').first.get_attribute("href") or ""
+    match = re.search(r"/schedules/(\d+)/outcome", href)
+    assert match, f"no lesson awaiting an outcome ({href!r})"
+    ids["lesson"] = match.group(1)
     return ids
 
 
@@ -428,10 +433,20 @@ def _walk(ids: dict) -> list[tuple[str, str, str]]:
         ("admin@origin.com", "staff-list", "/staff/"),
         ("admin@origin.com", "staff-member", f"/staff/{ids['staff']}"),
         ("admin@origin.com", "audit-list", "/audit/"),
+        ("admin@origin.com", "calendar-admin", "/schedules/"),
+        ("admin@origin.com", "lesson", f"/schedules/{ids['lesson']}"),
+        ("admin@origin.com", "booking-form", f"/schedules/new?instructor_id={ids['instructor']}"),
         ("operations@origin.com", "dashboard-staff", "/dashboard/"),
+        ("operations@origin.com", "calendar-day-staff", "/schedules/"),
+        ("operations@origin.com", "calendar-week-staff", f"/schedules/week?instructor_id={ids['instructor']}"),
+        ("operations@origin.com", "calendar-month-staff", "/schedules/month"),
+        ("operations@origin.com", "day-sheet", f"/schedules/sheet?instructor_id={ids['instructor']}"),
+        ("operations@origin.com", "awaiting-outcome", "/schedules/awaiting"),
         ("operations@origin.com", "students-list-staff", "/students/"),
         ("amelia.ward@origin.com", "dashboard-instructor", "/dashboard/"),
         ("amelia.ward@origin.com", "students-list-instructor", "/students/"),
+        ("amelia.ward@origin.com", "calendar-week-instructor", "/schedules/"),
+        ("jack.mason@student.com", "calendar-week-student", "/schedules/"),
         ("jack.mason@student.com", "dashboard-student", "/dashboard/"),
     ]
 

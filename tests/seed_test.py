@@ -1,23 +1,31 @@
-"""seed_demo on both backends: demo accounts, every original table filled, refuses a second run."""
+"""seed_demo on both backends: demo accounts, every original table filled, refuses a second run, and every
+demo instructor's lived-in fortnight (booked, recorded and cancelled through the real services)."""
 
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
 
-from datetime import date, datetime
+import shutil
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.core import passwords
+from app.core import clock, localtime, passwords
+from app.core.database import Database
 from app.dao.instructor import InstructorDAO
 from app.dao.report import ReportDAO
 from app.dao.schedule import ScheduleDAO
 from app.dao.student import StudentDAO
 from app.dao.user import UserDAO
-from app.services import seed
+from app.services import audit, scheduling, seed
+from app.services.scope import Actor
 from tests.conftest import DEMO_PASSWORD, FAST_HASH
 
-NOW = datetime(2026, 3, 10, 2, 30, 0)
+NOW = datetime(2026, 3, 10, 2, 30, 0)  # 13:30 on Tuesday 10 March in Melbourne
 TODAY = date(2026, 3, 10)
+FIRST, LAST = TODAY - timedelta(days=14), TODAY + timedelta(days=14)
+LIVE = ("scheduled", "completed", "no_show", "not_completed")  # everything but cancelled holds its slot here
 
 # spec (docs/original-system.md) §1: the 22 tables of the PHP schema
 ORIGINAL_TABLES = (
@@ -32,6 +40,19 @@ DEMO_ACCOUNTS = {
     "amelia.ward@origin.com": "instructor",
     "jack.mason@student.com": "student",
 }
+INSTRUCTORS = ("amelia.ward@origin.com", "raj.patel@origin.com", "tom.nguyen@origin.com")
+EVENTS_SQL = (
+    "SELECT s.id, s.instructor_id, s.vehicle_id, s.branch_id, s.event_type, s.scheduled_date, s.start_time,"
+    " s.end_time, s.status, s.student_rating, s.student_feedback, s.completion_marked_by, s.completion_marked_at,"
+    " s.lesson_topic, s.pickup_location, s.notes, s.cancel_reason, s.cancelled_by, s.cancelled_at,"
+    " e.student_id, e.status AS enrollment_status, st.branch_id AS student_branch_id, su.email AS student_email,"
+    " iu.email AS instructor_email, i.user_id AS instructor_user_id,"
+    " v.branch_id AS vehicle_branch_id, v.status AS vehicle_status"
+    " FROM schedules s JOIN enrollments e ON e.id = s.enrollment_id JOIN students st ON st.id = e.student_id"
+    " JOIN users su ON su.id = st.user_id JOIN instructors i ON i.id = s.instructor_id"
+    " JOIN users iu ON iu.id = i.user_id LEFT JOIN vehicles v ON v.id = s.vehicle_id"
+    " ORDER BY s.scheduled_date, s.start_time, s.id"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +70,107 @@ def seeded_db(db):
 
 def _row_counts(db) -> dict:
     return {t: db.fetch_value(f"SELECT COUNT(*) AS n FROM {t}", cast=int) for t in ORIGINAL_TABLES}
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(clock.timezone_name())
+
+
+def _instant(day: date, moment: time) -> datetime:
+    return localtime.to_utc_naive(localtime.localize(day, moment, _zone()))
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _events(db) -> list[dict]:
+    return db.fetch_all(EVENTS_SQL)
+
+
+def _worked_days(db, instructor_id: int, branch_id: int, first: date, last: date) -> list[date]:
+    """Days in first..last with a period both open (branch) and worked (instructor), and no unavailability."""
+    opening = db.fetch_all("SELECT weekday FROM branch_opening_hours WHERE branch_id = :b", {"b": branch_id})
+    hours = db.fetch_all("SELECT weekday FROM instructor_working_hours WHERE instructor_id = :i", {"i": instructor_id})
+    away = {w["start_datetime"].date() for w in db.fetch_all(
+        "SELECT start_datetime FROM instructor_unavailability WHERE instructor_id = :i", {"i": instructor_id})}
+    both = {r["weekday"] for r in opening} & {r["weekday"] for r in hours}
+    days, day = [], first
+    while day <= last:
+        if day.weekday() in both and day not in away:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _check_the_fortnight(db, now: datetime, today: date) -> list[dict]:
+    """The rules every seeded diary keeps, whatever ``today`` is; returns the events."""
+    events = _events(db)
+    first, last = today - timedelta(days=14), today + timedelta(days=14)
+    instructors = db.fetch_all("SELECT i.id, i.branch_id, u.email FROM instructors i JOIN users u ON u.id = i.user_id")
+    assert {i["email"] for i in instructors} == set(INSTRUCTORS)
+    by_instructor = defaultdict(list)
+    for event in events:
+        by_instructor[event["instructor_id"]].append(event)
+        assert first <= event["scheduled_date"] <= last, event
+
+    for instructor in instructors:
+        mine = by_instructor[instructor["id"]]
+        assert any(e["scheduled_date"] < today for e in mine), instructor["email"]
+        assert any(e["scheduled_date"] >= today for e in mine), instructor["email"]
+        per_day = Counter(e["scheduled_date"] for e in mine)
+        worked = _worked_days(db, instructor["id"], instructor["branch_id"], first, last)
+        assert set(per_day) <= set(worked), instructor["email"]  # never on a closed or unworked day
+        assert {day: per_day[day] for day in worked if not 3 <= per_day[day] <= 5} == {}, instructor["email"]
+        # the calendar opens on a lived-in week: at least 8 events still on in this Monday-first week
+        monday = today - timedelta(days=today.weekday())
+        week = [e for e in mine if monday <= e["scheduled_date"] <= monday + timedelta(days=6)
+                and e["status"] != "cancelled"]
+        assert len(week) >= 8, (instructor["email"], len(week))
+
+    opening = defaultdict(list)
+    for row in db.fetch_all("SELECT branch_id, weekday, open_time, close_time FROM branch_opening_hours"):
+        opening[(row["branch_id"], row["weekday"])].append((row["open_time"], row["close_time"]))
+    hours = defaultdict(list)
+    for row in db.fetch_all("SELECT instructor_id, weekday, start_time, end_time FROM instructor_working_hours"):
+        hours[(row["instructor_id"], row["weekday"])].append((row["start_time"], row["end_time"]))
+    for event in events:
+        weekday, start, end = event["scheduled_date"].weekday(), event["start_time"], event["end_time"]
+        assert weekday != 6, event  # demo branches are closed on Sundays
+        assert any(o <= start and end <= c for o, c in opening[(event["branch_id"], weekday)]), event
+        assert any(s <= start and end <= e for s, e in hours[(event["instructor_id"], weekday)]), event
+        length = _minutes(end) - _minutes(start)
+        assert 45 <= length <= 120 and _minutes(start) % 15 == 0 and length % 15 == 0, event
+        # a car of the event's branch that can be driven, a student of that branch with an active enrolment
+        assert event["vehicle_branch_id"] == event["branch_id"] and event["vehicle_status"] == "available", event
+        assert event["student_branch_id"] == event["branch_id"], event
+        assert event["enrollment_status"] in ("active", "in_progress"), event
+        assert event["lesson_topic"] and event["pickup_location"], event
+
+    # never two events at once for one instructor, student or car; and a gap between an instructor's events
+    on = [e for e in events if e["status"] != "cancelled"]
+    for key in ("instructor_id", "student_id", "vehicle_id"):
+        seen = defaultdict(list)
+        for event in on:
+            seen[(event[key], event["scheduled_date"])].append(event)
+        for (_, _), same_day in seen.items():
+            same_day.sort(key=lambda e: e["start_time"])
+            for before, after in zip(same_day, same_day[1:]):
+                gap = _minutes(after["start_time"]) - _minutes(before["end_time"])
+                assert gap >= (15 if key == "instructor_id" else 0), (key, before["id"], after["id"])
+
+    # outcomes only on events that have started; coming scheduled events keep exactly one pending reminder
+    pending = Counter(r["related_id"] for r in db.fetch_all(
+        "SELECT related_id FROM reminders WHERE related_type = 'schedule' AND status = 'pending'"))
+    for event in events:
+        starts = _instant(event["scheduled_date"], event["start_time"])
+        if event["status"] in ("completed", "not_completed", "no_show"):
+            assert starts <= now, event
+        if event["status"] == "scheduled" and starts > now:
+            assert pending[event["id"]] == 1, event
+        else:
+            assert pending[event["id"]] == 0, event
+    return events
 
 
 def test_demo_accounts_exist_with_their_roles_and_the_demo_password(seeded_db):
@@ -84,8 +206,11 @@ def test_every_original_table_has_rows_and_the_summary_matches(db):
 
 def test_second_run_raises_already_seeded_and_writes_nothing(seeded_db):
     before = _row_counts(seeded_db)
+    assert before["schedules"] > 100 and before["reminders"] > 50
     with pytest.raises(seed.AlreadySeeded):
         seed.seed_demo(seeded_db, NOW, TODAY)
+    with pytest.raises(seed.AlreadySeeded):
+        seed.seed_demo(seeded_db, NOW + timedelta(days=1), TODAY + timedelta(days=1))
     assert _row_counts(seeded_db) == before
 
 
@@ -120,3 +245,204 @@ def test_seeded_demo_student_and_instructor_dashboards_are_not_empty(seeded_db):
     assert reports.student_summary(jack, TODAY)["upcoming_lessons"] >= 1
     assert reports.student_summary(jack, TODAY)["overdue_invoices"] >= 1
     assert reports.instructor_summary(amelia, TODAY)["upcoming_lessons"] >= 1
+
+
+# ------------------------------------------------------------------------------------------ the fortnight
+
+def test_every_instructor_has_a_lived_in_fortnight_that_keeps_the_booking_rules(seeded_db):
+    events = _check_the_fortnight(seeded_db, NOW, TODAY)
+    assert 150 <= len(events) <= 260
+    # the other rules hold for every status: in SQL too, on both backends (cancelled events never block)
+    clashes = seeded_db.fetch_all(
+        "SELECT a.id AS a_id, b.id AS b_id FROM schedules a"
+        " JOIN schedules b ON b.id > a.id AND b.scheduled_date = a.scheduled_date"
+        "  AND a.start_time < b.end_time AND b.start_time < a.end_time"
+        " JOIN enrollments ea ON ea.id = a.enrollment_id JOIN enrollments eb ON eb.id = b.enrollment_id"
+        " WHERE a.status <> 'cancelled' AND b.status <> 'cancelled'"
+        "  AND (a.instructor_id = b.instructor_id OR a.vehicle_id = b.vehicle_id OR ea.student_id = eb.student_id)")
+    assert clashes == []
+    # Raj's professional development day stays empty
+    raj = next(e["instructor_id"] for e in events if e["instructor_email"] == "raj.patel@origin.com")
+    window = seeded_db.fetch_one("SELECT start_datetime, end_datetime FROM instructor_unavailability"
+                                 " WHERE instructor_id = :i", {"i": raj})
+    away = window["start_datetime"].date()
+    assert not [e for e in events if e["instructor_id"] == raj and e["scheduled_date"] == away]
+
+
+def test_lessons_exams_and_assessments_with_topics_pick_ups_and_notes(seeded_db):
+    events = _events(seeded_db)
+    kinds = Counter(e["event_type"] for e in events)
+    assert kinds["lesson"] > 0.8 * len(events) and kinds["exam"] >= 3 and kinds["assessment"] >= 3
+    for email in INSTRUCTORS:
+        mine = [e for e in events if e["instructor_email"] == email]
+        assert {"lesson", "exam", "assessment"} <= {e["event_type"] for e in mine}, email
+        assert len({e["student_id"] for e in mine}) >= 6, email  # shared by several learners
+        assert len({e["lesson_topic"] for e in mine}) >= 8, email
+    assert all(e["lesson_topic"] == "VicRoads drive test" for e in events if e["event_type"] == "exam")
+    topics = {e["lesson_topic"] for e in events}
+    assert {"Roundabouts and lane changes", "Reverse parallel parking", "Freeway merging", "Hazard perception",
+            "Mock test route"} <= topics
+    assert [e["status"] for e in events if e["lesson_topic"] == "Hill starts"] == ["not_completed"]
+    suburbs = {e["pickup_location"].rsplit(", ", 1)[-1] for e in events}
+    assert {"St Kilda", "Elwood", "Carlton", "Preston"} <= suburbs
+    noted = [e for e in events if e["notes"]]
+    assert 0.15 * len(events) <= len(noted) < len(events)
+    # each student is driven in the one kind of car the branch has available (the gearbox when it can)
+    cars = {r["id"]: r["transmission"] for r in seeded_db.fetch_all("SELECT id, transmission FROM vehicles")}
+    assert {cars[e["vehicle_id"]] for e in events if e["instructor_email"] == "tom.nguyen@origin.com"} == {"Manual"}
+    # no student sits the drive test and then keeps taking lessons
+    exams = {e["student_id"]: e["scheduled_date"] for e in events if e["event_type"] == "exam"}
+    assert all(e["scheduled_date"] <= exams[e["student_id"]] for e in events if e["student_id"] in exams)
+
+
+def test_past_events_have_their_outcomes_and_a_few_await_one(seeded_db):
+    events = _events(seeded_db)
+    ended = [e for e in events if _instant(e["scheduled_date"], e["end_time"]) <= NOW]
+    statuses = Counter(e["status"] for e in ended)
+    assert statuses["completed"] > 0.7 * len(ended)
+    assert statuses["not_completed"] >= 1 and 1 <= statuses["no_show"] <= 2
+    assert statuses["cancelled"] == 0  # cancellations are all still to come
+    for email in INSTRUCTORS:
+        awaiting = [e for e in ended if e["status"] == "scheduled" and e["instructor_email"] == email]
+        assert 1 <= len(awaiting) <= 2, email
+        assert max(e["scheduled_date"] for e in awaiting) >= TODAY - timedelta(days=3), email  # the latest ones
+    for event in ended:
+        if event["status"] == "scheduled":
+            assert event["completion_marked_by"] is None
+            continue
+        # recorded by the lesson's own instructor, at the seed's clock, through the outcome service
+        assert event["completion_marked_by"] == event["instructor_user_id"], event
+        assert event["completion_marked_at"] == NOW
+        if event["status"] == "completed":
+            assert 3 <= event["student_rating"] <= 5, event
+        else:
+            assert event["student_rating"] is None and event["notes"], event
+    assert [e for e in events if e["status"] != "scheduled" and e not in ended and e["status"] != "cancelled"] == []
+    recorded = seeded_db.fetch_value("SELECT COUNT(*) AS n FROM audit_trail WHERE action = 'schedule_outcome_recorded'",
+                                     cast=int)
+    assert recorded == len([e for e in ended if e["status"] != "scheduled"])
+
+
+def test_coming_events_keep_one_reminder_and_a_few_are_cancelled_by_the_office(seeded_db):
+    events = _events(seeded_db)
+    reminders = seeded_db.fetch_all("SELECT related_id, status, send_at, send_on, recipient_user_id FROM reminders"
+                                    " WHERE related_type = 'schedule'")
+    by_event = defaultdict(list)
+    for row in reminders:
+        by_event[row["related_id"]].append(row)
+    coming = [e for e in events if _instant(e["scheduled_date"], e["start_time"]) > NOW]
+    assert len(coming) > 80
+    for event in coming:
+        rows = by_event[event["id"]]
+        assert len(rows) == 1, event
+        start = _instant(event["scheduled_date"], event["start_time"])
+        assert rows[0]["send_at"] == max(start - timedelta(hours=24), NOW), event
+        assert rows[0]["status"] == ("cancelled" if event["status"] == "cancelled" else "pending"), event
+    assert all(not by_event[e["id"]] for e in events if e not in coming)  # no reminder for a past start
+
+    cancelled = [e for e in events if e["status"] == "cancelled"]
+    assert 3 <= len(cancelled) <= 6
+    office = {r["id"] for r in seeded_db.fetch_all("SELECT id FROM users WHERE role IN ('admin', 'staff')")}
+    for event in cancelled:
+        assert event["cancel_reason"] in seed.CANCEL_REASONS and event["cancelled_at"] == NOW, event
+        assert event["cancelled_by"] in office and event["event_type"] == "lesson", event
+        assert TODAY < event["scheduled_date"] <= TODAY + timedelta(days=10), event
+    assert {e["cancel_reason"] for e in cancelled} == set(seed.CANCEL_REASONS)
+    assert {e["instructor_email"] for e in cancelled} == set(INSTRUCTORS)
+
+
+def test_every_calendar_feed_opens_on_a_lived_in_week(seeded_db):
+    monday = TODAY - timedelta(days=TODAY.weekday())
+    args = {"start": monday.isoformat(), "end": (monday + timedelta(days=6)).isoformat()}
+    settings = {"APP_TIMEZONE": clock.timezone_name()}
+    for email in INSTRUCTORS:
+        user = UserDAO(seeded_db).find_by_email(email)
+        me = Actor(user_id=user["id"], role="instructor", branch_id=user["branch_id"],
+                   instructor_id=InstructorDAO(seeded_db).id_for_user(user["id"]))
+        feed = scheduling.list_events(seeded_db, me, args, settings=settings)
+        on = [e for e in feed["events"] if e["status"] != "cancelled"]
+        assert len(on) >= 8, email
+        assert {e["instructor_id"] for e in feed["events"]} == {me.instructor_id}, email
+
+
+def test_the_original_demo_lessons_are_still_there(seeded_db):
+    events = _events(seeded_db)
+
+    def one(topic, **where):
+        found = [e for e in events if e["lesson_topic"] == topic and all(e[k] == v for k, v in where.items())]
+        assert len(found) == 1, topic
+        return found[0]
+
+    urban = one("Urban driving fundamentals", student_email="jack.mason@student.com", student_rating=4,
+                student_feedback="Good observation; work on lane changes.")
+    assert urban["status"] == "completed"
+    assert TODAY - timedelta(days=14) <= urban["scheduled_date"] < TODAY - timedelta(days=7)
+    parking = one("Parking techniques")
+    assert (parking["student_email"], parking["status"]) == ("jack.mason@student.com", "scheduled")
+    assert TODAY < parking["scheduled_date"] <= TODAY + timedelta(days=3)
+    roundabouts = one("Roundabouts and give-way rules")
+    assert (roundabouts["student_email"], roundabouts["instructor_email"]) == ("mia.chen@student.com",
+                                                                                "raj.patel@origin.com")
+    assert TODAY < roundabouts["scheduled_date"] <= TODAY + timedelta(days=5)
+    hills = one("Hill starts")
+    assert (hills["status"], hills["notes"]) == ("not_completed", "Student unwell; rebook.")
+    notification = seeded_db.fetch_value("SELECT message FROM notifications WHERE title = 'New Lesson Assigned'")
+    assert notification == (f"Jack Mason has a lesson with you on {parking['scheduled_date'].strftime('%a')}"
+                            f" {parking['scheduled_date'].day} {parking['scheduled_date'].strftime('%b')} at 09:00.")
+
+
+def test_every_booking_is_audited_and_the_chain_verifies(seeded_db):
+    schedules = seeded_db.fetch_value("SELECT COUNT(*) AS n FROM schedules", cast=int)
+    booked = seeded_db.fetch_value("SELECT COUNT(*) AS n FROM audit_trail WHERE action = 'schedule_created'", cast=int)
+    cancelled = seeded_db.fetch_value("SELECT COUNT(*) AS n FROM audit_trail WHERE action = 'schedule_cancelled'",
+                                      cast=int)
+    assert booked == schedules
+    assert cancelled == seeded_db.fetch_value("SELECT COUNT(*) AS n FROM schedules WHERE status = 'cancelled'",
+                                              cast=int)
+    assert audit.verify(seeded_db).ok
+
+
+def test_the_diary_is_the_same_every_time_on_either_backend(seeded_db, sqlite_template, tmp_path):
+    target = tmp_path / "again.sqlite3"
+    shutil.copyfile(sqlite_template, target)
+    again = Database.from_url(f"sqlite:///{target}")
+    try:
+        seed.seed_demo(again, NOW, TODAY)
+
+        def diary(db):
+            return [(e["instructor_email"], e["student_email"], e["scheduled_date"], e["start_time"], e["end_time"],
+                     e["event_type"], e["status"], e["lesson_topic"], e["student_rating"], e["cancel_reason"])
+                    for e in _events(db)]
+
+        assert diary(again) == diary(seeded_db)
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("today", [TODAY + timedelta(days=n) for n in range(1, 7)]
+                         + [date(2026, 4, 4), date(2026, 10, 3), date(2026, 11, 26)],
+                         ids=lambda d: f"{d:%a-%Y-%m-%d}")
+def test_the_diary_keeps_its_rules_whatever_day_it_is_seeded(db, today):
+    """Each weekday, and the Saturdays before the April and October clock changes."""
+    now = datetime.combine(today, time(1, 0))  # 11:00 or 12:00 in Melbourne: part of today is past
+    seed.seed_demo(db, now, today)
+    events = _check_the_fortnight(db, now, today)
+    statuses = Counter(e["status"] for e in events)
+    assert all(statuses[s] for s in ("scheduled", "completed", "not_completed", "no_show", "cancelled"))
+
+
+def test_without_the_fortnight_only_the_original_small_school_and_its_six_lessons(db):
+    summary = seed.seed_demo(db, NOW, TODAY, lived_in=False)
+    counts = _row_counts(db)
+    assert (counts["students"], counts["schedules"]) == (5, 6)
+    assert summary.counts["schedules"] == 6 and summary.counts["audit_trail"] == counts["audit_trail"]
+    events = _events(db)
+    assert sorted(e["lesson_topic"] for e in events) == sorted((
+        "Urban driving fundamentals", "Parking techniques", "Freeway merging", "Roundabouts and give-way rules",
+        "Hill starts", "Mock driving test"))
+    assert {e["lesson_topic"]: e["status"] for e in events if e["scheduled_date"] < TODAY} == {
+        "Urban driving fundamentals": "completed", "Hill starts": "not_completed"}
+    pending = db.fetch_value("SELECT COUNT(*) AS n FROM reminders WHERE related_type = 'schedule'"
+                             " AND status = 'pending'", cast=int)
+    assert pending == 4  # one for each coming lesson
+    assert audit.verify(db).ok

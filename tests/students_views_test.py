@@ -67,7 +67,7 @@ def test_list_shows_each_role_only_its_students(seeded):
         ADMIN: set(ids.values()),
         STAFF_CBD: {ids[MIA], ids["lucas.rossi@student.com"]},
         STAFF_BAYSIDE: {ids[JACK], ids["noah.williams@student.com"]},
-        AMELIA: {ids[JACK]},
+        AMELIA: {ids[JACK], ids["noah.williams@student.com"]},  # Noah's mock test is hers (his own branch)
         RAJ: {ids[MIA]},
     }
     for email, wanted in expected.items():

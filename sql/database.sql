@@ -8,8 +8,10 @@
 -- 0004_directory_modules (nullable columns appended to audit_trail, vehicles and
 -- documents, instructor_working_hours, vehicle_service_logs, vehicle_downtime,
 -- account_tokens, idx_audit_action), 0005..0007 (indexes, page_handoffs, audit chain
--- head) and 0008_scheduling (branches.timezone, schedules.status gains no_show and four
--- nullable columns, reminders.send_at, branch_opening_hours, calendar indexes).
+-- head), 0008_scheduling (branches.timezone, schedules.status gains no_show and four
+-- nullable columns, reminders.send_at, branch_opening_hours, calendar indexes) and
+-- 0009_calendar_indexes (idx_schedule_branch_date) and 0010_rating_scale (PHP-era 0-10
+-- lesson ratings become 1-5; nothing to do in a fresh schema).
 -- Initialising from this file and upgrading a PHP database with every migration give
 -- the same schema.
 -- schema_migrations is the migration ledger (init-db stamps it with every version).
@@ -532,3 +534,8 @@ CREATE TABLE IF NOT EXISTS branch_opening_hours (
     CONSTRAINT chk_opening_hours_order CHECK (close_time > open_time),
     INDEX idx_branch_opening_hours (branch_id, weekday)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0009: a branch's events by date and time (the calendar feed per branch, upcoming counts).
+-- InnoDB drops its generated FK index fk_schedule_branch here, because
+-- idx_schedule_branch_date now leads with branch_id.
+CREATE INDEX IF NOT EXISTS idx_schedule_branch_date ON schedules(branch_id, scheduled_date, start_time, status);

@@ -245,11 +245,11 @@ CREATE TABLE IF NOT EXISTS schedules (
 CREATE INDEX IF NOT EXISTS idx_schedule_date ON schedules(scheduled_date);
 CREATE INDEX IF NOT EXISTS idx_schedule_instructor ON schedules(instructor_id);
 -- indexes InnoDB creates implicitly for foreign keys (named after the constraint)
-CREATE INDEX IF NOT EXISTS fk_schedule_branch ON schedules(branch_id);
 CREATE INDEX IF NOT EXISTS fk_schedule_completed_by ON schedules(completion_marked_by);
 CREATE INDEX IF NOT EXISTS fk_schedule_cancelled_by ON schedules(cancelled_by);
 -- no fk_schedule_vehicle: InnoDB drops it once 0003's index on (vehicle_id, ...) exists (see the end)
 -- no fk_schedule_enrollment: InnoDB drops it once 0008's index on (enrollment_id, ...) exists
+-- no fk_schedule_branch: InnoDB drops it once 0009's index on (branch_id, ...) exists
 
 CREATE TABLE IF NOT EXISTS instructor_unavailability (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -585,3 +585,7 @@ CREATE TABLE IF NOT EXISTS branch_opening_hours (
     CONSTRAINT chk_opening_hours_order CHECK (close_time > open_time)
 );
 CREATE INDEX IF NOT EXISTS idx_branch_opening_hours ON branch_opening_hours(branch_id, weekday);
+
+-- 0009: a branch's events by date and time (the calendar feed per branch, upcoming counts);
+-- it serves the branch foreign key too (no fk_schedule_branch, see the schedules table).
+CREATE INDEX IF NOT EXISTS idx_schedule_branch_date ON schedules(branch_id, scheduled_date, start_time, status);

@@ -181,7 +181,8 @@ def test_sqlite_0008_rebuilds_schedules_keeping_rows_ids_counter_and_foreign_key
 
     db = Database.from_url(f"sqlite:///{tmp_path / 'live.sqlite3'}")
     upgrade_before(db, "0008", monkeypatch)
-    assert [m.version for m in pending(db)] == ["0008"]
+    from_0008 = [m.version for m in migrations_for(db) if m.version >= "0008"]  # 0008 and any later one
+    assert [m.version for m in pending(db)] == from_0008
     enrollment, instructor = make_enrollment(db), make_instructor(db)
     marker = make_user(db, role="staff")
     kept = [make_schedule(db, enrollment, instructor, status=s, notes=f"lesson {s}", completion_marked_by=marker)
@@ -191,7 +192,7 @@ def test_sqlite_0008_rebuilds_schedules_keeping_rows_ids_counter_and_foreign_key
     before = db.fetch_all(f"SELECT {ORIGINAL_SCHEDULE_COLUMNS} FROM schedules ORDER BY id")
     assert [r["id"] for r in before] == kept
 
-    assert [m.version for m in upgrade(db, clock.now())] == ["0008"]
+    assert [m.version for m in upgrade(db, clock.now())] == from_0008
 
     assert db.fetch_all(f"SELECT {ORIGINAL_SCHEDULE_COLUMNS} FROM schedules ORDER BY id") == before
     assert db.fetch_all("SELECT cancelled_at, cancelled_by, cancel_reason, pickup_location FROM schedules"
@@ -280,3 +281,29 @@ def test_0008_indexes_and_columns_exist(sqlite_template, mysql_schema):
         assert [c[0] for c in shape["reminders"]["columns"]][-1] == "send_at"
         assert [c[0] for c in shape["schedules"]["columns"]][-4:] == [
             "cancelled_at", "cancelled_by", "cancel_reason", "pickup_location"]
+
+
+# --- 0010_rating_scale: PHP-era 0-10 ratings become 1-5 ------------------------------------------------
+
+RATINGS = {0: 1, 1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 5, 10: 5, None: None}
+
+
+def _rating_scale_converts(db: Database, monkeypatch) -> None:
+    from tests.factories import make_enrollment, make_instructor, make_schedule
+
+    upgrade_before(db, "0010", monkeypatch)
+    enrollment, instructor = make_enrollment(db), make_instructor(db)
+    ids = {old: make_schedule(db, enrollment, instructor, status="completed", student_rating=old) for old in RATINGS}
+    assert "0010" in [m.version for m in upgrade(db, clock.now())]
+    got = {old: db.fetch_value("SELECT student_rating FROM schedules WHERE id = :id", {"id": i})
+           for old, i in ids.items()}
+    assert {old: (None if v is None else int(v)) for old, v in got.items()} == RATINGS
+    assert upgrade(db, clock.now()) == []  # once only: a 1-5 rating is never halved again
+
+
+def test_0010_converts_php_ratings_to_one_to_five_on_sqlite(tmp_path, monkeypatch):
+    _rating_scale_converts(Database.from_url(f"sqlite:///{tmp_path / 'ratings.sqlite3'}"), monkeypatch)
+
+
+def test_0010_converts_php_ratings_to_one_to_five_on_mariadb(scratch_mysql, monkeypatch):
+    _rating_scale_converts(scratch_mysql, monkeypatch)

@@ -357,14 +357,15 @@ def _title(row: Mapping[str, Any]) -> str:
 
 
 def _iso(day: date, moment: Any, zone: ZoneInfo) -> str:
-    """ISO 8601 with the offset; a stored time in the spring-forward gap (legacy data) is shown with the
-    offset after the change instead of failing the whole feed."""
+    """ISO 8601 with the offset; a stored time in the spring-forward gap (legacy data) is read with the
+    offset before the change and shown as the instant it names, after the change (02:30 on the October
+    day in Melbourne becomes 03:30+11:00), instead of failing the whole feed."""
     if not isinstance(moment, time):
         moment = (datetime.min + moment).time() if isinstance(moment, timedelta) else time(0, 0)
     try:
         return localtime.iso_with_offset(day, moment, zone)
     except ValidationFailed:
-        instant = datetime.combine(day, moment).replace(tzinfo=zone, fold=1)
+        instant = datetime.combine(day, moment).replace(tzinfo=zone, fold=0)  # read with the offset before
         return instant.astimezone(timezone.utc).astimezone(zone).isoformat()
 
 

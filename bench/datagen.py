@@ -1,0 +1,563 @@
+"""Bulk data for the benchmarks: a national driving-school chain built with set-based SQL.
+
+    from bench.datagen import ChainSize, build_chain
+    size = ChainSize(instructors=2000, students=200_000, lessons=4_000_000)
+    report = build_chain(db, size, today=clock.today(), now=clock.now(), password_hash=hashed)
+
+Nothing here goes through the app's DAOs: the big tables (student accounts, students, enrolments,
+reminders) are filled with ``INSERT ... SELECT`` from a sequence in chunks of ``CHUNK`` rows, the
+lessons from the calendar lookup table a fortnight at a time in date order (ids follow the date, as
+real bookings do), so 4,000,000 lessons take minutes, single-threaded. On MariaDB the lessons' secondary
+indexes are dropped during the load (foreign-key checks are off in that session) and rebuilt by
+sorting after it, then checked to be exactly the ones the schema declared. The sequence is MariaDB's
+SEQUENCE engine (``seq_0_to_N``) or, on SQLite, a helper table filled by a recursive CTE. The small
+tables (branches, staff, instructors, cars, hours, windows) and the lookup tables that carry the date
+and time arithmetic (``bench_calendar``, ``bench_slots``, ...) are written from Python, so the big
+statements need no date functions beyond one "add days" form per dialect.
+
+The shape (deterministic, no randomness):
+- ``branches`` (default 50) with an Australian zone each and structured opening hours (Mon-Fri
+  07:00-19:00, Sat 07:00-18:00, closed Sunday). Branch sizes vary: a fifth of the branches get 1.25
+  times the average number of instructors (50 lanes at 2,000 instructors over 50 branches), two
+  fifths the average, the rest share what is left.
+- one staff member per branch (``staff<branch>@bench-origin.com``) and one admin; every account has
+  the same password hash.
+- every instructor has a car of their own, is allocated to every course, works 4 of Mon-Sat
+  (07:00-18:30; which 4 rotates by instructor), has a day of professional development on an off day
+  every 6 weeks; every car has a service morning on a Sunday every 8 weeks; 2 % of the cars are in
+  maintenance, 3 % of the accreditations have expired.
+- lessons: each instructor teaches ``lessons / instructors`` lessons, 4-6 per working day (the day
+  pattern 5, 4, 6, 5, 4 repeats) on a grid of 7 slots 07:30..16:30, 60 minutes (90 for exams,
+  assessments and one lesson in ten, which then touches the next slot); never two at once for an
+  instructor. The span runs from about 18 months ago to about 6 months ahead (104 weeks at the
+  default size), so today's weeks are as dense as any. Each instructor has ``students /
+  instructors`` students in groups of 10: a group shares a block of ``10 x lessons-per-student``
+  consecutive lessons, taking every tenth one (about two lessons a week per student); a student's
+  enrolment is completed once their block is over, else active.
+- statuses: past lessons completed (84 %), cancelled (7 %, with who, when and why), no_show (4 %),
+  not_completed (3 %), still scheduled (2 %, plus 15 % of the last fortnight: awaiting an outcome);
+  coming lessons scheduled (94 %) or cancelled; 5 % of lessons use the student's own car (no vehicle);
+  every coming scheduled lesson has its pending reminder.
+- no audit rows and no sent reminders for the past (the bookings under test append to both).
+- ``bench_meta`` records the size and the build time, so a bench can re-use the database
+  (:func:`built_size`).
+"""
+from __future__ import annotations
+
+import math
+import time as timer
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Iterable, Sequence
+
+from app.core.database import Database
+
+BUILDER_VERSION = "1"
+CHUNK = 250_000
+GROUP = 10  # students sharing one block of an instructor's lessons
+DAY_COUNTS = (5, 4, 6, 5, 4)  # lessons on consecutive working days (24 per 5 days)
+SLOTS = (time(7, 30), time(9, 0), time(10, 30), time(12, 0), time(13, 30), time(15, 0), time(16, 30))
+WORK_START, WORK_END = time(7, 0), time(18, 30)
+ZONES = ("Australia/Melbourne", "Australia/Sydney", "Australia/Brisbane", "Australia/Perth",
+         "Australia/Adelaide", "Australia/Hobart")
+CITIES = ("Melbourne", "Sydney", "Brisbane", "Perth", "Adelaide", "Hobart")
+SURNAMES = ("Nguyen", "Smith", "Williams", "Brown", "Wilson", "Taylor", "Johnson", "White", "Martin",
+            "Anderson", "Thompson", "Tran", "Thomas", "Walker", "Harris", "Lee", "Ryan", "Robinson",
+            "Kelly", "King", "Davis", "Wright", "Evans", "Roberts", "Green", "Hall", "Wood", "Jackson",
+            "Clarke", "Patel", "Khan", "Lewis", "James", "Phillips", "Mitchell", "Turner", "Young",
+            "Singh", "Chen", "Wang", "Murphy", "Campbell", "Edwards", "Scott", "Baker", "Morris",
+            "Cooper", "Hughes", "Stewart", "Moore")
+TOPICS = ("Cockpit drill and moving off", "Steering and lane position", "Intersections", "Roundabouts",
+          "Reverse parallel parking", "Three-point turn", "Merging and lane changes", "Hazard perception",
+          "Freeway driving", "Night driving", "Test route practice", "Wet-weather driving")
+COURSES = ("Learner starter (5 lessons)", "Standard licence (10 lessons)", "Intensive licence (20 lessons)",
+           "Test preparation", "Overseas licence conversion", "Refresher for returning drivers",
+           "Automatic to manual", "Defensive driving")
+
+
+@dataclass(frozen=True)
+class ChainSize:
+    branches: int = 50
+    instructors: int = 2000
+    students: int = 200_000
+    lessons: int = 4_000_000
+
+    @property
+    def lessons_per_instructor(self) -> int:
+        return max(1, self.lessons // self.instructors)
+
+    @property
+    def students_per_instructor(self) -> int:
+        return max(1, self.students // self.instructors)
+
+    @property
+    def lessons_per_student(self) -> int:
+        return max(1, self.lessons_per_instructor // self.students_per_instructor)
+
+    @property
+    def real(self) -> "ChainSize":
+        """The size actually built (per-instructor counts are whole numbers)."""
+        return ChainSize(branches=min(self.branches, self.instructors), instructors=self.instructors,
+                         students=self.students_per_instructor * self.instructors,
+                         lessons=self.lessons_per_instructor * self.instructors)
+
+
+# ------------------------------------------------------------------------------------------ dialect
+
+class _Sql:
+    """The few expressions that differ between MariaDB and SQLite."""
+
+    def __init__(self, db: Database):
+        self.mysql = db.backend == "mysql"
+
+    def div(self, a: str, b: int | str) -> str:
+        return f"(({a}) DIV ({b}))" if self.mysql else f"(({a}) / ({b}))"
+
+    def cat(self, *parts: str) -> str:
+        return f"CONCAT({', '.join(parts)})" if self.mysql else "(" + " || ".join(parts) + ")"
+
+    def add_days(self, day: str, days: str) -> str:
+        return f"DATE_ADD({day}, INTERVAL ({days}) DAY)" if self.mysql else f"date({day}, printf('%+d days', {days}))"
+
+    def at(self, day: str, moment: str) -> str:
+        """A DATETIME from a DATE and a TIME expression."""
+        return f"TIMESTAMP({day}, {moment})" if self.mysql else f"({day} || ' ' || {moment})"
+
+    def seq(self, lo: int, hi: int) -> str:
+        """A derived table of n = lo..hi (inclusive)."""
+        return f"(SELECT seq AS n FROM seq_{lo}_to_{hi})" if self.mysql else \
+            f"(SELECT n FROM bench_seq WHERE n BETWEEN {lo} AND {hi})"
+
+
+def _bulk(db: Database, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], batch: int = 2000) -> int:
+    """Multi-row INSERTs through the raw driver (the app's Database inserts one row at a time)."""
+    mark = "%s" if db.backend == "mysql" else "?"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    one = "(" + ", ".join([mark] * len(columns)) + ")"
+    batch = min(batch, 30_000 // len(columns))
+    cursor = db.connection.cursor()
+    done, pending = 0, []
+
+    def flush() -> None:
+        nonlocal done
+        if pending:
+            cursor.execute(head + ", ".join([one] * len(pending)), [v for row in pending for v in row])
+            done += len(pending)
+            pending.clear()
+
+    for row in rows:
+        pending.append(tuple(row))
+        if len(pending) >= batch:
+            flush()
+    flush()
+    cursor.close()
+    return done
+
+
+def _chunks(total: int) -> Iterable[tuple[int, int]]:
+    for lo in range(0, total, CHUNK):
+        yield lo, min(total, lo + CHUNK) - 1
+
+
+# ------------------------------------------------------------------------------------------ shape
+
+def branch_sizes(instructors: int, branches: int) -> list[int]:
+    """Instructors per branch (sums to ``instructors``): a fifth of the branches 1.25 x the average."""
+    branches = max(1, min(branches, instructors))
+    average = instructors / branches
+    large_n, medium_n = branches // 5, (2 * branches) // 5
+    large, medium = round(average * 1.25), int(average)
+    small_n = branches - large_n - medium_n
+    left = instructors - large_n * large - medium_n * medium
+    if small_n <= 0 or left < small_n:
+        sizes = [instructors // branches] * branches
+        for k in range(instructors - sum(sizes)):
+            sizes[k] += 1
+        return sizes
+    small = [left // small_n] * small_n
+    for k in range(left - sum(small)):
+        small[k] += 1
+    return [large] * large_n + [medium] * medium_n + small
+
+
+def work_weekdays(pattern: int) -> list[int]:
+    """The 4 weekdays (0 = Monday) an instructor of ``pattern`` (0..5) works: Mon-Sat minus two."""
+    off = {pattern % 6, (pattern + 3) % 6}
+    return [d for d in range(6) if d not in off]
+
+
+def _plus(moment: time, minutes: int) -> time:
+    return (datetime.combine(date.min, moment) + timedelta(minutes=minutes)).time()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    size: ChainSize
+    today: date
+    first_monday: date
+    weeks: int
+    working_days: int
+    branch_of: list[int]  # branch id per instructor index
+
+    @property
+    def span(self) -> tuple[date, date]:
+        return self.first_monday, self.first_monday + timedelta(weeks=self.weeks) - timedelta(days=1)
+
+
+def _plan(size: ChainSize, today: date) -> _Plan:
+    per = size.lessons_per_instructor
+    working_days = math.ceil(per / sum(DAY_COUNTS)) * len(DAY_COUNTS)
+    weeks = math.ceil(working_days / 4)
+    monday = today - timedelta(days=today.weekday())
+    first_monday = monday - timedelta(weeks=round(weeks * 0.75))
+    branch_of = []
+    for branch, count in enumerate(branch_sizes(size.instructors, size.branches), start=1):
+        branch_of += [branch] * count
+    return _Plan(size, today, first_monday, weeks, working_days, branch_of)
+
+
+def _day_of(plan: _Plan, pattern: int, w: int) -> date:
+    days = work_weekdays(pattern)
+    return plan.first_monday + timedelta(weeks=w // 4, days=days[w % 4])
+
+
+def _lesson_position(j: int) -> tuple[int, int]:
+    """(working-day index, slot number before rotation) of an instructor's j-th lesson."""
+    block, r = divmod(j, sum(DAY_COUNTS))
+    for d, count in enumerate(DAY_COUNTS):
+        if r < count:
+            return block * len(DAY_COUNTS) + d, r
+        r -= count
+    raise AssertionError(j)
+
+
+# ------------------------------------------------------------------------------------------ build
+
+def build_chain(db: Database, size: ChainSize, *, today: date, now: datetime, password_hash: str,
+                log=print) -> dict:
+    """Fill an empty, freshly initialised database (``init_db``); returns what was built and timings."""
+    size = size.real
+    plan = _plan(size, today)
+    sql = _Sql(db)
+    started = timer.perf_counter()
+    steps: dict[str, float] = {}
+
+    def step(name: str, since: float) -> float:
+        steps[name] = round(timer.perf_counter() - since, 1)
+        log(f"  {name}: {steps[name]} s")
+        return timer.perf_counter()
+
+    if sql.mysql:
+        db.execute("SET SESSION foreign_key_checks = 0, unique_checks = 0")
+    try:
+        t = timer.perf_counter()
+        _helpers(db, sql, plan)
+        t = step("lookup tables", t)
+        _people(db, plan, now, password_hash)
+        t = step("branches, staff, instructors, cars, hours", t)
+        _students(db, sql, plan, now, password_hash)
+        t = step(f"{size.students:,} students (accounts, profiles, enrolments)", t)
+        deferred = _drop_secondary_indexes(db, "schedules") if sql.mysql else []
+        _lessons(db, sql, plan)
+        t = step(f"{size.lessons:,} lessons", t)
+        if deferred:
+            _restore_indexes(db, "schedules", deferred)
+            t = step(f"{len(deferred)} lesson indexes rebuilt", t)
+        reminders = _reminders(db, sql, plan, now)
+        t = step(f"{reminders:,} pending reminders", t)
+        for table in ("bench_seq", "bench_instr", "bench_calendar", "bench_pattern", "bench_slots",
+                      "bench_blocks", "bench_names", "bench_topics"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+    finally:
+        if sql.mysql:
+            db.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+    seconds = round(timer.perf_counter() - started, 1)
+    report = {**asdict(size), "vehicles": size.instructors, "reminders": reminders,
+              "span": [d.isoformat() for d in plan.span], "built_on": today.isoformat(),
+              "build_seconds": seconds, "steps": steps}
+    _write_meta(db, report)
+    return report
+
+
+def built_size(db: Database) -> dict | None:
+    """The ``bench_meta`` record of a database built by :func:`build_chain`, or None."""
+    if "bench_meta" not in db.tables():
+        return None
+    rows = {r["name"]: r["value"] for r in db.fetch_all("SELECT name, value FROM bench_meta")}
+    if rows.get("builder") != BUILDER_VERSION:
+        return None
+    out: dict[str, Any] = dict(rows)
+    for key in ("branches", "instructors", "students", "lessons", "vehicles", "reminders"):
+        out[key] = int(rows.get(key, 0))
+    out["build_seconds"] = float(rows.get("build_seconds", 0))
+    return out
+
+
+def _write_meta(db: Database, report: dict) -> None:
+    db.execute("DROP TABLE IF EXISTS bench_meta")
+    db.execute("CREATE TABLE bench_meta (name VARCHAR(40) NOT NULL PRIMARY KEY, value VARCHAR(255) NOT NULL)")
+    values = {"builder": BUILDER_VERSION, **{k: v for k, v in report.items() if k not in ("steps", "span")},
+              "span_from": report["span"][0], "span_to": report["span"][1]}
+    _bulk(db, "bench_meta", ("name", "value"), [(k, str(v)) for k, v in values.items()])
+
+
+def _helpers(db: Database, sql: _Sql, plan: _Plan) -> None:
+    """Lookup tables that carry the date and time arithmetic of the big INSERT ... SELECTs."""
+    size = plan.size
+    for table in ("bench_seq", "bench_instr", "bench_calendar", "bench_pattern", "bench_slots", "bench_blocks",
+                  "bench_names", "bench_topics"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    if not sql.mysql:
+        db.execute("CREATE TABLE bench_seq (n INTEGER PRIMARY KEY)")
+        db.execute("INSERT INTO bench_seq (n) WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c"
+                   " WHERE n < :top) SELECT n FROM c", {"top": max(size.lessons, size.students) - 1})
+    db.execute("CREATE TABLE bench_instr (i INT PRIMARY KEY, branch_id INT NOT NULL, pattern INT NOT NULL,"
+               " user_id INT NOT NULL, staff_user_id INT NOT NULL)")
+    base_iu = _base_instructor_user(plan)
+    _bulk(db, "bench_instr", ("i", "branch_id", "pattern", "user_id", "staff_user_id"),
+          [(i, b, i % 6, base_iu + i, 1 + b) for i, b in enumerate(plan.branch_of)])
+    db.execute("CREATE TABLE bench_calendar (pattern INT NOT NULL, w INT NOT NULL, day DATE NOT NULL,"
+               " past INT NOT NULL, recent INT NOT NULL, created DATETIME NOT NULL, cancel_at DATETIME NOT NULL,"
+               " mark_at DATETIME NOT NULL, PRIMARY KEY (pattern, w))")
+    rows = []
+    for pattern in range(6):
+        for w in range(plan.working_days):
+            day = _day_of(plan, pattern, w)
+            rows.append((pattern, w, day, int(day < plan.today), int(plan.today - timedelta(days=14) <= day < plan.today),
+                         datetime.combine(min(day - timedelta(days=14), plan.today), time(9, 15)),
+                         datetime.combine(day - timedelta(days=1), time(16, 40)),
+                         datetime.combine(day, time(18, 5))))
+    _bulk(db, "bench_calendar", ("pattern", "w", "day", "past", "recent", "created", "cancel_at", "mark_at"), rows)
+    db.execute("CREATE INDEX bench_calendar_day ON bench_calendar (day)")  # the lessons are inserted by date
+    db.execute("CREATE INDEX bench_instr_pattern ON bench_instr (pattern)")
+    db.execute("CREATE TABLE bench_pattern (r INT PRIMARY KEY, day_off INT NOT NULL, slot_k INT NOT NULL)")
+    _bulk(db, "bench_pattern", ("r", "day_off", "slot_k"),
+          [(r, *_lesson_position(r)) for r in range(sum(DAY_COUNTS))])
+    db.execute("CREATE INDEX bench_pattern_day ON bench_pattern (day_off)")
+    db.execute("CREATE TABLE bench_slots (slot INT PRIMARY KEY, start_time TIME NOT NULL, end60 TIME NOT NULL,"
+               " end90 TIME NOT NULL)")
+    _bulk(db, "bench_slots", ("slot", "start_time", "end60", "end90"),
+          [(k, s, _plus(s, 60), _plus(s, 90)) for k, s in enumerate(SLOTS)])
+    # enrolment status per (pattern, group of students): completed once the group's block is over
+    per_block = GROUP * size.lessons_per_student
+    groups = math.ceil(size.students_per_instructor / GROUP)
+    db.execute("CREATE TABLE bench_blocks (pattern INT NOT NULL, b INT NOT NULL, status VARCHAR(20) NOT NULL,"
+               " start_date DATE NOT NULL, PRIMARY KEY (pattern, b))")
+    rows = []
+    for pattern in range(6):
+        for b in range(groups + 1):
+            first_j, last_j = b * per_block, min((b + 1) * per_block, size.lessons_per_instructor) - 1
+            if first_j > last_j:
+                rows.append((pattern, b, "active", plan.today))
+                continue
+            first = _day_of(plan, pattern, _lesson_position(first_j)[0])
+            last = _day_of(plan, pattern, _lesson_position(last_j)[0])
+            status = "completed" if last < plan.today - timedelta(days=7) else "active"
+            rows.append((pattern, b, status, first - timedelta(days=7)))
+    _bulk(db, "bench_blocks", ("pattern", "b", "status", "start_date"), rows)
+    db.execute("CREATE TABLE bench_names (k INT PRIMARY KEY, name VARCHAR(80) NOT NULL)")
+    _bulk(db, "bench_names", ("k", "name"), list(enumerate(SURNAMES)))
+    db.execute("CREATE TABLE bench_topics (k INT PRIMARY KEY, name VARCHAR(160) NOT NULL)")
+    _bulk(db, "bench_topics", ("k", "name"), list(enumerate(TOPICS)))
+
+
+def _base_instructor_user(plan: _Plan) -> int:
+    return plan.size.branches + 2  # admin 1, staff 2..branches+1, then instructors
+
+
+def _base_student_user(plan: _Plan) -> int:
+    return _base_instructor_user(plan) + plan.size.instructors
+
+
+def _people(db: Database, plan: _Plan, now: datetime, password_hash: str) -> None:
+    size, today = plan.size, plan.today
+    _bulk(db, "branches", ("id", "name", "address", "city", "state", "postcode", "phone", "email", "manager_name",
+                           "opening_hours", "created_at", "updated_at", "timezone"),
+          [(b, f"{CITIES[(b - 1) % 6]} {b:03d}", f"{b} Learner Road", CITIES[(b - 1) % 6], None, f"{3000 + b}",
+            f"03 9000 {b:04d}", f"branch{b}@bench-origin.com", f"Manager {b}", "Mon-Fri 7-7, Sat 7-6", now, now,
+            ZONES[(b - 1) % 6]) for b in range(1, size.branches + 1)])
+    _bulk(db, "branch_opening_hours", ("branch_id", "weekday", "open_time", "close_time", "created_at", "updated_at"),
+          [(b, d, time(7, 0), time(19, 0) if d < 5 else time(18, 0), now, now)
+           for b in range(1, size.branches + 1) for d in range(6)])
+    users = [(1, "admin", "Ada", "Admin", "admin@bench-origin.com", password_hash, "active", 1, now, now)]
+    users += [(1 + b, "staff", f"Sam{b}", "Staff", f"staff{b}@bench-origin.com", password_hash, "active", b, now, now)
+              for b in range(1, size.branches + 1)]
+    base_iu = _base_instructor_user(plan)
+    users += [(base_iu + i, "instructor", f"Ina{i}", SURNAMES[i % len(SURNAMES)], f"i{i}@bench-origin.com",
+               password_hash, "active", b, now, now) for i, b in enumerate(plan.branch_of)]
+    _bulk(db, "users", ("id", "role", "first_name", "last_name", "email", "password_hash", "status", "branch_id",
+                        "created_at", "updated_at"), users)
+    _bulk(db, "staff_profiles", ("user_id", "branch_id", "position_title", "employment_type", "start_date",
+                                 "created_at", "updated_at"),
+          [(1 + b, b, "Branch coordinator", "full-time", today - timedelta(days=900), now, now)
+           for b in range(1, size.branches + 1)])
+    _bulk(db, "instructors", ("id", "user_id", "branch_id", "certification_number", "accreditation_expiry",
+                              "experience_years", "created_at", "updated_at"),
+          [(i + 1, base_iu + i, b, f"DI-{i:05d}",
+            today - timedelta(days=10 + i % 90) if i % 33 == 32 else today + timedelta(days=120 + (i * 7) % 900),
+            i % 25, now, now) for i, b in enumerate(plan.branch_of)])
+    _bulk(db, "vehicles", ("id", "name", "type", "transmission", "plate_number", "branch_id", "status",
+                           "last_service_date", "next_service_due", "created_at", "updated_at", "odometer_km"),
+          [(i + 1, f"Corolla {i:04d}", "Hatch", "automatic" if i % 4 else "manual", f"BN{i:05d}", b,
+            "maintenance" if i % 50 == 49 else "available", today - timedelta(days=i % 150),
+            today + timedelta(days=60 + i % 300), now, now, 20_000 + i * 13) for i, b in enumerate(plan.branch_of)])
+    _bulk(db, "courses", ("id", "title", "description", "price", "lesson_count", "category", "status",
+                          "created_at", "updated_at"),
+          [(k + 1, title, None, "880.00", 10, "Car", "active", now, now) for k, title in enumerate(COURSES)])
+    _bulk(db, "course_instructor", ("course_id", "instructor_id"),
+          [(k + 1, i + 1) for i in range(size.instructors) for k in range(len(COURSES))])
+    _bulk(db, "instructor_working_hours", ("instructor_id", "weekday", "start_time", "end_time", "created_at",
+                                           "updated_at"),
+          [(i + 1, d, WORK_START, WORK_END, now, now) for i in range(size.instructors) for d in work_weekdays(i % 6)])
+    windows = []
+    for i in range(size.instructors):
+        off = min({0, 1, 2, 3, 4, 5} - set(work_weekdays(i % 6)))
+        for week in range(i % 6, plan.weeks, 6):
+            day = plan.first_monday + timedelta(weeks=week, days=off)
+            windows.append((i + 1, datetime.combine(day, time(8, 0)), datetime.combine(day, time(17, 0)),
+                            "Professional development", now, now))
+    _bulk(db, "instructor_unavailability", ("instructor_id", "start_datetime", "end_datetime", "reason",
+                                            "created_at", "updated_at"), windows)
+    downtime = []
+    for i in range(size.instructors):
+        for week in range(i % 8, plan.weeks, 8):
+            day = plan.first_monday + timedelta(weeks=week, days=6)
+            downtime.append((i + 1, datetime.combine(day, time(8, 0)), datetime.combine(day, time(12, 0)),
+                             "Scheduled service", now, now))
+    _bulk(db, "vehicle_downtime", ("vehicle_id", "start_datetime", "end_datetime", "reason", "created_at",
+                                   "updated_at"), downtime)
+
+
+def _students(db: Database, sql: _Sql, plan: _Plan, now: datetime, password_hash: str) -> None:
+    size = plan.size
+    si = size.students_per_instructor
+    base_su = _base_student_user(plan)
+    names = len(SURNAMES)
+    for lo, hi in _chunks(size.students):
+        params = {"hash": password_hash, "now": now, "today": plan.today}
+        db.execute(
+            "INSERT INTO users (id, role, first_name, last_name, email, phone, password_hash, status, branch_id,"
+            " created_at, updated_at)"
+            f" SELECT {base_su} + q.n, 'student', {sql.cat(repr('Stu'), 'q.n')}, nm.name,"
+            f" {sql.cat(repr('s'), 'q.n', repr('@bench-origin.com'))}, {sql.cat(repr('04'), '10000000 + q.n')},"
+            " :hash, 'active', bi.branch_id, :now, :now"
+            f" FROM {sql.seq(lo, hi)} q"
+            f" JOIN bench_instr bi ON bi.i = {sql.div('q.n', si)}"
+            f" JOIN bench_names nm ON nm.k = q.n % {names}", params)
+        db.execute(
+            "INSERT INTO students (id, user_id, branch_id, license_number, license_status, license_expiry,"
+            " address_line, city, postcode, created_at, updated_at)"
+            f" SELECT q.n + 1, {base_su} + q.n, bi.branch_id, {sql.cat(repr('L'), '10000000 + q.n')}, 'Learner',"
+            f" {sql.add_days(':today', '30 + q.n % 1400')}, {sql.cat('q.n % 300 + 1', repr(' Practice Street'))},"
+            " 'Melbourne', '3000', :now, :now"
+            f" FROM {sql.seq(lo, hi)} q JOIN bench_instr bi ON bi.i = {sql.div('q.n', si)}", params)
+        db.execute(
+            "INSERT INTO enrollments (id, student_id, course_id, start_date, status, progress_percentage,"
+            " created_at, updated_at)"
+            f" SELECT q.n + 1, q.n + 1, q.n % {len(COURSES)} + 1, bb.start_date, bb.status,"
+            " CASE WHEN bb.status = 'completed' THEN 100 ELSE 40 END, :now, :now"
+            f" FROM {sql.seq(lo, hi)} q JOIN bench_instr bi ON bi.i = {sql.div('q.n', si)}"
+            f" JOIN bench_blocks bb ON bb.pattern = bi.pattern AND bb.b = {sql.div(f'q.n % {si}', GROUP)}", params)
+
+
+def _lessons(db: Database, sql: _Sql, plan: _Plan) -> None:
+    """Every instructor's lessons, inserted in date and time order with consecutive ids (ids follow the
+    date, as bookings made a fortnight ahead do, so one instructor's week is spread over the table like
+    in production), a fortnight of the calendar per statement. The lesson ``j`` of instructor ``i`` is the one of number
+    ``n = i * lessons_per_instructor + j``, which seeds its status, type and length."""
+    size = plan.size
+    li, si, lps = size.lessons_per_instructor, size.students_per_instructor, size.lessons_per_student
+    per_block = GROUP * lps
+    days = len(DAY_COUNTS)
+    j = f"({sql.div('c.w', days)} * {sum(DAY_COUNTS)} + p.r)"
+    n = f"(bi.i * {li} + {j})"
+    local = f"(({sql.div(j, per_block)} * {GROUP} + {j} % {GROUP}) % {si})"
+    h, h2 = f"(({n} * 7919 + 13) % 100)", f"(({n} * 6007 + 3) % 97)"
+    status = (f"CASE WHEN c.past = 1 THEN CASE WHEN c.recent = 1 AND {h} >= 85 THEN 'scheduled'"
+              f" WHEN {h} < 84 THEN 'completed' WHEN {h} < 91 THEN 'cancelled' WHEN {h} < 95 THEN 'no_show'"
+              f" WHEN {h} < 98 THEN 'not_completed' ELSE 'scheduled' END"
+              f" ELSE CASE WHEN {h} < 94 THEN 'scheduled' ELSE 'cancelled' END END")
+    kind = f"CASE WHEN {h2} < 3 THEN 'exam' WHEN {h2} < 7 THEN 'assessment' ELSE 'lesson' END"
+    first, last = plan.span
+    window = timedelta(days=14)
+    day, inserted = first, 0
+    while day <= last:
+        inserted += db.execute(
+            "INSERT INTO schedules (id, enrollment_id, instructor_id, vehicle_id, branch_id, event_type,"
+            " scheduled_date, start_time, end_time, status, student_rating, completion_marked_by,"
+            " completion_marked_at, lesson_topic, reminder_sent, created_at, updated_at, cancelled_at,"
+            " cancelled_by, cancel_reason)"
+            " SELECT :base + ROW_NUMBER() OVER (ORDER BY x.day, x.start_time, x.instructor_id),"
+            " x.enrollment_id, x.instructor_id, x.vehicle_id, x.branch_id, x.event_type,"
+            " x.day, x.start_time, x.end_time, x.st,"
+            " CASE WHEN x.st = 'completed' THEN 3 + x.h % 3 END,"
+            " CASE WHEN x.st IN ('completed', 'no_show', 'not_completed') THEN x.instructor_user END,"
+            " CASE WHEN x.st IN ('completed', 'no_show', 'not_completed') THEN x.mark_at END,"
+            " x.topic, x.past, x.created, x.created,"
+            " CASE WHEN x.st = 'cancelled' THEN x.cancel_at END,"
+            " CASE WHEN x.st = 'cancelled' THEN x.staff_user END,"
+            " CASE WHEN x.st = 'cancelled' THEN CASE WHEN x.h % 3 = 0 THEN 'Student unwell'"
+            "   WHEN x.h % 3 = 1 THEN 'Rescheduled at the student''s request' ELSE 'Instructor unavailable' END END"
+            " FROM (SELECT"
+            f"   bi.i * {si} + {local} + 1 AS enrollment_id, bi.i + 1 AS instructor_id,"
+            f"   CASE WHEN {h2} % 20 = 5 THEN NULL ELSE bi.i + 1 END AS vehicle_id, bi.branch_id,"
+            f"   {kind} AS event_type, c.day, sl.start_time,"
+            f"   CASE WHEN {h2} < 7 OR {h2} % 10 = 9 THEN sl.end90 ELSE sl.end60 END AS end_time,"
+            f"   {status} AS st, {h} AS h, c.past, c.created, c.cancel_at, c.mark_at,"
+            "   bi.user_id AS instructor_user, bi.staff_user_id AS staff_user, tp.name AS topic"
+            "   FROM bench_calendar c"
+            "   JOIN bench_instr bi ON bi.pattern = c.pattern"
+            f"   JOIN bench_pattern p ON p.day_off = c.w % {days}"
+            f"   JOIN bench_slots sl ON sl.slot = (p.slot_k + c.w * 3) % {len(SLOTS)}"
+            f"   JOIN bench_topics tp ON tp.k = {j} % {len(TOPICS)}"
+            f"   WHERE c.day >= :first AND c.day < :after AND {j} < {li}) x"
+            " ORDER BY x.day, x.start_time, x.instructor_id",
+            {"first": day, "after": day + window, "base": inserted}).rowcount
+        day += window
+    if inserted != size.lessons:
+        raise RuntimeError(f"built {inserted} lessons, expected {size.lessons}")
+
+
+def _drop_secondary_indexes(db: Database, table: str) -> list[tuple[str, list[str]]]:
+    """MariaDB, foreign-key checks off (this session): drop every non-unique secondary index of ``table``
+    and return their definitions. Rows then arrive without random inserts into ten indexes of a table
+    far larger than the buffer pool, and :func:`_restore_indexes` builds them by sorting (a third of the
+    time); the restored set is checked to be exactly the one the schema declared."""
+    indexes: dict[str, list[str]] = {}
+    for r in db.fetch_all(
+            "SELECT index_name AS name, column_name AS col FROM information_schema.statistics"
+            " WHERE table_schema = DATABASE() AND table_name = :t AND index_name <> 'PRIMARY' AND non_unique = 1"
+            " ORDER BY index_name, seq_in_index", {"t": table}):
+        indexes.setdefault(r["name"], []).append(r["col"])
+    deferred = sorted(indexes.items())
+    if deferred:
+        db.execute(f"ALTER TABLE {table} " + ", ".join(f"DROP INDEX {name}" for name, _ in deferred))
+    return deferred
+
+
+def _restore_indexes(db: Database, table: str, deferred: list[tuple[str, list[str]]]) -> None:
+    db.execute(f"ALTER TABLE {table} " + ", ".join(f"ADD INDEX {name} ({', '.join(cols)})" for name, cols in deferred))
+    found: dict[str, list[str]] = {}
+    for r in db.fetch_all(
+            "SELECT index_name AS name, column_name AS col FROM information_schema.statistics"
+            " WHERE table_schema = DATABASE() AND table_name = :t ORDER BY index_name, seq_in_index", {"t": table}):
+        found.setdefault(r["name"], []).append(r["col"])
+    missing = [name for name, cols in deferred if found.get(name) != cols]
+    if missing:
+        raise RuntimeError(f"indexes not restored on {table}: {missing}")
+
+
+def _reminders(db: Database, sql: _Sql, plan: _Plan, now: datetime) -> int:
+    base_su = _base_student_user(plan)
+    total = 0
+    send_on = f"{sql.add_days('s.scheduled_date', '-1')}"
+    for lo, hi in _chunks(plan.size.lessons):
+        total += db.execute(
+            "INSERT INTO reminders (related_type, related_id, recipient_user_id, channel, reminder_type, message,"
+            " send_on, status, created_at, updated_at, send_at)"
+            f" SELECT 'schedule', s.id, {base_su} + s.enrollment_id - 1, 'email', 'lesson_reminder',"
+            f" {sql.cat(repr('Reminder: your lesson is on '), 's.scheduled_date', repr(' at '), 's.start_time', repr('.'))},"
+            f" {send_on}, 'pending', :now, :now, {sql.at(send_on, 's.start_time')}"
+            " FROM schedules s WHERE s.id BETWEEN :lo AND :hi AND s.status = 'scheduled' AND s.scheduled_date >= :today",
+            {"lo": lo + 1, "hi": hi + 1, "now": now, "today": plan.today}).rowcount
+    return total

@@ -211,6 +211,11 @@ def test_booking_writes_the_event_its_reminder_and_one_audit_row(app, world):
     page = staff.get(response.headers["Location"])
     assert page.status_code == 200
     assert "Lesson booked for Wed 13 Mar 2030, 09:00–10:00." in _text(page)
+    # the queued reminder is on the page (the runbook's post-deploy check), due 24 h before, branch time
+    assert "SMS to the student, due Tue 12 Mar 2030, 09:00 Queued" in " ".join(_text(page).split())
+    assert _post(staff, f"/schedules/{lesson}/cancel", {"cancel_reason": "Student unwell"}).status_code == 303
+    text = " ".join(_text(staff.get(f"/schedules/{lesson}")).split())
+    assert "SMS to the student, was due Tue 12 Mar 2030, 09:00 Withdrawn" in text and "Queued" not in text
 
 
 def test_every_conflict_is_listed_with_its_severity_and_the_typed_values_kept(app, world):
@@ -483,6 +488,7 @@ def test_cancelling_needs_a_reason_and_shows_who_when_and_why(app, world):
     text = _text(page)
     assert "Lesson cancelled; any pending reminder was withdrawn." in text
     assert "Cancelled by Stacy OfficeA" in text and "Student unwell" in text
+    assert "Queued" not in text
     assert 'data-status="cancelled"' in page.get_data(as_text=True)
     assert 'id="move-form"' not in page.get_data(as_text=True)  # nothing to move any more
     again = _post(staff, f"/schedules/{lesson}/cancel", {"cancel_reason": "Twice"})

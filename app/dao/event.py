@@ -100,3 +100,11 @@ class EventDAO(BaseDAO):
             "SELECT id, name, plate_number, status FROM vehicles WHERE branch_id = :branch_id ORDER BY name, id",
             {"branch_id": branch_id},
         )
+
+    def reminders(self, schedule_id: int, limit: int = 5) -> list[dict]:
+        """The event's reminders (any status), newest first: what the office checks after booking."""
+        return self.db.fetch_all(
+            "SELECT id, channel, reminder_type, status, send_at, send_on, message FROM reminders"
+            " WHERE related_type = 'schedule' AND related_id = :id ORDER BY id DESC LIMIT :limit",
+            {"id": schedule_id, "limit": int(limit)},
+        )

@@ -132,7 +132,8 @@ def event_page(db: Database, actor: Actor, schedule_id: Any, *, now: datetime,
                settings: Mapping[str, Any]) -> dict:
     """Everything the event page shows: ``event`` (the row plus ``label``, ``noun``, ``heading``, ``zone``,
     ``zone_label`` and the people's display names), ``outcome_event`` (the outcome panel's keys),
-    ``can_record``, ``can_change`` (office: move and cancel a scheduled event) and the move form's
+    ``can_record``, ``can_change`` (office: move and cancel a scheduled event), ``reminders`` (office: the
+    event's reminder rows, ``due_local`` in the branch's zone) and the move form's
     ``instructors`` and ``vehicles`` of the event's branch. A fixed number of queries."""
     event = get_event(db, actor, schedule_id)
     default_zone = settings.get("APP_TIMEZONE") or "Australia/Melbourne"
@@ -150,6 +151,10 @@ def event_page(db: Database, actor: Actor, schedule_id: Any, *, now: datetime,
     can_change = actor.is_office and event["status"] == "scheduled"
     instructors: list[dict] = []
     vehicles: list[dict] = []
+    reminders = EventDAO(db).reminders(event["id"]) if actor.is_office else []
+    for reminder in reminders:  # send_at is naive UTC: shown in the branch's zone
+        due = reminder["send_at"]
+        reminder["due_local"] = localtime.from_utc_naive(due, zone).replace(tzinfo=None) if due else None
     if can_change and event["branch_ref"] is not None:
         dao = EventDAO(db)
         instructors = _instructor_choices(dao.instructor_options(event["branch_ref"],
@@ -170,6 +175,7 @@ def event_page(db: Database, actor: Actor, schedule_id: Any, *, now: datetime,
         # the outcome service's rule: the office in scope or the lesson's own instructor, not cancelled, started
         "can_record": outcomes.can_record(actor, event, now, default_zone),
         "can_change": can_change,
+        "reminders": reminders,
         "instructors": instructors,
         "vehicles": vehicles,
     }

@@ -159,7 +159,8 @@ def _error_response(status: int, message: str, errors: dict | None = None, heade
     title = ERROR_TITLES.get(status, "Error")
     request_id = g.get("request_id", "-")
     if auth.wants_json():
-        body: dict[str, Any] = {"error": message, "status": status, "request_id": request_id}
+        # "message" as in the scheduling API's 409/422 bodies, so every JSON error reads the same way
+        body: dict[str, Any] = {"error": message, "message": message, "status": status, "request_id": request_id}
         if errors:
             body["errors"] = errors
         response = jsonify(body)

@@ -148,14 +148,15 @@ def test_malformed_bodies_and_wrong_content_types(app, world, raw, content_type,
     staff = _client(app, "staff.a@x.com")
     response = _send(staff, "POST", "/api/schedules", raw=raw, content_type=content_type)
     assert response.status_code == status
-    assert response.is_json and response.get_json()["error"]
+    assert response.is_json and response.get_json()["error"] and response.get_json()["message"]
+    assert response.get_json()["errors"] == {"body": [response.get_json()["message"]]}
     assert _count(app) == 0
 
 
 def test_writes_need_the_csrf_header(app, world):
     staff = _client(app, "staff.a@x.com")
     response = staff.post("/api/schedules", json=_booking(world["a"]))
-    assert response.status_code == 403 and response.is_json
+    assert response.status_code == 403 and response.is_json and "token" in response.get_json()["message"]
     assert _count(app) == 0
 
 
@@ -169,7 +170,7 @@ def test_writes_need_the_csrf_header(app, world):
 def test_bad_ranges_are_400_naming_the_parameter(app, world, query, field):
     response = _client(app, "staff.a@x.com").get(f"/api/schedules?{query}")
     assert response.status_code == 400 and response.is_json
-    assert field in response.get_json()["errors"]
+    assert field in response.get_json()["errors"] and response.get_json()["message"]
 
 
 def test_the_feed_is_scoped_per_role(app, world):

@@ -17,8 +17,6 @@ the event page) offer "Revive" only to the office in scope.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, StringField, TextAreaField
 
 from app.core import clock
 from app.core.auth import STAFF_ROLES, current_actor, roles_required
@@ -28,6 +26,7 @@ from app.core.pagination import ListQuery
 from app.core.params import parse_int
 from app.core.web import form_failure, section_failed, see_other
 from app.dao.branch import BranchDAO
+from app.forms.outcomes import OutcomeForm
 from app.services import outcomes, scheduling
 from app.services.scheduling import BookingConflict
 
@@ -36,20 +35,6 @@ bp = Blueprint("outcomes", __name__, url_prefix="/schedules")
 RECORDERS = outcomes.RECORDERS
 RETURN_TO_LIST = "awaiting"
 FORM_ID = "outcome-form"
-
-
-class OutcomeForm(FlaskForm):
-    """Field holder for the outcome form (CSRF and the typed values); the rules are the service's."""
-
-    status = RadioField("Outcome", choices=[(k, v) for k, v in outcomes.STATUS_LABELS.items()],
-                        validate_choice=False)
-    student_rating = RadioField("Rating", choices=[("", "No rating")] + [(str(n), str(n)) for n in range(1, 6)],
-                                validate_choice=False)
-    student_feedback = TextAreaField("Feedback for the student")
-    notes = TextAreaField("Notes")
-    correction_reason = StringField("Reason for the correction")
-    seen_status = HiddenField()
-    return_to = HiddenField()
 
 
 @bp.app_template_global()

@@ -162,6 +162,16 @@ def test_the_edges_of_the_october_gap_exist(world):
     assert _instant(feed[second.id]["start"]) - _instant(feed[first.id]["end"]) == timedelta(minutes=1)
 
 
+def test_a_legacy_lesson_stored_inside_the_october_gap_is_shown_not_refused(world):
+    """A PHP-era row may hold a time that never happened (02:30 on the October day): the feed shows the
+    instant it names (read with the offset before the change: 03:30+11:00) instead of failing."""
+    enrolment = world.db.fetch_value("SELECT id FROM enrollments WHERE student_id = :s", {"s": world.student})
+    legacy = f.make_schedule(world.db, enrolment, world.instructor, branch_id=world.branch, scheduled_date=OCTOBER,
+                             start_time=time(2, 30), end_time=time(4, 0))
+    event = world.feed(OCTOBER)[legacy]
+    assert (event["start"], event["end"]) == ("2026-10-04T03:30:00+11:00", "2026-10-04T04:00:00+11:00")
+
+
 def test_a_lesson_in_the_repeated_april_hour_means_its_first_occurrence(world):
     booked = world.book(APRIL, "02:30", "03:30")
     event = world.feed(APRIL)[booked.id]

@@ -134,12 +134,13 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_blueprints(app: Flask) -> None:
     """Every blueprint, registered explicitly (a new area adds one line to BLUEPRINTS)."""
-    from app.blueprints import (account, activation, api_schedules, audit, auth as auth_bp, branches, courses,
-                                dashboard, documents, events, fleet, instructors, main, outcomes, schedules, staff,
-                                students)
+    from app.blueprints import (account, activation, api_availability, api_schedules, audit, auth as auth_bp,
+                                branches, courses, dashboard, documents, events, feeds, fleet, instructors, main,
+                                outcomes, schedules, staff, students)
 
     for module in (main, auth_bp, activation, account, dashboard, students, documents, instructors, fleet,
-                   branches, courses, staff, audit, api_schedules, schedules, events, outcomes):
+                   branches, courses, staff, audit, api_schedules, api_availability, schedules, events, outcomes,
+                   feeds):
         app.register_blueprint(module.bp)
 
 

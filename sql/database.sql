@@ -11,7 +11,8 @@
 -- head), 0008_scheduling (branches.timezone, schedules.status gains no_show and four
 -- nullable columns, reminders.send_at, branch_opening_hours, calendar indexes) and
 -- 0009_calendar_indexes (idx_schedule_branch_date) and 0010_rating_scale (PHP-era 0-10
--- lesson ratings become 1-5; nothing to do in a fresh schema).
+-- lesson ratings become 1-5; nothing to do in a fresh schema) and 0011_booking_policy
+-- (branch_booking_policies).
 -- Initialising from this file and upgrading a PHP database with every migration give
 -- the same schema.
 -- schema_migrations is the migration ledger (init-db stamps it with every version).
@@ -539,3 +540,33 @@ CREATE TABLE IF NOT EXISTS branch_opening_hours (
 -- InnoDB drops its generated FK index fk_schedule_branch here, because
 -- idx_schedule_branch_date now leads with branch_id.
 CREATE INDEX IF NOT EXISTS idx_schedule_branch_date ON schedules(branch_id, scheduled_date, start_time, status);
+
+-- 0011: each branch's booking policy (a branch without a row has the defaults)
+CREATE TABLE IF NOT EXISTS branch_booking_policies (
+    branch_id               INT UNSIGNED NOT NULL PRIMARY KEY,
+    min_notice_minutes      INT UNSIGNED NOT NULL DEFAULT 720,
+    horizon_days            SMALLINT UNSIGNED NOT NULL DEFAULT 56,
+    max_lessons_per_week    TINYINT UNSIGNED NOT NULL DEFAULT 3,
+    cancel_cutoff_minutes   INT UNSIGNED NOT NULL DEFAULT 1440,
+    students_any_instructor TINYINT(1) NOT NULL DEFAULT 0,
+    slot_grid_minutes       TINYINT UNSIGNED NOT NULL DEFAULT 15,
+    buffer_minutes          SMALLINT UNSIGNED NOT NULL DEFAULT 0,
+    updated_at              DATETIME NULL,
+    updated_by              INT UNSIGNED NULL,
+    CONSTRAINT fk_booking_policy_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE CASCADE,
+    CONSTRAINT fk_booking_policy_updated_by FOREIGN KEY (updated_by) REFERENCES users(id) ON DELETE SET NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0012: secret iCalendar feed URLs (only the SHA-256 of the secret; one live token per owner)
+CREATE TABLE IF NOT EXISTS calendar_feed_tokens (
+    id         INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    owner_type VARCHAR(10) NOT NULL CHECK (owner_type IN ('instructor','student')),
+    owner_id   INT UNSIGNED NOT NULL,
+    token_hash CHAR(64) NOT NULL,
+    created_at DATETIME NOT NULL,
+    created_by INT UNSIGNED NULL,
+    revoked_at DATETIME NULL,
+    CONSTRAINT fk_calendar_feed_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL,
+    UNIQUE INDEX uq_calendar_feed_token (token_hash),
+    INDEX idx_calendar_feed_owner (owner_type, owner_id, revoked_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -589,3 +589,35 @@ CREATE INDEX IF NOT EXISTS idx_branch_opening_hours ON branch_opening_hours(bran
 -- 0009: a branch's events by date and time (the calendar feed per branch, upcoming counts);
 -- it serves the branch foreign key too (no fk_schedule_branch, see the schedules table).
 CREATE INDEX IF NOT EXISTS idx_schedule_branch_date ON schedules(branch_id, scheduled_date, start_time, status);
+
+-- 0011: each branch's booking policy (a branch without a row has the defaults)
+CREATE TABLE IF NOT EXISTS branch_booking_policies (
+    branch_id               INTEGER NOT NULL PRIMARY KEY CHECK (branch_id >= 0),
+    min_notice_minutes      INTEGER NOT NULL DEFAULT 720 CHECK (min_notice_minutes >= 0),
+    horizon_days            INTEGER NOT NULL DEFAULT 56 CHECK (horizon_days BETWEEN 0 AND 65535),
+    max_lessons_per_week    INTEGER NOT NULL DEFAULT 3 CHECK (max_lessons_per_week BETWEEN 0 AND 255),
+    cancel_cutoff_minutes   INTEGER NOT NULL DEFAULT 1440 CHECK (cancel_cutoff_minutes >= 0),
+    students_any_instructor INTEGER NOT NULL DEFAULT 0 CHECK (students_any_instructor IN (0, 1)),
+    slot_grid_minutes       INTEGER NOT NULL DEFAULT 15 CHECK (slot_grid_minutes BETWEEN 0 AND 255),
+    buffer_minutes          INTEGER NOT NULL DEFAULT 0 CHECK (buffer_minutes BETWEEN 0 AND 65535),
+    updated_at              DATETIME NULL,
+    updated_by              INTEGER NULL,
+    CONSTRAINT fk_booking_policy_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE CASCADE,
+    CONSTRAINT fk_booking_policy_updated_by FOREIGN KEY (updated_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS fk_booking_policy_updated_by ON branch_booking_policies(updated_by);
+
+-- 0012: secret iCalendar feed URLs (only the SHA-256 of the secret; one live token per owner)
+CREATE TABLE IF NOT EXISTS calendar_feed_tokens (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner_type VARCHAR(10) NOT NULL CHECK (owner_type IN ('instructor','student')),
+    owner_id   INTEGER NOT NULL,
+    token_hash CHAR(64) NOT NULL,
+    created_at DATETIME NOT NULL,
+    created_by INTEGER NULL,
+    revoked_at DATETIME NULL,
+    CONSTRAINT fk_calendar_feed_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_calendar_feed_token ON calendar_feed_tokens(token_hash);
+CREATE INDEX IF NOT EXISTS idx_calendar_feed_owner ON calendar_feed_tokens(owner_type, owner_id, revoked_at);
+CREATE INDEX IF NOT EXISTS fk_calendar_feed_created_by ON calendar_feed_tokens(created_by);

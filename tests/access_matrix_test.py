@@ -37,7 +37,8 @@ from tests.conftest import DEMO_PASSWORD, csrf_token, login
 PARAMS = ("branch_id", "student_id", "instructor_id", "vehicle_id", "staff_id", "document_id", "note_id",
           "window_id", "log_id", "user_id", "course_id", "audit_id", "schedule_id")
 NOT_OBJECT_SCOPED = {"course_id", "audit_id"}  # school-wide catalogue; admin-only audit (tested below / elsewhere)
-NOT_IDS = {("activation.activate", "token"), ("static", "filename"), ("bootstrap.static", "filename")}
+NOT_IDS = {("activation.activate", "token"), ("feeds.feed", "token"), ("static", "filename"),
+           ("bootstrap.static", "filename")}
 ROLES = ("admin", "staff", "instructor", "student")
 
 # Which id parameters name an object the role may see when the object is its own (scope rules of

@@ -41,7 +41,8 @@ def test_anonymous_sweep_only_public_endpoints_answer(app, client):
                 assert response.status_code in (302, 401), (rule.rule, method, response.status_code)
                 if response.status_code == 302:
                     assert "/auth/login" in response.headers["Location"]
-    assert public <= {"static", "bootstrap.static", "main.home", "main.healthz", "auth.login", "activation.activate"}
+    assert public <= {"static", "bootstrap.static", "main.home", "main.healthz", "auth.login", "activation.activate",
+                      "feeds.feed"}  # a calendar feed: the secret token in its URL is the credential
 
 
 def test_signed_in_sweep_unsafe_methods_require_csrf(seeded, client):

@@ -211,6 +211,8 @@ ACTION_LABELS = {
     "schedule_created": "Lesson booked",
     "schedule_moved": "Lesson moved",
     "schedule_cancelled": "Lesson cancelled",
+    "branch_policy_updated": "Booking policy changed",
+    "calendar_feed_issued": "Calendar feed link issued",
     "schedule_revived": "Cancelled lesson revived",
     "schedule_outcome_recorded": "Lesson outcome recorded",
     "schedule_outcome_corrected": "Lesson outcome corrected",

@@ -1,0 +1,198 @@
+"""The availability engine (issue 8, item 1): bookable slots of one instructor (and optionally one
+vehicle) for a date range and a lesson duration. Pure: it only reads, and takes ``now`` and
+``settings``; no Flask here.
+
+Reads, a constant number of queries whatever the range (AvailabilityDAO, InstructorDAO, BranchDAO,
+PolicyDAO): the instructor and vehicle, the branch policy, the instructor's working hours, the branch's
+opening hours, the live events of the instructor and of the vehicle in the range, the instructor's
+unavailability and the vehicle's downtime overlapping it (students add one scope query).
+
+Candidates lie on the policy grid (multiples of ``slot_grid_minutes`` from local midnight) and must:
+lie inside one working-hours period of the weekday (an instructor with no working hours at all is
+not set up: no slots) and, when the branch has structured opening hours, inside one opening period;
+not overlap a live event of the instructor, the vehicle (or, for a student, the student) widened by ``buffer_minutes`` on both sides;
+not overlap an unavailability or downtime window; fall on a day the accreditation and the vehicle's
+service are still valid (and the vehicle not in maintenance or in service); not touch a
+spring-forward gap; start after ``now`` (staff), or respect minimum notice and horizon (students).
+
+**No second rule set.** The in-memory overlap tests mirror services/conflicts.py exactly: half-open
+intervals ([start, end) overlaps [s, e) iff start < e and s < end, so touching is free), the live
+statuses of ``conflicts.LIVE_STATUSES``, wall-clock dates and times compared as stored, working and
+opening periods containing the slot with their edges included, accreditation/service due "before the
+lesson's date". The engine is only ever *stricter* than conflicts.check (the buffer, the notice, "no
+working hours: no slots"), so every slot it offers passes check without a block; the property test in
+tests/availability_test.py books random returned slots through scheduling.book to prove it.
+``warnings`` lists what check would warn about: slots outside working hours are never offered and the
+engine has no course context, so it is empty here (instructor_not_allocated depends on the booking's
+course and is reported by the booking itself).
+
+Scope: admin any instructor; staff their branch's; an instructor their own; a student the instructors
+of their own lessons and of their active enrolments' course allocations, or any instructor of their
+branch when the policy has ``students_any_instructor``. Anything else is 404. A vehicle outside the
+actor's branch (staff) is a 404 too; students and instructors may not name a vehicle of another branch.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from app.core import localtime
+from app.core.database import Database
+from app.core.errors import NotFound, ValidationFailed
+from app.dao.availability import AvailabilityDAO
+from app.dao.branch import BranchDAO
+from app.dao.instructor import InstructorDAO
+from app.services import conflicts, policy as policy_service
+from app.services.scope import Actor
+
+MIN_DURATION, MAX_DURATION = 30, 180
+MAX_RANGE_DAYS = 62
+DAY_MINUTES = 24 * 60
+
+
+def slots(db: Database, actor: Actor, *, instructor_id: int, date_from: date, date_to: date,
+          duration_minutes: int, vehicle_id: int | None = None, now: datetime,
+          settings: Mapping[str, Any]) -> list[dict]:
+    """The bookable slots, in time order: ``{"start", "end", "instructor_id", "vehicle_id",
+    "warnings"}`` with ISO 8601 times carrying the branch's offset. ValidationFailed (422) names a bad
+    parameter; NotFound (404) an instructor or vehicle outside the actor's scope."""
+    dao = AvailabilityDAO(db)
+    row = dao.parties(instructor_id, vehicle_id)
+    if row.get("instructor_id") is None or not _may_see(db, dao, actor, row):
+        raise NotFound("Not found")
+    if vehicle_id is not None and (row.get("vehicle_id") is None or not _vehicle_in_scope(actor, row)):
+        raise NotFound("Not found")
+    pol = policy_service.for_branch(db, row["branch_id"])
+    _check_range(date_from, date_to, duration_minutes, pol)
+
+    zone = localtime.zone_for(row.get("branch_timezone"), settings.get("APP_TIMEZONE") or "Australia/Melbourne")
+    student = actor.role == "student"
+    if int(row.get("hours_rows") or 0) == 0:
+        return []
+    hours: dict[int, list[tuple[int, int]]] = {}
+    for h in InstructorDAO(db).working_hours(instructor_id):
+        hours.setdefault(int(h["weekday"]), []).append((_min(h["start_time"]), _min(h["end_time"])))
+    opening: dict[int, list[tuple[int, int]]] | None = None
+    if row.get("branch_id") is not None and int(row.get("opening_rows") or 0) > 0:
+        opening = {}
+        for h in BranchDAO(db).opening_hours(row["branch_id"]):
+            opening.setdefault(int(h["weekday"]), []).append((_min(h["open_time"]), _min(h["close_time"])))
+
+    range_start = datetime.combine(date_from, time(0, 0))
+    range_end = datetime.combine(date_to + timedelta(days=1), time(0, 0))
+    busy: dict[date, list[tuple[int, int]]] = {}
+    buffer = pol.buffer_minutes
+    own = actor.student_id if student and actor.student_id else None  # a student's own lessons hold them too
+    for event in dao.live_events(instructor_id, vehicle_id, date_from, date_to, own):
+        busy.setdefault(event["scheduled_date"], []).append(
+            (_min(event["start_time"]) - buffer, _min(event["end_time"]) + buffer))
+    windows = [(w["start_datetime"], w["end_datetime"])
+               for w in dao.unavailability(instructor_id, range_start, range_end)]
+    if vehicle_id is not None:
+        windows += [(w["start_datetime"], w["end_datetime"])
+                    for w in dao.downtime(vehicle_id, range_start, range_end)]
+
+    local_now = now.replace(tzinfo=timezone.utc).astimezone(zone)
+    last_day = policy_service.horizon_end(pol, now, zone) if student else date_to
+    grid = pol.slot_grid_minutes
+    out: list[dict] = []
+    day = max(date_from, local_now.date())
+    while day <= min(date_to, last_day):
+        if _day_blocked(row, day, vehicle_id):
+            day += timedelta(days=1)
+            continue
+        weekday = day.weekday()
+        for start in range(0, DAY_MINUTES - duration_minutes, grid):
+            end = start + duration_minutes  # < DAY_MINUTES: a slot ends the same day, by 23:59 at the latest
+            if not any(a <= start and end <= b for a, b in hours.get(weekday, ())):
+                continue
+            if opening is not None and not any(a <= start and end <= b for a, b in opening.get(weekday, ())):
+                continue
+            if any(start < b and a < end for a, b in busy.get(day, ())):
+                continue
+            start_at = datetime.combine(day, _time(start))
+            end_at = datetime.combine(day, _time(end))
+            if any(ws < end_at and we > start_at for ws, we in windows):
+                continue
+            try:
+                begins, ends = localtime.span(day, _time(start), _time(end), zone)
+            except ValidationFailed:  # a spring-forward gap time: not bookable
+                continue
+            begins_utc = localtime.to_utc_naive(begins)
+            if student:
+                if not (policy_service.notice_ok(pol, begins_utc, now, zone)
+                        and policy_service.within_horizon(pol, begins_utc, now, zone)):
+                    continue
+            elif begins_utc <= now:
+                continue
+            out.append({"start": begins.isoformat(), "end": ends.isoformat(), "instructor_id": instructor_id,
+                        "vehicle_id": vehicle_id, "warnings": []})
+        day += timedelta(days=1)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+def _check_range(date_from: Any, date_to: Any, duration: Any, pol: policy_service.Policy) -> None:
+    if not isinstance(date_from, date) or isinstance(date_from, datetime):
+        raise ValidationFailed("date_from must be a date (YYYY-MM-DD).", field="date_from")
+    if not isinstance(date_to, date) or isinstance(date_to, datetime):
+        raise ValidationFailed("date_to must be a date (YYYY-MM-DD).", field="date_to")
+    if date_to < date_from:
+        raise ValidationFailed("date_to must not be before date_from.", field="date_to")
+    if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
+        raise ValidationFailed(f"The range may cover at most {MAX_RANGE_DAYS} days.", field="date_to")
+    if not isinstance(duration, int) or isinstance(duration, bool) or not MIN_DURATION <= duration <= MAX_DURATION:
+        raise ValidationFailed(f"duration_minutes must be {MIN_DURATION} to {MAX_DURATION} minutes.",
+                               field="duration_minutes")
+    if duration % pol.slot_grid_minutes:
+        raise ValidationFailed(f"duration_minutes must be a multiple of the branch's {pol.slot_grid_minutes}-minute"
+                               " grid.", field="duration_minutes")
+
+
+def _day_blocked(row: Mapping[str, Any], day: date, vehicle_id: int | None) -> bool:
+    """conflicts.check's day-wide blocks: accreditation expired before the day; the vehicle in
+    maintenance or in service, or its service due before the day."""
+    expiry = row.get("accreditation_expiry")
+    if expiry is not None and expiry < day:
+        return True
+    if vehicle_id is not None:
+        if row.get("vehicle_status") in conflicts.UNAVAILABLE_VEHICLE:
+            return True
+        due = row.get("next_service_due")
+        if due is not None and due < day:
+            return True
+    return False
+
+
+def _may_see(db: Database, dao: AvailabilityDAO, actor: Actor, row: Mapping[str, Any]) -> bool:
+    if actor.is_admin:
+        return True
+    if actor.role == "staff":
+        return actor.branch_id is not None and row["branch_id"] == actor.branch_id
+    if actor.role == "instructor":
+        return actor.instructor_id is not None and row["instructor_id"] == actor.instructor_id
+    if actor.role == "student" and actor.student_id:
+        if row["instructor_id"] in dao.student_instructor_ids(actor.student_id):
+            return True
+        branch = dao.student_branch(actor.student_id)
+        return (branch is not None and branch == row["branch_id"]
+                and policy_service.for_branch(db, branch).students_any_instructor)
+    return False
+
+
+def _vehicle_in_scope(actor: Actor, row: Mapping[str, Any]) -> bool:
+    if actor.is_admin:
+        return True
+    return row.get("vehicle_branch_id") is not None and row["vehicle_branch_id"] == row["branch_id"]
+
+
+def _min(value: Any) -> int:
+    if isinstance(value, timedelta):
+        return int(value.total_seconds() // 60)
+    return value.hour * 60 + value.minute
+
+
+def _time(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)

@@ -153,15 +153,7 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
     if current["status"] != "scheduled":
         raise ValidationFailed(f"Only scheduled events can be moved; this one is {current['status']}.",
                                field="status")
-    data = {
-        "student_id": current["student_id"], "enrollment_id": current["enrollment_id"],
-        "branch_id": current["branch_id"], "event_type": current["event_type"] or "lesson",
-        "instructor_id": current["instructor_id"], "vehicle_id": current["vehicle_id"],
-        "date": current["scheduled_date"].isoformat(), "start_time": _hm(current["start_time"]),
-        "end_time": _hm(current["end_time"]), "topic": current["lesson_topic"], "notes": current["notes"],
-        "pickup_location": current["pickup_location"],
-    }
-    data.update(changes)
+    data = {**_booking_data(current), **changes}
     plan = _plan(db, actor, data, settings, ignore_schedule_id=schedule_id)
     dao = BookingDAO(db)
 
@@ -180,11 +172,7 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
                      "scheduled_date": slot.day, "start_time": slot.start, "end_time": slot.end,
                      "notes": plan.notes}
             dao.move_schedule(schedule_id, after, now)
-            reminder = reminder_plan(plan.event_type, slot.day, slot.start, plan.zone, now, plan.pickup_location)
-            if reminder is None:
-                dao.withdraw_reminders(schedule_id, now)
-            elif not dao.replan_reminders(schedule_id, now=now, **reminder):
-                dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
+            _replan_reminder(dao, schedule_id, plan, now)
             before = {k: current[k] for k in after}
             audit.record(db, actor, "schedule_moved", "schedule", schedule_id, now=now, before=before,
                          after=after, details=_accepted_details(accepted))
@@ -239,14 +227,7 @@ def revive(db: Database, actor: Actor, schedule_id: int, *, now: datetime, setti
     if current["status"] != "cancelled":
         raise ValidationFailed(f"Only cancelled events can be revived; this one is {current['status']}.",
                                field="status")
-    data = {
-        "student_id": current["student_id"], "enrollment_id": current["enrollment_id"],
-        "branch_id": current["branch_id"], "event_type": current["event_type"] or "lesson",
-        "instructor_id": current["instructor_id"], "vehicle_id": current["vehicle_id"],
-        "date": current["scheduled_date"].isoformat(), "start_time": _hm(current["start_time"]),
-        "end_time": _hm(current["end_time"]), "topic": current["lesson_topic"], "notes": current["notes"],
-        "pickup_location": current["pickup_location"], "accept_warnings": accept_warnings,
-    }
+    data = {**_booking_data(current), "accept_warnings": accept_warnings}
     plan = _plan(db, actor, data, settings, ignore_schedule_id=schedule_id)
     dao = BookingDAO(db)
 
@@ -262,10 +243,7 @@ def revive(db: Database, actor: Actor, schedule_id: int, *, now: datetime, setti
             accepted = _refuse_or_accept(_conflicts(db, plan, now), plan.accept_warnings)
             if not dao.revive_schedule(schedule_id, now):
                 raise NotFound("Not found")
-            slot = plan.slot
-            reminder = reminder_plan(plan.event_type, slot.day, slot.start, plan.zone, now, plan.pickup_location)
-            if reminder is not None and not dao.replan_reminders(schedule_id, now=now, **reminder):
-                dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
+            reminder = _replan_reminder(dao, schedule_id, plan, now)
             before = {k: current[k] for k in ("status", "cancelled_at", "cancelled_by", "cancel_reason")}
             queued = "reminder queued" if reminder is not None else "no reminder (the event has started)"
             details = "; ".join(filter(None, [queued, _accepted_details(accepted)]))
@@ -396,6 +374,30 @@ def reminder_row(schedule_id: int, recipient_user_id: int, reminder: Mapping[str
 
 
 # ------------------------------------------------------------------------------------------ steps
+
+def _booking_data(current: Mapping[str, Any]) -> dict:
+    """A stored event as booking fields (the starting point of a move or a revival)."""
+    return {
+        "student_id": current["student_id"], "enrollment_id": current["enrollment_id"],
+        "branch_id": current["branch_id"], "event_type": current["event_type"] or "lesson",
+        "instructor_id": current["instructor_id"], "vehicle_id": current["vehicle_id"],
+        "date": current["scheduled_date"].isoformat(), "start_time": _hm(current["start_time"]),
+        "end_time": _hm(current["end_time"]), "topic": current["lesson_topic"], "notes": current["notes"],
+        "pickup_location": current["pickup_location"],
+    }
+
+
+def _replan_reminder(dao: BookingDAO, schedule_id: int, plan: Plan, now: datetime) -> dict | None:
+    """Point the event's reminder at its (new) time: re-plan the pending one, or queue one when none is
+    pending (it was sent, or withdrawn by a cancellation); withdraw it when the event has started."""
+    slot = plan.slot
+    reminder = reminder_plan(plan.event_type, slot.day, slot.start, plan.zone, now, plan.pickup_location)
+    if reminder is None:
+        dao.withdraw_reminders(schedule_id, now)
+    elif not dao.replan_reminders(schedule_id, now=now, **reminder):
+        dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
+    return reminder
+
 
 def _require_office(actor: Actor) -> None:
     if not actor.is_office:

@@ -9,9 +9,13 @@ OWNER_TYPES = ("instructor", "student")
 
 
 class CalendarFeedDAO(BaseDAO):
-    def owner(self, owner_type: str, owner_id: int) -> dict | None:
-        """The instructor or student profile behind a feed: id, user_id, branch_id, first_name."""
+    def owner(self, owner_type: str, owner_id: int, *, lock: bool = False) -> dict | None:
+        """The instructor or student profile behind a feed: id, user_id, branch_id, first_name. ``lock``
+        takes the profile row FOR UPDATE (MariaDB): two (re)issues for one owner then run one after the
+        other, so exactly one token stays live."""
         table = {"instructor": "instructors", "student": "students"}[owner_type]
+        if lock:
+            self.db.fetch_one(f"SELECT id FROM {table} WHERE id = :id{self.db.for_update}", {"id": owner_id})
         return self.db.fetch_one(
             f"SELECT o.id, o.user_id, o.branch_id, u.first_name FROM {table} o JOIN users u ON u.id = o.user_id"
             " WHERE o.id = :id",

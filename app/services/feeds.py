@@ -41,13 +41,14 @@ NOT_FOUND = "Page not found"
 ISSUERS = {"instructor": ("admin", "staff", "instructor"), "student": ("admin", "staff", "student")}
 
 
-def _owner_in_scope(db: Database, actor: Actor, owner_type: str, owner_id: int) -> dict:
-    """The owner when ``actor`` may issue their feed; 403 for a role that never may, 404 outside scope."""
+def _owner_in_scope(db: Database, actor: Actor, owner_type: str, owner_id: int, *, lock: bool = False) -> dict:
+    """The owner when ``actor`` may issue their feed; 403 for a role that never may, 404 outside scope.
+    ``lock`` (inside the issuing transaction) serialises issues for one owner."""
     if owner_type not in OWNER_TYPES:
         raise NotFound("Not found")
     if actor.role not in ISSUERS[owner_type]:
         raise PermissionDenied("You may not manage this calendar feed.")
-    owner = CalendarFeedDAO(db).owner(owner_type, owner_id)
+    owner = CalendarFeedDAO(db).owner(owner_type, owner_id, lock=lock)
     if owner is None or not can_issue(actor, owner_type, owner_id, owner["branch_id"]):
         raise NotFound("Not found")
     return owner
@@ -80,7 +81,7 @@ def issue(db: Database, actor: Actor, owner_type: str, owner_id: int, now: datet
     """A new secret for the owner's feed; the previous one stops working. Returns the secret."""
     dao = CalendarFeedDAO(db)
     with db.transaction():
-        _owner_in_scope(db, actor, owner_type, owner_id)
+        _owner_in_scope(db, actor, owner_type, owner_id, lock=True)  # two issues at once: one after the other
         revoked = dao.revoke_live(owner_type, owner_id, now)
         secret = secrets.token_urlsafe(TOKEN_BYTES)
         token_id = dao.create(owner_type, owner_id, hash_token(secret), actor.user_id or None, now)

@@ -68,3 +68,22 @@ class AvailabilityDAO(BaseDAO):
 
     def student_branch(self, student_id: int) -> int | None:
         return self.db.fetch_value("SELECT branch_id FROM students WHERE id = :id", {"id": student_id})
+
+    def bookable_instructors(self, student_id: int, branch_id: int | None) -> list[dict]:
+        """The active instructors a student may book: their assigned ones (student_instructor_ids' rule)
+        and, when ``branch_id`` is given (the policy lets students pick any), every instructor of that
+        branch; by name, one statement."""
+        assigned = (
+            "SELECT s.instructor_id AS id FROM schedules s JOIN enrollments e ON e.id = s.enrollment_id"
+            " WHERE e.student_id = :student_id"
+            " UNION SELECT ci.instructor_id AS id FROM course_instructor ci"
+            " JOIN enrollments e ON e.course_id = ci.course_id"
+            " WHERE e.student_id = :student_id AND e.status IN ('active', 'in_progress')")
+        if branch_id is not None:
+            assigned += " UNION SELECT bi.id AS id FROM instructors bi WHERE bi.branch_id = :branch_id"
+        return self.db.fetch_all(
+            "SELECT i.id, i.branch_id, u.first_name, u.last_name FROM instructors i"
+            " JOIN users u ON u.id = i.user_id"
+            f" WHERE i.id IN ({assigned}) AND u.status = 'active'"
+            " ORDER BY u.first_name, u.last_name, i.id",
+            {"student_id": student_id, "branch_id": branch_id})

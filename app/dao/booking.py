@@ -59,7 +59,7 @@ class BookingDAO(BaseDAO):
             " s.scheduled_date, s.start_time, s.end_time, s.status, s.lesson_topic, s.notes, s.pickup_location,"
             " s.cancelled_at, s.cancelled_by, s.cancel_reason,"
             " e.student_id, e.course_id, st.user_id AS student_user_id, st.branch_id AS student_branch_id,"
-            " b.name AS branch_name, b.timezone AS branch_timezone"
+            " b.name AS branch_name, b.timezone AS branch_timezone, b.phone AS branch_phone"
             " FROM schedules s"
             " JOIN enrollments e ON e.id = s.enrollment_id"
             " JOIN students st ON st.id = e.student_id"
@@ -164,3 +164,23 @@ class BookingDAO(BaseDAO):
             " ORDER BY s.scheduled_date, s.start_time, s.id LIMIT :limit",
             {**params, "limit": int(limit)},
         )
+
+    # ------------------------------------------------------------------ students' own bookings
+
+    def student_lessons_between(self, student_id: int, first: date, last: date,
+                                ignore_schedule_id: int | None = None) -> int:
+        """How many live lessons (scheduled, completed, no-show; not exams or assessments) the student has
+        dated ``first``..``last`` (inclusive), ``ignore_schedule_id`` left out (a reschedule's own row)."""
+        return int(self.db.fetch_value(
+            "SELECT COUNT(*) FROM schedules s JOIN enrollments e ON e.id = s.enrollment_id"
+            " WHERE e.student_id = :student_id AND s.scheduled_date >= :first AND s.scheduled_date <= :last"
+            " AND s.status IN ('scheduled', 'completed', 'no_show')"
+            " AND (s.event_type IS NULL OR s.event_type = 'lesson')"
+            " AND s.id <> :ignore",
+            {"student_id": student_id, "first": first, "last": last, "ignore": ignore_schedule_id or 0}) or 0)
+
+    def branch_contact(self, branch_id: int | None) -> dict | None:
+        """The branch's name and phone (who a student calls)."""
+        if branch_id is None:
+            return None
+        return self.db.fetch_one("SELECT id, name, phone FROM branches WHERE id = :id", {"id": branch_id})

@@ -53,9 +53,10 @@ DAY_MINUTES = 24 * 60
 
 def slots(db: Database, actor: Actor, *, instructor_id: int, date_from: date, date_to: date,
           duration_minutes: int, vehicle_id: int | None = None, now: datetime,
-          settings: Mapping[str, Any]) -> list[dict]:
+          settings: Mapping[str, Any], ignore_schedule_id: int | None = None) -> list[dict]:
     """The bookable slots, in time order: ``{"start", "end", "instructor_id", "vehicle_id",
-    "warnings"}`` with ISO 8601 times carrying the branch's offset. ValidationFailed (422) names a bad
+    "warnings"}`` with ISO 8601 times carrying the branch's offset; ``ignore_schedule_id`` leaves one event
+    out (a reschedule's own lesson does not hold its own time). ValidationFailed (422) names a bad
     parameter; NotFound (404) an instructor or vehicle outside the actor's scope."""
     dao = AvailabilityDAO(db)
     row = dao.parties(instructor_id, vehicle_id)
@@ -85,6 +86,8 @@ def slots(db: Database, actor: Actor, *, instructor_id: int, date_from: date, da
     buffer = pol.buffer_minutes
     own = actor.student_id if student and actor.student_id else None  # a student's own lessons hold them too
     for event in dao.live_events(instructor_id, vehicle_id, date_from, date_to, own):
+        if ignore_schedule_id is not None and event["id"] == ignore_schedule_id:
+            continue
         busy.setdefault(event["scheduled_date"], []).append(
             (_min(event["start_time"]) - buffer, _min(event["end_time"]) + buffer))
     windows = [(w["start_datetime"], w["end_datetime"])

@@ -105,38 +105,48 @@ def book(db: Database, actor: Actor, data: Mapping[str, Any], *, now: datetime,
     """Book one event. Raises ValidationFailed (422), PermissionDenied (403), BookingConflict or
     BookingBusy (409). Writes the schedules row, its reminder and the audit row, or nothing."""
     _require_office(actor)
-    plan = _plan(db, actor, data, settings)
+    plan = plan_booking(db, actor, data, settings)
     dao = BookingDAO(db)
 
     def attempt() -> Booked:
         with db.transaction():
             dao.lock_parties(plan.slot.instructor_id, plan.slot.vehicle_id, plan.slot.student_id)
-            accepted = _refuse_or_accept(_conflicts(db, plan, now), plan.accept_warnings)
-            slot = plan.slot
-            row = {
-                "enrollment_id": slot.enrollment_id, "instructor_id": slot.instructor_id,
-                "vehicle_id": slot.vehicle_id, "branch_id": slot.branch_id, "event_type": plan.event_type,
-                "scheduled_date": slot.day, "start_time": slot.start, "end_time": slot.end,
-                "status": "scheduled", "lesson_topic": plan.topic, "notes": plan.notes,
-                "pickup_location": plan.pickup_location, "reminder_sent": 0, "created_at": now, "updated_at": now,
-            }
-            schedule_id = dao.insert_schedule(row)
-            reminder = reminder_plan(plan.event_type, slot.day, slot.start, plan.zone, now, plan.pickup_location)
-            if reminder is not None:
-                dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
-            audit.record(db, actor, "schedule_created", "schedule", schedule_id, now=now, after=row,
-                         details=_accepted_details(accepted))
+            accepted = refuse_or_accept(conflicts_for(db, plan, now), plan.accept_warnings)
+            schedule_id = insert_booking(db, actor, plan, now=now, details=accepted_details(accepted))
         return Booked(schedule_id, [w.to_dict() for w in accepted])
 
     return with_retries(attempt)
+
+
+def insert_booking(db: Database, actor: Actor, plan: Plan, *, now: datetime, details: str | None = None,
+                   extra: Mapping[str, Any] | None = None) -> int:
+    """Write one checked booking (the caller holds the booking locks and ran the conflict engine): the
+    schedules row (``extra`` adds columns such as series_id), its reminder and the ``schedule_created``
+    audit row. Returns the new id."""
+    dao = BookingDAO(db)
+    slot = plan.slot
+    row = {
+        "enrollment_id": slot.enrollment_id, "instructor_id": slot.instructor_id,
+        "vehicle_id": slot.vehicle_id, "branch_id": slot.branch_id, "event_type": plan.event_type,
+        "scheduled_date": slot.day, "start_time": slot.start, "end_time": slot.end,
+        "status": "scheduled", "lesson_topic": plan.topic, "notes": plan.notes,
+        "pickup_location": plan.pickup_location, "reminder_sent": 0, "created_at": now, "updated_at": now,
+        **(extra or {}),
+    }
+    schedule_id = dao.insert_schedule(row)
+    reminder = reminder_plan(plan.event_type, slot.day, slot.start, plan.zone, now, plan.pickup_location)
+    if reminder is not None:
+        dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
+    audit.record(db, actor, "schedule_created", "schedule", schedule_id, now=now, after=row, details=details)
+    return schedule_id
 
 
 def preview(db: Database, actor: Actor, data: Mapping[str, Any], *, now: datetime,
             settings: Mapping[str, Any]) -> list[Conflict]:
     """Every conflict the booking ``data`` would meet right now (the conflicts endpoint); reads only."""
     _require_office(actor)
-    plan = _plan(db, actor, data, settings)
-    return _conflicts(db, plan, now)
+    plan = plan_booking(db, actor, data, settings)
+    return conflicts_for(db, plan, now)
 
 
 def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any], *, now: datetime,
@@ -153,8 +163,8 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
     if current["status"] != "scheduled":
         raise ValidationFailed(f"Only scheduled events can be moved; this one is {current['status']}.",
                                field="status")
-    data = {**_booking_data(current), **changes}
-    plan = _plan(db, actor, data, settings, ignore_schedule_id=schedule_id)
+    data = {**booking_data(current), **changes}
+    plan = plan_booking(db, actor, data, settings, ignore_schedule_id=schedule_id)
     dao = BookingDAO(db)
 
     def attempt() -> Booked:
@@ -166,16 +176,16 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
             if locked["status"] != "scheduled":
                 raise ValidationFailed(f"Only scheduled events can be moved; this one is {locked['status']}.",
                                        field="status")
-            accepted = _refuse_or_accept(_conflicts(db, plan, now), plan.accept_warnings)
+            accepted = refuse_or_accept(conflicts_for(db, plan, now), plan.accept_warnings)
             slot = plan.slot
             after = {"instructor_id": slot.instructor_id, "vehicle_id": slot.vehicle_id,
                      "scheduled_date": slot.day, "start_time": slot.start, "end_time": slot.end,
                      "notes": plan.notes}
             dao.move_schedule(schedule_id, after, now)
-            _replan_reminder(dao, schedule_id, plan, now)
+            replan_reminder(dao, schedule_id, plan, now)
             before = {k: current[k] for k in after}
             audit.record(db, actor, "schedule_moved", "schedule", schedule_id, now=now, before=before,
-                         after=after, details=_accepted_details(accepted))
+                         after=after, details=accepted_details(accepted))
         return Booked(schedule_id, [w.to_dict() for w in accepted])
 
     return with_retries(attempt)
@@ -189,9 +199,19 @@ def cancel(db: Database, actor: Actor, schedule_id: int, reason: Any, *, now: da
     text = _text(reason, "cancel_reason", REASON_MAX, {})
     if not text:
         raise ValidationFailed("Give a reason for the cancellation.", field="cancel_reason")
+    cancel_event(db, actor, current, text, now=now)
+
+
+def cancel_event(db: Database, actor: Actor, current: Mapping[str, Any], text: str, *, now: datetime,
+                 guard: Callable[[], None] | None = None, details: str | None = None) -> None:
+    """The one cancellation of an event the caller has found and scoped (``current``: a find_schedule
+    row): under the booking locks, ``guard`` (a rule re-checked inside the transaction, e.g. a student's
+    cut-off) runs first, then the row turns cancelled, its pending reminders are withdrawn, the freed
+    slot is offered to waiting students, and one audit row is written; retried like a booking."""
     if current["status"] != "scheduled":
         raise ValidationFailed(f"Only scheduled events can be cancelled; this one is {current['status']}.",
                                field="status")
+    schedule_id = current["id"]
     dao = BookingDAO(db)
 
     def attempt() -> None:
@@ -200,6 +220,8 @@ def cancel(db: Database, actor: Actor, schedule_id: int, reason: Any, *, now: da
             locked = dao.lock_schedule(schedule_id)
             if locked is None:
                 raise NotFound("Not found")
+            if guard is not None:
+                guard()
             if not dao.cancel_schedule(schedule_id, actor.user_id or None, now, text):
                 raise ValidationFailed(f"Only scheduled events can be cancelled; this one is {locked['status']}.",
                                        field="status")
@@ -207,7 +229,7 @@ def cancel(db: Database, actor: Actor, schedule_id: int, reason: Any, *, now: da
             audit.record(db, actor, "schedule_cancelled", "schedule", schedule_id, now=now,
                          before={"status": current["status"]},
                          after={"status": "cancelled", "cancel_reason": text, "cancelled_at": now},
-                         details=f"reminders withdrawn: {withdrawn}")
+                         details="; ".join(filter(None, [f"reminders withdrawn: {withdrawn}", details]))[:255])
 
     with_retries(attempt)
 
@@ -227,8 +249,8 @@ def revive(db: Database, actor: Actor, schedule_id: int, *, now: datetime, setti
     if current["status"] != "cancelled":
         raise ValidationFailed(f"Only cancelled events can be revived; this one is {current['status']}.",
                                field="status")
-    data = {**_booking_data(current), "accept_warnings": accept_warnings}
-    plan = _plan(db, actor, data, settings, ignore_schedule_id=schedule_id)
+    data = {**booking_data(current), "accept_warnings": accept_warnings}
+    plan = plan_booking(db, actor, data, settings, ignore_schedule_id=schedule_id)
     dao = BookingDAO(db)
 
     def attempt() -> Booked:
@@ -240,13 +262,13 @@ def revive(db: Database, actor: Actor, schedule_id: int, *, now: datetime, setti
             if locked["status"] != "cancelled":
                 raise ValidationFailed(f"Only cancelled events can be revived; this one is {locked['status']}.",
                                        field="status")
-            accepted = _refuse_or_accept(_conflicts(db, plan, now), plan.accept_warnings)
+            accepted = refuse_or_accept(conflicts_for(db, plan, now), plan.accept_warnings)
             if not dao.revive_schedule(schedule_id, now):
                 raise NotFound("Not found")
-            reminder = _replan_reminder(dao, schedule_id, plan, now)
+            reminder = replan_reminder(dao, schedule_id, plan, now)
             before = {k: current[k] for k in ("status", "cancelled_at", "cancelled_by", "cancel_reason")}
             queued = "reminder queued" if reminder is not None else "no reminder (the event has started)"
-            details = "; ".join(filter(None, [queued, _accepted_details(accepted)]))
+            details = "; ".join(filter(None, [queued, accepted_details(accepted)]))
             audit.record(db, actor, "schedule_revived", "schedule", schedule_id, now=now, before=before,
                          after={"status": "scheduled", "cancelled_at": None, "cancelled_by": None,
                                 "cancel_reason": None}, details=details[:255])
@@ -375,7 +397,7 @@ def reminder_row(schedule_id: int, recipient_user_id: int, reminder: Mapping[str
 
 # ------------------------------------------------------------------------------------------ steps
 
-def _booking_data(current: Mapping[str, Any]) -> dict:
+def booking_data(current: Mapping[str, Any]) -> dict:
     """A stored event as booking fields (the starting point of a move or a revival)."""
     return {
         "student_id": current["student_id"], "enrollment_id": current["enrollment_id"],
@@ -387,7 +409,7 @@ def _booking_data(current: Mapping[str, Any]) -> dict:
     }
 
 
-def _replan_reminder(dao: BookingDAO, schedule_id: int, plan: Plan, now: datetime) -> dict | None:
+def replan_reminder(dao: BookingDAO, schedule_id: int, plan: Plan, now: datetime) -> dict | None:
     """Point the event's reminder at its (new) time: re-plan the pending one, or queue one when none is
     pending (it was sent, or withdrawn by a cancellation); withdraw it when the event has started."""
     slot = plan.slot
@@ -404,7 +426,7 @@ def _require_office(actor: Actor) -> None:
         raise PermissionDenied("Only the office can book, move, cancel or revive events.")
 
 
-def _plan(db: Database, actor: Actor, data: Mapping[str, Any], settings: Mapping[str, Any], *,
+def plan_booking(db: Database, actor: Actor, data: Mapping[str, Any], settings: Mapping[str, Any], *,
           ignore_schedule_id: int | None = None) -> Plan:
     """Validate ``data`` and check every id against the actor's scope; raises ValidationFailed (422)."""
     if not isinstance(data, Mapping):
@@ -477,14 +499,14 @@ def _plan(db: Database, actor: Actor, data: Mapping[str, Any], settings: Mapping
                 student_user_id=row["student_user_id"], extra=extra)
 
 
-def _conflicts(db: Database, plan: Plan, now: datetime) -> list[Conflict]:
+def conflicts_for(db: Database, plan: Plan, now: datetime) -> list[Conflict]:
     today = now.replace(tzinfo=timezone.utc).astimezone(plan.zone).date()
     found = list(plan.extra) + conflicts.check(db, plan.slot, today=today)
     order = {kind: i for i, kind in enumerate(conflicts.KINDS)}
     return sorted(found, key=lambda c: order.get(c.kind, len(order)))
 
 
-def _refuse_or_accept(found: list[Conflict], accept_warnings: bool) -> list[Conflict]:
+def refuse_or_accept(found: list[Conflict], accept_warnings: bool) -> list[Conflict]:
     """Raise BookingConflict on any block (or on warnings not accepted); else the accepted warnings."""
     if conflicts.blocks(found):
         raise BookingConflict(found)
@@ -577,7 +599,7 @@ def _invalid(errors: dict[str, list[str]]) -> ValidationFailed:
     return failure
 
 
-def _accepted_details(accepted: list[Conflict]) -> str | None:
+def accepted_details(accepted: list[Conflict]) -> str | None:
     if not accepted:
         return None
     return ("accepted warnings: " + "; ".join(f"{c.kind}: {c.message}" for c in accepted))[:255]

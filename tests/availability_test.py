@@ -285,7 +285,7 @@ def api(app, frozen):
         assert login(c, email).status_code in (302, 303)
         return c
 
-    return {"client": client, "instructor": instructor}
+    return {"client": client, "instructor": instructor, "branch": branch}
 
 
 def _query(api, **overrides):
@@ -321,3 +321,55 @@ def test_the_api_refuses_bad_input_naming_the_parameter(api, overrides, status, 
     assert answer.status_code == status and answer.is_json
     if field:
         assert field in answer.get_json()["fields"]
+
+
+def test_a_whole_branch_at_once_matches_each_instructor_and_reads_a_constant_number_of_times(db):
+    w = World(db)
+    day_from, day_to = DAY, DAY + timedelta(days=6)
+
+    def answer():
+        return availability.branch_slots(db, w.staff, branch_id=w.branch, date_from=day_from, date_to=day_to,
+                                         duration_minutes=60, now=NOW, settings=SETTINGS)
+
+    with count_queries() as one:
+        first = answer()
+    others = []
+    for k in range(4):
+        other = f.make_instructor(db, branch_id=w.branch)
+        f.make_working_hours(db, other, k, time(8, 0), time(11, 0))
+        f.make_unavailability(db, other, datetime.combine(day_from + timedelta(days=(k - 2) % 7), time(9, 0)),
+                              datetime.combine(day_from + timedelta(days=(k - 2) % 7), time(10, 0)))
+        others.append(other)
+    f.make_schedule(db, instructor_id=others[0], scheduled_date=date(2026, 3, 9), start_time=time(9, 0),
+                    end_time=time(10, 0), branch_id=w.branch)
+    with count_queries() as five:
+        got = answer()
+    assert five.count == one.count and len(first) > 0
+    expected = []
+    for instructor in [w.instructor, *others]:
+        expected += w.slots(day_from=day_from, day_to=day_to, instructor_id=instructor)
+    assert sorted(got, key=lambda s: (s["start"], s["instructor_id"])) == \
+        sorted(expected, key=lambda s: (s["start"], s["instructor_id"]))
+    with pytest.raises(ValidationFailed) as caught:
+        availability.branch_slots(db, w.staff, branch_id=w.branch, date_from=day_from,
+                                  date_to=day_from + timedelta(days=7), duration_minutes=60, now=NOW,
+                                  settings=SETTINGS)
+    assert caught.value.field == "date_to"
+    stranger = Actor(user_id=w.staff.user_id, role="staff", branch_id=f.make_branch(db))
+    for actor in (stranger, Actor(user_id=1, role="instructor", instructor_id=w.instructor)):
+        with pytest.raises(NotFound):
+            availability.branch_slots(db, actor, branch_id=w.branch, date_from=day_from, date_to=day_to,
+                                      duration_minutes=60, now=NOW, settings=SETTINGS)
+
+
+def test_the_api_answers_a_whole_branch_for_the_office(api):
+    url = _query(api, instructor_id=None, branch_id=api["branch"])
+    answer = api["client"]("av.staff@x.com").get(url)
+    assert answer.status_code == 200
+    assert {s["instructor_id"] for s in answer.get_json()["slots"]} == {api["instructor"]}
+    assert api["client"]("av.other@x.com").get(url).status_code == 404
+    assert api["client"]("av.s@x.com").get(url).status_code == 404
+    assert api["client"]("av.staff@x.com").get(_query(api, instructor_id=None, branch_id="x")).status_code == 400
+    week = _query(api, instructor_id=None, branch_id=api["branch"], date_to="2026-03-18")
+    answer = api["client"]("av.staff@x.com").get(week)
+    assert answer.status_code == 422 and "date_to" in answer.get_json()["fields"]

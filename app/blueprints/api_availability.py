@@ -1,5 +1,7 @@
 """The availability JSON API: ``GET /api/availability?instructor_id=&date_from=&date_to=&duration_minutes=
 [&vehicle_id=]`` (any signed-in role, scoped by services/availability.py) answers 200 ``{"slots": [...]}``.
+``branch_id=`` instead of ``instructor_id=`` asks for every instructor of a branch at once (office only,
+at most 7 days).
 
 A missing or malformed parameter is 400 naming it (``fields``); a well-formed but unacceptable value
 (a duration outside 30-180 minutes or off the branch's grid, date_to before date_from, a range over 62
@@ -39,10 +41,19 @@ def _bad(exc: BadParameter):
 @roles_required(*ANY_ROLE)
 def slots():
     args = request.args
-    instructor_id = _required(parse_id, "instructor_id", "an id")
+    branch_id = None
+    if not args.get("instructor_id") and args.get("branch_id"):
+        branch_id = _required(parse_id, "branch_id", "an id")
+    else:
+        instructor_id = _required(parse_id, "instructor_id", "an id")
     date_from = _required(parse_date, "date_from", "a date (YYYY-MM-DD)")
     date_to = _required(parse_date, "date_to", "a date (YYYY-MM-DD)")
     duration = _required(lambda raw: parse_int(raw, 0, 100000), "duration_minutes", "a whole number of minutes")
+    if branch_id is not None:
+        found = availability.branch_slots(get_db(), current_actor(), branch_id=branch_id, date_from=date_from,
+                                          date_to=date_to, duration_minutes=duration, now=clock.now(),
+                                          settings=current_app.config)
+        return jsonify(slots=found)
     vehicle_id = None
     if args.get("vehicle_id"):
         vehicle_id = _required(parse_id, "vehicle_id", "an id")

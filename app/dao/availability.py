@@ -87,3 +87,35 @@ class AvailabilityDAO(BaseDAO):
             f" WHERE i.id IN ({assigned}) AND u.status = 'active'"
             " ORDER BY u.first_name, u.last_name, i.id",
             {"student_id": student_id, "branch_id": branch_id})
+
+    # ------------------------------------------------------------------ a whole branch at once
+
+    def branch_instructors(self, branch_id: int) -> list[dict]:
+        """The branch's active instructors with what the engine needs of each (accreditation)."""
+        return self.db.fetch_all(
+            "SELECT i.id AS instructor_id, i.branch_id, i.accreditation_expiry FROM instructors i"
+            " JOIN users u ON u.id = i.user_id"
+            " WHERE i.branch_id = :branch_id AND u.status = 'active' ORDER BY i.id",
+            {"branch_id": branch_id})
+
+    def branch_working_hours(self, branch_id: int) -> list[dict]:
+        return self.db.fetch_all(
+            "SELECT h.instructor_id, h.weekday, h.start_time, h.end_time FROM instructor_working_hours h"
+            " JOIN instructors i ON i.id = h.instructor_id WHERE i.branch_id = :branch_id",
+            {"branch_id": branch_id})
+
+    def branch_live_events(self, branch_id: int, first: date, last: date) -> list[dict]:
+        """Live events dated first..last of the branch's instructors (wherever the event is)."""
+        return self.db.fetch_all(
+            "SELECT s.id, s.instructor_id, s.scheduled_date, s.start_time, s.end_time FROM instructors i"
+            " JOIN schedules s ON s.instructor_id = i.id"
+            " WHERE i.branch_id = :branch_id AND s.scheduled_date BETWEEN :first AND :last"
+            " AND s.status IN ('scheduled', 'completed', 'no_show')",
+            {"branch_id": branch_id, "first": first, "last": last})
+
+    def branch_unavailability(self, branch_id: int, start: datetime, end: datetime) -> list[dict]:
+        return self.db.fetch_all(
+            "SELECT w.instructor_id, w.start_datetime, w.end_datetime FROM instructors i"
+            " JOIN instructor_unavailability w ON w.instructor_id = i.id"
+            " WHERE i.branch_id = :branch_id AND w.start_datetime < :end AND w.end_datetime > :start",
+            {"branch_id": branch_id, "start": start, "end": end})

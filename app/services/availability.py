@@ -48,6 +48,7 @@ from app.services.scope import Actor
 
 MIN_DURATION, MAX_DURATION = 30, 180
 MAX_RANGE_DAYS = 62
+MAX_BRANCH_DAYS = 7
 DAY_MINUTES = 24 * 60
 
 
@@ -71,31 +72,78 @@ def slots(db: Database, actor: Actor, *, instructor_id: int, date_from: date, da
     student = actor.role == "student"
     if int(row.get("hours_rows") or 0) == 0:
         return []
-    hours: dict[int, list[tuple[int, int]]] = {}
-    for h in InstructorDAO(db).working_hours(instructor_id):
-        hours.setdefault(int(h["weekday"]), []).append((_min(h["start_time"]), _min(h["end_time"])))
-    opening: dict[int, list[tuple[int, int]]] | None = None
+    hours = _periods(InstructorDAO(db).working_hours(instructor_id), "start_time", "end_time")
+    opening = None
     if row.get("branch_id") is not None and int(row.get("opening_rows") or 0) > 0:
-        opening = {}
-        for h in BranchDAO(db).opening_hours(row["branch_id"]):
-            opening.setdefault(int(h["weekday"]), []).append((_min(h["open_time"]), _min(h["close_time"])))
-
-    range_start = datetime.combine(date_from, time(0, 0))
-    range_end = datetime.combine(date_to + timedelta(days=1), time(0, 0))
-    busy: dict[date, list[tuple[int, int]]] = {}
-    buffer = pol.buffer_minutes
+        opening = _periods(BranchDAO(db).opening_hours(row["branch_id"]), "open_time", "close_time")
+    range_start, range_end = _range(date_from, date_to)
     own = actor.student_id if student and actor.student_id else None  # a student's own lessons hold them too
-    for event in dao.live_events(instructor_id, vehicle_id, date_from, date_to, own):
-        if ignore_schedule_id is not None and event["id"] == ignore_schedule_id:
-            continue
-        busy.setdefault(event["scheduled_date"], []).append(
-            (_min(event["start_time"]) - buffer, _min(event["end_time"]) + buffer))
+    events = [e for e in dao.live_events(instructor_id, vehicle_id, date_from, date_to, own)
+              if ignore_schedule_id is None or e["id"] != ignore_schedule_id]
     windows = [(w["start_datetime"], w["end_datetime"])
                for w in dao.unavailability(instructor_id, range_start, range_end)]
     if vehicle_id is not None:
         windows += [(w["start_datetime"], w["end_datetime"])
                     for w in dao.downtime(vehicle_id, range_start, range_end)]
+    return _free(row, hours, opening, events, windows, pol, zone, now=now, student=student, date_from=date_from,
+                 date_to=date_to, duration=duration_minutes, vehicle_id=vehicle_id)
 
+
+def branch_slots(db: Database, actor: Actor, *, branch_id: int, date_from: date, date_to: date,
+                 duration_minutes: int, now: datetime, settings: Mapping[str, Any]) -> list[dict]:
+    """Every instructor of a branch at once (the office's "who is free" question), at most
+    ``MAX_BRANCH_DAYS`` days: the same slots ``slots`` gives each of them (no vehicle), in time then
+    instructor order, from a constant number of statements however many instructors the branch has
+    (the branch's instructors, policy, working hours, opening hours, live events, unavailability).
+    Office only (admin any branch, staff their own); anything else is 404."""
+    if not actor.is_office or (actor.branch_filter() is not None and actor.branch_filter() != branch_id):
+        raise NotFound("Not found")
+    dao = AvailabilityDAO(db)
+    branch = BranchDAO(db).find(branch_id)
+    if branch is None:
+        raise NotFound("Not found")
+    pol = policy_service.for_branch(db, branch_id)
+    _check_range(date_from, date_to, duration_minutes, pol)
+    if (date_to - date_from).days + 1 > MAX_BRANCH_DAYS:
+        raise ValidationFailed(f"A whole branch is answered for at most {MAX_BRANCH_DAYS} days at a time.",
+                               field="date_to")
+    zone = localtime.zone_for(branch.get("timezone"), settings.get("APP_TIMEZONE") or "Australia/Melbourne")
+    instructors = dao.branch_instructors(branch_id)
+    hours_by: dict[int, list[dict]] = {}
+    for h in dao.branch_working_hours(branch_id):
+        hours_by.setdefault(h["instructor_id"], []).append(h)
+    opening_rows = BranchDAO(db).opening_hours(branch_id)
+    opening = _periods(opening_rows, "open_time", "close_time") if opening_rows else None
+    range_start, range_end = _range(date_from, date_to)
+    events_by: dict[int, list[dict]] = {}
+    for e in dao.branch_live_events(branch_id, date_from, date_to):
+        events_by.setdefault(e["instructor_id"], []).append(e)
+    windows_by: dict[int, list[tuple[datetime, datetime]]] = {}
+    for w in dao.branch_unavailability(branch_id, range_start, range_end):
+        windows_by.setdefault(w["instructor_id"], []).append((w["start_datetime"], w["end_datetime"]))
+    out: list[dict] = []
+    for row in instructors:
+        if row["instructor_id"] not in hours_by:
+            continue
+        out += _free(row, _periods(hours_by[row["instructor_id"]], "start_time", "end_time"), opening,
+                     events_by.get(row["instructor_id"], []), windows_by.get(row["instructor_id"], []), pol, zone,
+                     now=now, student=False, date_from=date_from, date_to=date_to, duration=duration_minutes,
+                     vehicle_id=None)
+    out.sort(key=lambda s: (s["start"], s["instructor_id"]))
+    return out
+
+
+def _free(row: Mapping[str, Any], hours: dict[int, list[tuple[int, int]]],
+          opening: dict[int, list[tuple[int, int]]] | None, events: list[Mapping[str, Any]],
+          windows: list[tuple[datetime, datetime]], pol: policy_service.Policy, zone: ZoneInfo, *, now: datetime,
+          student: bool, date_from: date, date_to: date, duration: int, vehicle_id: int | None) -> list[dict]:
+    """The candidates of one instructor that pass every rule above, from data already read."""
+    instructor_id = row["instructor_id"]
+    busy: dict[date, list[tuple[int, int]]] = {}
+    buffer = pol.buffer_minutes
+    for event in events:
+        busy.setdefault(event["scheduled_date"], []).append(
+            (_min(event["start_time"]) - buffer, _min(event["end_time"]) + buffer))
     local_now = now.replace(tzinfo=timezone.utc).astimezone(zone)
     last_day = policy_service.horizon_end(pol, now, zone) if student else date_to
     grid = pol.slot_grid_minutes
@@ -106,8 +154,8 @@ def slots(db: Database, actor: Actor, *, instructor_id: int, date_from: date, da
             day += timedelta(days=1)
             continue
         weekday = day.weekday()
-        for start in range(0, DAY_MINUTES - duration_minutes, grid):
-            end = start + duration_minutes  # < DAY_MINUTES: a slot ends the same day, by 23:59 at the latest
+        for start in range(0, DAY_MINUTES - duration, grid):
+            end = start + duration  # < DAY_MINUTES: a slot ends the same day, by 23:59 at the latest
             if not any(a <= start and end <= b for a, b in hours.get(weekday, ())):
                 continue
             if opening is not None and not any(a <= start and end <= b for a, b in opening.get(weekday, ())):
@@ -189,6 +237,17 @@ def _vehicle_in_scope(actor: Actor, row: Mapping[str, Any]) -> bool:
     if actor.is_admin:
         return True
     return row.get("vehicle_branch_id") is not None and row["vehicle_branch_id"] == row["branch_id"]
+
+
+def _periods(rows: list[Mapping[str, Any]], first: str, last: str) -> dict[int, list[tuple[int, int]]]:
+    out: dict[int, list[tuple[int, int]]] = {}
+    for h in rows:
+        out.setdefault(int(h["weekday"]), []).append((_min(h[first]), _min(h[last])))
+    return out
+
+
+def _range(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    return datetime.combine(date_from, time(0, 0)), datetime.combine(date_to + timedelta(days=1), time(0, 0))
 
 
 def _min(value: Any) -> int:

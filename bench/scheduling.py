@@ -16,7 +16,10 @@ client signed in as the staff member of the branch with the most instructors:
 - ``GET /api/schedules/conflicts`` (the live check of the booking form);
 - one instructor's week: ``GET /api/schedules?start=&end=&instructor_id=`` and ``GET /schedules/week``;
 - the branch's day: ``GET /api/schedules?start=D&end=D&branch_id=`` and ``GET /schedules/day`` (one lane
-  per instructor of the branch).
+  per instructor of the branch);
+- availability (issue 8): one instructor over two weeks, ``GET /api/availability?instructor_id=``, and
+  every instructor of the branch over one day, ``GET /api/availability?branch_id=``;
+- the branch's conflicts panel, ``GET /schedules/conflicts``.
 
 A page that still answers 404 (a placeholder) is reported as such and skipped. Prints Markdown: the
 machine, the data, median and p95 in ms over ``--repeat`` runs after ``--warmup`` runs, the SQL statements
@@ -55,7 +58,8 @@ CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALL
 # target (ms, on the median) per row label; rows without one are informative
 # bookings go from this many days ahead on, so the rows they add never change the weeks and days timed
 FIRST_BOOKING_DAY = 15
-TARGETS = {"book_api": 30, "book_service": 30, "week_api": 30, "week_page": 30, "day_page": 80}
+TARGETS = {"book_api": 30, "book_service": 30, "week_api": 30, "week_page": 30, "day_page": 80,
+           "availability_one": 50, "availability_branch": 150, "conflicts_page": 100}
 
 
 @dataclass
@@ -368,6 +372,20 @@ def main() -> None:
             add(key, label, get(path))
         else:
             rows.append(Row(key, label, skipped=f"answers {probe.status_code} (placeholder?): not timed"))
+
+    fortnight = where.monday + timedelta(days=13)
+    add("availability_one", f"`GET /api/availability?instructor_id=&date_from={where.monday}&date_to={fortnight}"
+                            "&duration_minutes=60` (one instructor, 2 weeks)",
+        get(f"/api/availability?instructor_id={{i}}&date_from={where.monday}&date_to={fortnight}&duration_minutes=60"))
+    add("availability_branch", f"`GET /api/availability?branch_id=&date_from=D&date_to=D&duration_minutes=60`"
+                               f" ({where.lanes} instructors, one day)",
+        get(f"/api/availability?branch_id={where.branch_id}&date_from={{day}}&date_to={{day}}&duration_minutes=60"))
+    probe = client.get("/schedules/conflicts")
+    if probe.status_code == 200:
+        add("conflicts_page", "`GET /schedules/conflicts` (the conflicts panel of the branch)",
+            get("/schedules/conflicts"))
+    else:
+        rows.append(Row("conflicts_page", "`GET /schedules/conflicts`", skipped=f"answers {probe.status_code}: not timed"))
 
     def book_api(n: int) -> None:
         response = client.post("/api/schedules", json=api_bookings[n], headers=headers)

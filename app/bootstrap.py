@@ -137,10 +137,16 @@ def _init_blueprints(app: Flask) -> None:
     from app.blueprints import (account, activation, api_availability, api_schedules, audit, auth as auth_bp,
                                 branches, courses, dashboard, documents, events, feeds, fleet, instructors, main,
                                 outcomes, schedules, staff, students)
+    from app.blueprints import api_portal, portal  # issue 8: the student portal
+    from app.blueprints import disruptions  # issue 8: the conflicts panel
+    from app.blueprints import series  # issue 8: recurring series
+    from app.blueprints import branch_policy, proposals  # issue 8: the policy page, reschedule proposals
+    from app.blueprints import notifications, waitlist  # issue 8: the gap filler and the inbox
 
     for module in (main, auth_bp, activation, account, dashboard, students, documents, instructors, fleet,
                    branches, courses, staff, audit, api_schedules, api_availability, schedules, events, outcomes,
-                   feeds):
+                   feeds, portal, api_portal, disruptions, branch_policy, proposals, series, waitlist,
+                   notifications):
         app.register_blueprint(module.bp)
 
 
@@ -223,6 +229,7 @@ def app_render_error(status: int, title: str, message: str, request_id: str):
     from flask import make_response
 
     user = _error_page_user(status)
+    g.nav_badges = {}  # an error page runs no query beyond the session lookup: no navigation badges
     retry_url = (auth.safe_next(request.full_path) if request.method == "GET" else _back_url()) or "/"
     return make_response(
         render_template(
@@ -389,7 +396,36 @@ def _init_templates(app: Flask) -> None:
         if user is None and flask_db.database_unavailable() is None:
             user = current_user
         role = user.role if user is not None and user.is_authenticated else None
-        return {"nav_items": nav_for(role, app.view_functions), "current_endpoint": request.endpoint}
+        items = nav_for(role, app.view_functions, request.endpoint)
+        _nav_badges(items)
+        return {"nav_items": items, "current_endpoint": request.endpoint}
+
+    def _nav_badges(items: list[dict]) -> None:
+        """Fill ``badge_count``/``badge_label`` of the shown entries that name a badge (navigation.BADGES),
+        once per request; a badge that fails is left out (logged), never the page."""
+        wanted = [item for item in items if item.get("badge")]
+        if not wanted or flask_db.database_unavailable() is not None:
+            return
+        if "nav_badges" not in g:
+            from importlib import import_module
+
+            found: dict[str, Any] = {}
+            try:
+                db, actor, now = flask_db.get_db(), auth.current_actor(), clock.now()
+            except Exception:  # no database or no actor: no badges, the page still renders
+                log.warning("navigation badges skipped", exc_info=True)
+                wanted = []
+            for item in wanted:
+                try:
+                    module, _, name = item["badge"].partition(":")
+                    found[item["badge"]] = getattr(import_module(module), name)(db, actor, now, app.config)
+                except Exception:  # a badge is never worth an error page
+                    log.warning("navigation badge %s failed", item["badge"], exc_info=True)
+            g.nav_badges = found
+        for item in (item for item in items if item.get("badge")):
+            value = g.nav_badges.get(item["badge"])
+            if value:
+                item["badge_count"], item["badge_label"] = value
 
     @app.template_filter("date")
     def format_date(value: date | datetime | None, weekday: bool = False) -> str:

@@ -259,10 +259,21 @@ def analyze_tables_command(tables: tuple[str, ...]) -> None:
     click.echo(f"analysed {len(chosen)} tables in {(clock.now() - started).total_seconds():.0f} s: {', '.join(chosen)}")
 
 
+@click.command("expire-proposals")
+@with_appcontext
+def expire_proposals_command() -> None:
+    """Cron, every 15 minutes: mark pending reschedule proposals past their expiry expired (the lesson
+    stays where it was; pages already treat them as expired)."""
+    from app.services import proposals
+
+    expired = proposals.expire_due(get_db(), clock.now())
+    click.echo(f"expired {expired} reschedule proposals")
+
+
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
             verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
-            rotate_logs_command)
+            rotate_logs_command, expire_proposals_command)
 
 
 def init_app(app: Flask) -> None:

@@ -570,3 +570,101 @@ CREATE TABLE IF NOT EXISTS calendar_feed_tokens (
     UNIQUE INDEX uq_calendar_feed_token (token_hash),
     INDEX idx_calendar_feed_owner (owner_type, owner_id, revoked_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0014: reschedule proposals (one pending per lesson; expires_at naive UTC; NULL instructor/vehicle = the lesson's own)
+CREATE TABLE IF NOT EXISTS reschedule_proposals (
+    id            INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    schedule_id   INT UNSIGNED NOT NULL,
+    proposed_by   INT UNSIGNED NULL,
+    proposed_date DATE NOT NULL,
+    start_time    TIME NOT NULL,
+    end_time      TIME NOT NULL,
+    instructor_id INT UNSIGNED NULL,
+    vehicle_id    INT UNSIGNED NULL,
+    message       VARCHAR(500) NULL,
+    status        VARCHAR(10) NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','accepted','declined','expired','withdrawn')),
+    expires_at    DATETIME NOT NULL,
+    created_at    DATETIME NOT NULL,
+    answered_at   DATETIME NULL,
+    answered_by   INT UNSIGNED NULL,
+    CONSTRAINT fk_proposal_schedule FOREIGN KEY (schedule_id) REFERENCES schedules(id) ON DELETE CASCADE,
+    CONSTRAINT fk_proposal_proposed_by FOREIGN KEY (proposed_by) REFERENCES users(id) ON DELETE SET NULL,
+    CONSTRAINT fk_proposal_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
+    CONSTRAINT fk_proposal_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE CASCADE,
+    CONSTRAINT fk_proposal_answered_by FOREIGN KEY (answered_by) REFERENCES users(id) ON DELETE SET NULL,
+    INDEX idx_proposal_schedule_status (schedule_id, status),
+    INDEX idx_proposal_status_expiry (status, expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0013: recurring series (schedule_series; schedules.series_id ties each booked occurrence to its
+-- series, appended to schedules as the migration does)
+CREATE TABLE IF NOT EXISTS schedule_series (
+    id             INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    branch_id      INT UNSIGNED NULL,
+    instructor_id  INT UNSIGNED NOT NULL,
+    student_id     INT UNSIGNED NOT NULL,
+    vehicle_id     INT UNSIGNED NULL,
+    event_type     VARCHAR(10) NOT NULL DEFAULT 'lesson' CHECK (event_type IN ('lesson','exam','assessment')),
+    weekday        TINYINT UNSIGNED NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    start_time     TIME NOT NULL,
+    end_time       TIME NOT NULL,
+    interval_weeks TINYINT UNSIGNED NOT NULL DEFAULT 1 CHECK (interval_weeks BETWEEN 1 AND 4),
+    first_date     DATE NOT NULL,
+    until_date     DATE NULL,
+    occurrences    TINYINT UNSIGNED NOT NULL CHECK (occurrences BETWEEN 1 AND 52),
+    clashes_json   TEXT NULL,
+    created_by     INT UNSIGNED NULL,
+    created_at     DATETIME NOT NULL,
+    updated_at     DATETIME NULL,
+    cancelled_at   DATETIME NULL,
+    CONSTRAINT fk_series_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL,
+    CONSTRAINT fk_series_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
+    CONSTRAINT fk_series_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    CONSTRAINT fk_series_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE SET NULL,
+    CONSTRAINT fk_series_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL,
+    INDEX idx_series_branch (branch_id, first_date),
+    INDEX idx_series_instructor (instructor_id),
+    INDEX idx_series_student (student_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+ALTER TABLE schedules ADD COLUMN IF NOT EXISTS series_id INT UNSIGNED NULL;
+CREATE INDEX IF NOT EXISTS idx_schedule_series ON schedules(series_id, scheduled_date);
+ALTER TABLE schedules ADD CONSTRAINT fk_schedule_series FOREIGN KEY IF NOT EXISTS (series_id) REFERENCES schedule_series(id) ON DELETE SET NULL;
+
+-- 0015: the gap filler / waitlist (students opted in to earlier slots; offers of a cancelled lesson's slot)
+CREATE TABLE IF NOT EXISTS waitlist_preferences (
+    student_id    INT UNSIGNED NOT NULL PRIMARY KEY,
+    active        TINYINT(1) NOT NULL DEFAULT 0,
+    weekdays      CHAR(7) NOT NULL DEFAULT '1111100',
+    earliest_time TIME NOT NULL DEFAULT '08:00:00',
+    latest_time   TIME NOT NULL DEFAULT '18:00:00',
+    opted_in_at   DATETIME NULL,
+    updated_at    DATETIME NULL,
+    CONSTRAINT fk_waitlist_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    INDEX idx_waitlist_active (active, opted_in_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS gap_offers (
+    id                 INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    schedule_id        INT UNSIGNED NOT NULL,
+    student_id         INT UNSIGNED NOT NULL,
+    branch_id          INT UNSIGNED NULL,
+    instructor_id      INT UNSIGNED NOT NULL,
+    vehicle_id         INT UNSIGNED NULL,
+    slot_date          DATE NOT NULL,
+    start_time         TIME NOT NULL,
+    end_time           TIME NOT NULL,
+    status             ENUM('offered','accepted','taken','expired') NOT NULL DEFAULT 'offered',
+    expires_at         DATETIME NOT NULL,
+    created_at         DATETIME NOT NULL,
+    answered_at        DATETIME NULL,
+    booked_schedule_id INT UNSIGNED NULL,
+    CONSTRAINT fk_gap_offer_schedule FOREIGN KEY (schedule_id) REFERENCES schedules(id) ON DELETE CASCADE,
+    CONSTRAINT fk_gap_offer_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    CONSTRAINT fk_gap_offer_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL,
+    CONSTRAINT fk_gap_offer_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
+    CONSTRAINT fk_gap_offer_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE SET NULL,
+    CONSTRAINT fk_gap_offer_booked FOREIGN KEY (booked_schedule_id) REFERENCES schedules(id) ON DELETE SET NULL,
+    UNIQUE INDEX uq_gap_offer_slot_student (schedule_id, student_id),
+    INDEX idx_gap_offer_student_status (student_id, status)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -621,3 +621,110 @@ CREATE TABLE IF NOT EXISTS calendar_feed_tokens (
 CREATE UNIQUE INDEX IF NOT EXISTS uq_calendar_feed_token ON calendar_feed_tokens(token_hash);
 CREATE INDEX IF NOT EXISTS idx_calendar_feed_owner ON calendar_feed_tokens(owner_type, owner_id, revoked_at);
 CREATE INDEX IF NOT EXISTS fk_calendar_feed_created_by ON calendar_feed_tokens(created_by);
+
+-- 0014: reschedule proposals (one pending per lesson; expires_at naive UTC; NULL instructor/vehicle = the lesson's own)
+CREATE TABLE IF NOT EXISTS reschedule_proposals (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    schedule_id   INTEGER NOT NULL,
+    proposed_by   INTEGER NULL,
+    proposed_date DATE NOT NULL,
+    start_time    TIME NOT NULL,
+    end_time      TIME NOT NULL,
+    instructor_id INTEGER NULL,
+    vehicle_id    INTEGER NULL,
+    message       VARCHAR(500) NULL,
+    status        VARCHAR(10) NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','accepted','declined','expired','withdrawn')),
+    expires_at    DATETIME NOT NULL,
+    created_at    DATETIME NOT NULL,
+    answered_at   DATETIME NULL,
+    answered_by   INTEGER NULL,
+    CONSTRAINT fk_proposal_schedule FOREIGN KEY (schedule_id) REFERENCES schedules(id) ON DELETE CASCADE,
+    CONSTRAINT fk_proposal_proposed_by FOREIGN KEY (proposed_by) REFERENCES users(id) ON DELETE SET NULL,
+    CONSTRAINT fk_proposal_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
+    CONSTRAINT fk_proposal_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE CASCADE,
+    CONSTRAINT fk_proposal_answered_by FOREIGN KEY (answered_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_proposal_schedule_status ON reschedule_proposals(schedule_id, status);
+CREATE INDEX IF NOT EXISTS idx_proposal_status_expiry ON reschedule_proposals(status, expires_at);
+CREATE INDEX IF NOT EXISTS fk_proposal_proposed_by ON reschedule_proposals(proposed_by);
+CREATE INDEX IF NOT EXISTS fk_proposal_instructor ON reschedule_proposals(instructor_id);
+CREATE INDEX IF NOT EXISTS fk_proposal_vehicle ON reschedule_proposals(vehicle_id);
+CREATE INDEX IF NOT EXISTS fk_proposal_answered_by ON reschedule_proposals(answered_by);
+
+-- 0013: recurring series (schedule_series; schedules.series_id ties each booked occurrence to its
+-- series, appended to schedules as the migration does)
+CREATE TABLE IF NOT EXISTS schedule_series (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    branch_id      INTEGER NULL,
+    instructor_id  INTEGER NOT NULL,
+    student_id     INTEGER NOT NULL,
+    vehicle_id     INTEGER NULL,
+    event_type     VARCHAR(10) NOT NULL DEFAULT 'lesson' CHECK (event_type IN ('lesson','exam','assessment')),
+    weekday        INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    start_time     TIME NOT NULL,
+    end_time       TIME NOT NULL,
+    interval_weeks INTEGER NOT NULL DEFAULT 1 CHECK (interval_weeks BETWEEN 1 AND 4),
+    first_date     DATE NOT NULL,
+    until_date     DATE NULL,
+    occurrences    INTEGER NOT NULL CHECK (occurrences BETWEEN 1 AND 52),
+    clashes_json   TEXT NULL,
+    created_by     INTEGER NULL,
+    created_at     DATETIME NOT NULL,
+    updated_at     DATETIME NULL,
+    cancelled_at   DATETIME NULL,
+    CONSTRAINT fk_series_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL,
+    CONSTRAINT fk_series_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
+    CONSTRAINT fk_series_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    CONSTRAINT fk_series_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE SET NULL,
+    CONSTRAINT fk_series_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_series_branch ON schedule_series(branch_id, first_date);
+CREATE INDEX IF NOT EXISTS idx_series_instructor ON schedule_series(instructor_id);
+CREATE INDEX IF NOT EXISTS idx_series_student ON schedule_series(student_id);
+CREATE INDEX IF NOT EXISTS fk_series_vehicle ON schedule_series(vehicle_id);
+CREATE INDEX IF NOT EXISTS fk_series_created_by ON schedule_series(created_by);
+
+ALTER TABLE schedules ADD COLUMN series_id INTEGER NULL REFERENCES schedule_series(id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS idx_schedule_series ON schedules(series_id, scheduled_date);
+
+-- 0015: the gap filler / waitlist (students opted in to earlier slots; offers of a cancelled lesson's slot)
+CREATE TABLE IF NOT EXISTS waitlist_preferences (
+    student_id    INTEGER NOT NULL PRIMARY KEY CHECK (student_id >= 0),
+    active        INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+    weekdays      CHAR(7) NOT NULL DEFAULT '1111100',
+    earliest_time TIME NOT NULL DEFAULT '08:00:00',
+    latest_time   TIME NOT NULL DEFAULT '18:00:00',
+    opted_in_at   DATETIME NULL,
+    updated_at    DATETIME NULL,
+    CONSTRAINT fk_waitlist_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_waitlist_active ON waitlist_preferences(active, opted_in_at);
+
+CREATE TABLE IF NOT EXISTS gap_offers (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    schedule_id        INTEGER NOT NULL,
+    student_id         INTEGER NOT NULL,
+    branch_id          INTEGER NULL,
+    instructor_id      INTEGER NOT NULL,
+    vehicle_id         INTEGER NULL,
+    slot_date          DATE NOT NULL,
+    start_time         TIME NOT NULL,
+    end_time           TIME NOT NULL,
+    status             VARCHAR(8) NOT NULL DEFAULT 'offered' CHECK (status IN ('offered','accepted','taken','expired')),
+    expires_at         DATETIME NOT NULL,
+    created_at         DATETIME NOT NULL,
+    answered_at        DATETIME NULL,
+    booked_schedule_id INTEGER NULL,
+    CONSTRAINT fk_gap_offer_schedule FOREIGN KEY (schedule_id) REFERENCES schedules(id) ON DELETE CASCADE,
+    CONSTRAINT fk_gap_offer_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    CONSTRAINT fk_gap_offer_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL,
+    CONSTRAINT fk_gap_offer_instructor FOREIGN KEY (instructor_id) REFERENCES instructors(id) ON DELETE CASCADE,
+    CONSTRAINT fk_gap_offer_vehicle FOREIGN KEY (vehicle_id) REFERENCES vehicles(id) ON DELETE SET NULL,
+    CONSTRAINT fk_gap_offer_booked FOREIGN KEY (booked_schedule_id) REFERENCES schedules(id) ON DELETE SET NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_gap_offer_slot_student ON gap_offers(schedule_id, student_id);
+CREATE INDEX IF NOT EXISTS idx_gap_offer_student_status ON gap_offers(student_id, status);
+CREATE INDEX IF NOT EXISTS fk_gap_offer_branch ON gap_offers(branch_id);
+CREATE INDEX IF NOT EXISTS fk_gap_offer_instructor ON gap_offers(instructor_id);
+CREATE INDEX IF NOT EXISTS fk_gap_offer_vehicle ON gap_offers(vehicle_id);
+CREATE INDEX IF NOT EXISTS fk_gap_offer_booked ON gap_offers(booked_schedule_id);

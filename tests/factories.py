@@ -171,3 +171,46 @@ def make_downtime(db: Database, vehicle_id: int, start: datetime, end: datetime,
 def allocate(db: Database, course_id: int, instructor_id: int) -> None:
     """Allocate an instructor to a course (course_instructor)."""
     db.insert("course_instructor", {"course_id": course_id, "instructor_id": instructor_id})
+
+
+def make_waitlist_preferences(db: Database, student_id: int, **overrides: Any) -> int:
+    """A student's waitlist preferences (opted in, Monday to Friday, 08:00-18:00 by default)."""
+    row = {"student_id": student_id, "active": 1, "weekdays": "1111100", "earliest_time": time(8, 0),
+           "latest_time": time(18, 0), "opted_in_at": NOW, "updated_at": NOW}
+    row.update(overrides)
+    db.insert("waitlist_preferences", row)
+    return student_id
+
+
+def make_gap_offer(db: Database, schedule_id: int, student_id: int, instructor_id: int, **overrides: Any) -> int:
+    """An open gap offer of a cancelled lesson's slot (09:00-10:00 tomorrow, expiring in 12 hours)."""
+    row = {"schedule_id": schedule_id, "student_id": student_id, "instructor_id": instructor_id,
+           "branch_id": None, "vehicle_id": None, "slot_date": TODAY + timedelta(days=1), "start_time": time(9, 0),
+           "end_time": time(10, 0), "status": "offered", "expires_at": NOW + timedelta(hours=12),
+           "created_at": NOW}
+    row.update(overrides)
+    return db.insert("gap_offers", row)
+
+
+def make_proposal(db: Database, schedule_id: int, **overrides: Any) -> int:
+    """A pending reschedule proposal for the lesson (the day after TODAY + 1, 10:00-11:00, open 48 hours)."""
+    row = {"schedule_id": schedule_id, "proposed_by": None, "proposed_date": TODAY + timedelta(days=2),
+           "start_time": time(10, 0), "end_time": time(11, 0), "status": "pending",
+           "expires_at": NOW + timedelta(hours=48), "created_at": NOW}
+    row.update(overrides)
+    return db.insert("reschedule_proposals", row)
+
+
+def make_series(db: Database, student_id: int, instructor_id: int, schedule_ids: tuple[int, ...] = (),
+                **overrides: Any) -> int:
+    """A schedule_series row (weekly, 09:00-10:00, 10 occurrences from tomorrow by default); the given
+    schedules become its occurrences (their series_id is set)."""
+    first = overrides.pop("first_date", TODAY + timedelta(days=1))
+    row = {"branch_id": None, "instructor_id": instructor_id, "student_id": student_id, "vehicle_id": None,
+           "event_type": "lesson", "weekday": first.weekday(), "start_time": time(9, 0), "end_time": time(10, 0),
+           "interval_weeks": 1, "first_date": first, "until_date": None, "occurrences": 10, "created_at": NOW}
+    row.update(overrides)
+    series_id = db.insert("schedule_series", row)
+    for schedule_id in schedule_ids:
+        db.execute("UPDATE schedules SET series_id = :s WHERE id = :id", {"s": series_id, "id": schedule_id})
+    return series_id

@@ -44,9 +44,11 @@ EXCLUDED = {
     # Its only field is the CSRF token and ending the session is its purpose, so "the session survives"
     # cannot hold; tests/auth_test.py::test_logout_requires_post_and_csrf covers its refusals.
     "auth.logout",
-    # JSON, not a form: tests/api_schedules_test.py sends it the hostile bodies and values.
-    "api_schedules.create",
+    # JSON, not forms: tests/api_schedules_test.py and tests/portal_views_test.py send them the hostile
+    # bodies and values.
+    "api_schedules.create", "api_portal.create", "api_portal.cancel", "api_portal.reschedule",
 }
+WORLD: dict = {}  # ids _make_state made that _after_success puts back
 EXTRA = "zz_unknown_field"
 # A Wednesday 15-21 days ahead: past the demo fortnight, before any demo accreditation runs out (25 days).
 _AHEAD = clock.today() + timedelta(days=15)
@@ -126,15 +128,46 @@ def _make_state(db, upload_dir: Path) -> dict:
     past = f.make_schedule(db, enrollment_id=enrolment[jack], instructor_id=amelia, branch_id=jack_branch,
                            scheduled_date=clock.today() - timedelta(days=40), start_time=time(10, 0),
                            end_time=time(11, 0))
+    # Issue 8: Jack's coming lesson with Amelia (the portal's cancel and reschedule forms; a proposal to
+    # answer), a proposal on Mia's coming lesson (withdraw), a series holding Mia's lesson, and a gap offer
+    # of a freed Friday slot for Jack. Amelia works Tue-Sat 08:00-13:00.
+    jack_coming = f.make_schedule(db, enrollment_id=enrolment[jack], instructor_id=amelia, branch_id=jack_branch,
+                                  scheduled_date=EVENT_DAY, start_time=time(9, 0), end_time=time(10, 0))
+    amelia_user = _lookup(db, "SELECT user_id FROM instructors WHERE id = :i", i=amelia)
+    proposals = [f.make_proposal(db, jack_coming, proposed_by=amelia_user, proposed_date=EVENT_DAY + timedelta(days=1),
+                                 start_time=time(9, 0), end_time=time(10, 0), expires_at=now + timedelta(hours=48),
+                                 created_at=now),
+                 f.make_proposal(db, coming, proposed_by=None, proposed_date=EVENT_DAY, start_time=time(12, 0),
+                                 end_time=time(13, 0), expires_at=now + timedelta(hours=48), created_at=now)]
+    series = f.make_series(db, mia, raj, (coming,), branch_id=cbd, first_date=EVENT_DAY, start_time=time(10, 0),
+                           end_time=time(11, 0), occurrences=1)
+    gap_day = EVENT_DAY + timedelta(days=2)
+    freed = f.make_schedule(db, enrollment_id=enrolment[mia], instructor_id=amelia, branch_id=jack_branch,
+                            scheduled_date=gap_day, start_time=time(11, 0), end_time=time(12, 0), status="cancelled",
+                            cancelled_at=now, cancel_reason="Fuzz")
+    offer = f.make_gap_offer(db, freed, jack, amelia, branch_id=jack_branch, slot_date=gap_day, start_time=time(11, 0),
+                             end_time=time(12, 0), expires_at=now + timedelta(days=14))
+    # A CBD lesson its car's downtime breaks, with another free car (the conflicts panel's two forms).
+    broken_day = EVENT_DAY + timedelta(days=7)
+    broken = f.make_schedule(db, enrollment_id=enrolment[mia], instructor_id=raj, branch_id=cbd, vehicle_id=vehicle,
+                             scheduled_date=broken_day, start_time=time(14, 0), end_time=time(15, 0))
+    db.insert("vehicle_downtime", {"vehicle_id": vehicle, "start_datetime": f.NOW.replace(
+        year=broken_day.year, month=broken_day.month, day=broken_day.day, hour=13, minute=0),
+        "end_datetime": f.NOW.replace(year=broken_day.year, month=broken_day.month, day=broken_day.day, hour=16,
+                                      minute=0)})
+    f.make_vehicle(db, branch_id=cbd, status="available", next_service_due=None)
+    WORLD.update(series=series, offer=offer, coming=coming, jack_coming=jack_coming,
+                 broken=broken, vehicle=vehicle, raj=raj, marker=db.fetch_value("SELECT MAX(id) FROM schedules"))
     active = {"branch_id": cbd, "student_id": mia, "instructor_id": raj, "vehicle_id": vehicle, "course_id": course,
-              "staff_id": operations, "schedule_id": coming}
+              "staff_id": operations, "schedule_id": coming, "series_id": series}
     fresh = {"student_id": student("active"), "instructor_id": instructor("active"), "staff_id": staff("active")}
     archived = {"student_id": student("archived"), "instructor_id": instructor("archived"),
                 "staff_id": staff("archived")}
     office = [active, fresh, archived, {"schedule_id": cancelled}]
     return {"admin": office, "staff": office,
-            "instructor": [{"instructor_id": amelia, "student_id": jack, "schedule_id": past}],
-            "student": [{"student_id": jack, "schedule_id": past}]}
+            "instructor": [{"instructor_id": amelia, "student_id": jack, "schedule_id": past},
+                           {"schedule_id": jack_coming}],
+            "student": [{"student_id": jack, "schedule_id": past}, {"schedule_id": jack_coming}]}
 
 
 def _window(db, kind, owner) -> int:
@@ -277,6 +310,19 @@ OVERRIDES = {
     # A free slot on an open weekday beyond the demo fortnight; warnings (working hours, allocation) accepted.
     "events.new": {"date": BOOKING_DAY.isoformat(), "start_time": "12:00", "end_time": "13:00", "accept_warnings": "y"},
     "events.move": {"accept_warnings": "y", "vehicle_id": ""},
+    "series.new": {"first_date": (BOOKING_DAY + timedelta(days=7)).isoformat(), "start_time": "12:00",
+                   "end_time": "13:00", "ends": "count", "count": "2", "accept_warnings": "y"},
+    "series.change": {"accept_warnings": "y", "vehicle_id": "", "start_time": "13:00", "end_time": "14:00"},
+    # a free time with no warning (a proposal may not have one): Raj works weekday afternoons, Amelia
+    # Tue-Sat mornings
+    ("proposals.propose", "admin"): {"date": BOOKING_DAY.isoformat(), "start_time": "15:00", "end_time": "16:00",
+                                     "vehicle_id": "", "instructor_id": ""},
+    ("proposals.propose", "staff"): {"date": BOOKING_DAY.isoformat(), "start_time": "16:00", "end_time": "17:00",
+                                     "vehicle_id": "", "instructor_id": ""},
+    ("proposals.propose", "instructor"): {"date": BOOKING_DAY.isoformat(), "start_time": "11:00",
+                                          "end_time": "12:00"},
+    "series.change_occurrence": {"accept_warnings": "y", "vehicle_id": "", "start_time": "13:00",
+                                 "end_time": "14:00"},
 }
 
 
@@ -301,7 +347,31 @@ def _after_success(school: School, session: Session, endpoint: str, action: str)
     elif endpoint == "events.new":  # free the slot again for the next post
         do(lambda db: db.execute("UPDATE schedules SET status = 'cancelled' WHERE scheduled_date = :d"
                                  " AND status = 'scheduled'", {"d": BOOKING_DAY}))
-    elif endpoint in ("events.cancel", "outcomes.revive"):
+    elif endpoint in ("portal.book", "series.new"):  # cancel what it booked: the next post books again
+        do(lambda db: db.execute("UPDATE schedules SET status = 'cancelled' WHERE id > :m AND status = 'scheduled'",
+                                 {"m": WORLD["marker"]}))
+    elif endpoint == "waitlist.accept":
+        do(lambda db: db.execute("UPDATE schedules SET status = 'cancelled' WHERE id = (SELECT booked_schedule_id"
+                                 " FROM gap_offers WHERE id = :o)", {"o": WORLD["offer"]}))
+        do(lambda db: db.execute("UPDATE gap_offers SET status = 'offered', answered_at = NULL,"
+                                 " booked_schedule_id = NULL WHERE schedule_id = (SELECT schedule_id FROM gap_offers"
+                                 " WHERE id = :o)", {"o": WORLD["offer"]}))
+    if endpoint.split(".")[0] in ("events", "portal", "proposals", "series", "outcomes", "waitlist", "disruptions"):
+        # a move, cancellation or answer closes the world's proposals and may cancel its lessons: reopen them
+        for lesson, start in ((WORLD["coming"], time(10, 0)), (WORLD["jack_coming"], time(9, 0))):
+            do(lambda db, i=lesson, t=start: db.execute(
+                "UPDATE schedules SET status = 'scheduled', cancelled_at = NULL, cancel_reason = NULL, scheduled_date = :d,"
+                " start_time = :s, end_time = :e WHERE id = :i",
+                {"i": i, "d": EVENT_DAY, "s": t, "e": time(t.hour + 1, 0)}))
+        do(lambda db: db.execute(  # the world's and the demo's (each on a lesson of its own)
+            "UPDATE reschedule_proposals SET status = 'pending', answered_at = NULL, answered_by = NULL"))
+        do(lambda db: db.execute("UPDATE schedule_series SET cancelled_at = NULL, start_time = :a, end_time = :b"
+                                 " WHERE id = :s", {"s": WORLD["series"], "a": time(10, 0), "b": time(11, 0)}))
+    if endpoint in ("disruptions.reassign", "disruptions.cancel"):  # broken again, as the form showed it
+        do(lambda db: db.execute("UPDATE schedules SET status = 'scheduled', cancelled_at = NULL, vehicle_id = :v,"
+                                 " instructor_id = :r WHERE id = :i",
+                                 {"v": WORLD["vehicle"], "r": WORLD["raj"], "i": WORLD["broken"]}))
+    if endpoint in ("events.cancel", "outcomes.revive"):
         status = "scheduled" if endpoint == "events.cancel" else "cancelled"
         do(lambda db: db.execute("UPDATE schedules SET status = :s WHERE id = :i", {"s": status, "i": ids[0]}))
     elif endpoint == "instructors.delete_unavailability":
@@ -323,8 +393,9 @@ def _fuzz_form(school: School, session: Session, endpoint: str, page: str, form:
     ``generated`` hypothesis ones, then an unknown extra field; finally the session must still be alive."""
     anonymous = session.role == "anonymous"
     n = school.next()
-    base = fz.baseline(form, n, OVERRIDES.get(endpoint))
-    keep = tuple(OVERRIDES.get(endpoint, ()))
+    overrides = OVERRIDES.get((endpoint, session.role), OVERRIDES.get(endpoint))
+    base = fz.baseline(form, n, overrides)
+    keep = tuple(overrides or ())
     state = {"action": form["action"]}
 
     def post(data: dict, label: str, value) -> int:
@@ -450,7 +521,8 @@ def _sweep_queries(school: School, session: Session, generated: int, only: set[s
 
 
 def _sweep_url_ids(school: School, session: Session) -> int:
-    """Every route with an id in its path, with ids no row can have (beyond INT and BIGINT): 404."""
+    """Every route with an id in its path, with ids no row can have (beyond INT and BIGINT): 404 (403 for
+    2**31 on a route that is not for this role: the role check answers before any id is looked up)."""
     token, checked = session.token, 0
     for rule in school.app.url_map.iter_rules():
         names = [n for n in rule.arguments if n.endswith("_id")]
@@ -462,7 +534,10 @@ def _sweep_url_ids(school: School, session: Session) -> int:
                 response = session.client.open(url, method=method, data={"csrf_token": token} if method in ("POST", "PATCH") else None)
                 response.close()
                 checked += 1
-                if response.status_code != 404:
+                # no route matches an id beyond INT UNSIGNED (404); within it, a role the route is not for
+                # meets the role check (403) before any id is looked up
+                allowed = session.role in getattr(school.app.view_functions[rule.endpoint], "_access_roles", ())
+                if response.status_code != (404 if allowed or huge > 4294967295 else 403):
                     school.problems.append((response.status_code, session.role, method, url))
     return checked
 

@@ -32,3 +32,22 @@ def test_delete_ids_removes_only_those(db):
     assert dao.delete_ids(ids[:2]) == 2
     assert dao.delete_ids([]) == 0
     assert db.fetch_value("SELECT COUNT(*) AS n FROM notifications", cast=int) == 1
+
+
+def test_the_inbox_reads_are_one_users_newest_first_and_marking_is_scoped(db):
+    """The inbox methods (services/notifications.py): a page per user, the unread count, the owner, and
+    mark read one (only the owner's) or all."""
+    from app.core.pagination import ListQuery
+
+    user, other = f.make_user(db), f.make_user(db)
+    dao = NotificationDAO(db)
+    mine = [dao.insert(user, f"t{n}", "m", NOW - timedelta(hours=5 - n)) for n in range(5)]
+    theirs = dao.insert(other, "x", "m", NOW, level="warning")
+    page = dao.page_for_user(user, ListQuery(sort="newest", per_page=2))
+    assert page.total == 5 and [r["id"] for r in page.items] == [mine[4], mine[3]]
+    assert dao.owner(theirs) == other and dao.owner(999999) is None
+    assert dao.mark_read(other, mine[0]) == 0          # not theirs: nothing changes
+    assert dao.mark_read(user, mine[0]) == 1 and dao.mark_read(user, mine[0]) == 0
+    assert dao.unread_count(user) == 4
+    assert dao.page_for_user(user, ListQuery(sort="newest"), unread_only=True).total == 4
+    assert dao.mark_all_read(user) == 4 and dao.unread_count(user) == 0 and dao.unread_count(other) == 1

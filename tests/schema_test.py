@@ -279,8 +279,10 @@ def test_0008_indexes_and_columns_exist(sqlite_template, mysql_schema):
         assert shape["branch_opening_hours"]["indexes"]["idx_branch_opening_hours"] == (("branch_id", "weekday"), False)
         assert [c[0] for c in shape["branches"]["columns"]][-1] == "timezone"
         assert [c[0] for c in shape["reminders"]["columns"]][-1] == "send_at"
-        assert [c[0] for c in shape["schedules"]["columns"]][-4:] == [
-            "cancelled_at", "cancelled_by", "cancel_reason", "pickup_location"]
+        columns = [c[0] for c in shape["schedules"]["columns"]]
+        at = columns.index("cancelled_at")  # 0008's four, appended in this order (0013 appends series_id after)
+        assert columns[at:at + 4] == ["cancelled_at", "cancelled_by", "cancel_reason", "pickup_location"]
+        assert "series_id" in columns[at + 4:]
 
 
 # --- 0010_rating_scale: PHP-era 0-10 ratings become 1-5 ------------------------------------------------

@@ -14,6 +14,7 @@ from app.dao.vehicle import SORTS
 from app.forms.fleet import DowntimeForm, ServiceLogForm, VehicleForm
 from app.core.forms import branch_choices
 from app.services import fleet
+from app.blueprints.disruptions import flash_affected
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
@@ -101,6 +102,7 @@ def edit(vehicle_id: int):
     except AppError as exc:
         return _render_form(form, vehicle, form_failure(form, exc))
     flash("Vehicle updated.", "success")
+    flash_affected(vehicle_id=vehicle_id)  # a maintenance status or service date may break future lessons
     return redirect(url_for(".view", vehicle_id=vehicle_id))
 
 
@@ -137,6 +139,7 @@ def add_downtime(vehicle_id: int):
             status = form_failure(form, exc)
         else:
             flash("Downtime window added.", "success")
+            flash_affected(vehicle_id=vehicle_id)
             return see_other(_view_url(vehicle_id, "downtime"))
     return _render_view(vehicle_id, downtime_form=form, status=status,
                         **section_failed(form, "The downtime window was not added", _view_url(vehicle_id, "downtime"),

@@ -14,6 +14,7 @@ from app.dao.instructor import SORTS
 from app.core.forms import branch_choices
 from app.forms.instructors import AvailabilityForm, InstructorForm, UnavailabilityForm
 from app.services import instructors
+from app.blueprints.disruptions import flash_affected
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 
@@ -116,6 +117,7 @@ def edit(instructor_id: int):
     except AppError as exc:
         return _render_form(form, instructor, form_failure(form, exc))
     flash("Instructor updated.", "success")
+    flash_affected(instructor_id=instructor_id)  # an accreditation expiry may break future lessons
     return redirect(url_for(".view", instructor_id=instructor_id))
 
 
@@ -170,6 +172,7 @@ def add_unavailability(instructor_id: int):
             status = form_failure(form, exc)
         else:
             flash("Unavailability window added.", "success")
+            flash_affected(instructor_id=instructor_id)
             return see_other(_view_url(instructor_id, "availability"))
     return _render_view(instructor_id, form, status,
                         **section_failed(form, "The unavailability window was not added",

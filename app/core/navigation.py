@@ -15,8 +15,12 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Students", "students.index", "people", ("admin", "staff", "instructor")),
     ("Enrolment requests", "enrollmentrequests.index", "inbox", ("admin", "staff", "instructor")),
     ("Calendar", "schedules.index", "calendar3", ("admin", "staff", "instructor")),
-    ("My lessons", "schedules.index", "calendar3", ("student",)),
+    ("Book a lesson", "portal.book", "calendar-plus", ("student",)),
+    ("My lessons", "portal.lessons", "calendar3", ("student",)),
+    ("Proposed times", "proposals.index", "arrow-left-right", ("student",)),
+    ("Earlier slots", "waitlist.offers", "hourglass-split", ("student",)),
     ("Lesson outcomes", "outcomes.awaiting", "clipboard-check", ("admin", "staff", "instructor")),
+    ("Conflicts", "disruptions.index", "exclamation-triangle", ("admin", "staff")),
     ("Instructors", "instructors.index", "person-badge", ("admin", "staff")),
     ("Branches", "branches.index", "building", ("admin", "staff")),
     ("Courses", "courses.index", "journal-bookmark", ("admin", "staff")),
@@ -32,11 +36,30 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 
-def nav_for(role: str | None, registered: Mapping[str, object]) -> list[dict]:
+# Count badges: endpoint -> "module:function". The function is called as f(db, actor, now, settings)
+# only when its entry is shown, and returns (count, accessible label) or None; a count of 0 shows no
+# badge. A new badge is one line here (e.g. "notifications.index": "app.services.notifications:badge").
+BADGES: dict[str, str] = {
+    "disruptions.index": "app.services.disruptions:badge",
+    "proposals.index": "app.services.proposals:badge",
+    "waitlist.offers": "app.services.waitlist:badge",
+    "notifications.index": "app.services.notifications:badge",
+}
+
+
+def nav_for(role: str | None, registered: Mapping[str, object], current: str | None = None) -> list[dict]:
+    """The entries ``role`` sees, each ``active`` when it is the current page: the entry whose endpoint
+    it is, else the first entry of the same blueprint (one entry is marked, never two)."""
     if role is None:
         return []
-    return [
-        {"label": label, "endpoint": endpoint, "icon": icon}
+    items = [
+        {"label": label, "endpoint": endpoint, "icon": icon, "badge": BADGES.get(endpoint), "active": False}
         for label, endpoint, icon, roles in NAV
         if role in roles and endpoint in registered
     ]
+    if current:
+        exact = [i for i in items if i["endpoint"] == current]
+        same = [i for i in items if i["endpoint"].split(".")[0] == current.split(".")[0]]
+        for item in (exact or same)[:1]:
+            item["active"] = True
+    return items

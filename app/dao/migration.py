@@ -39,6 +39,14 @@ class MigrationDAO(BaseDAO):
             for name in names:
                 self.db.execute(f'ANALYZE "{name}"')
 
+    def row_counts(self, tables: list[str]) -> dict[str, int]:
+        """How many rows each named table holds (one statement)."""
+        if not tables:
+            return {}
+        q = "`" if self.db.backend == "mysql" else '"'
+        arms = " UNION ALL ".join(f"SELECT '{_ident(t)}' AS name, COUNT(*) AS n FROM {q}{_ident(t)}{q}" for t in tables)
+        return {r["name"]: int(r["n"]) for r in self.db.fetch_all(arms)}
+
     def drop_tables(self, tables: list[str]) -> None:
         """Drop the named tables with foreign-key checks off (development reset only)."""
         if self.db.backend == "mysql":

@@ -216,6 +216,18 @@ ACTION_LABELS = {
     "schedule_revived": "Cancelled lesson revived",
     "schedule_outcome_recorded": "Lesson outcome recorded",
     "schedule_outcome_corrected": "Lesson outcome corrected",
+    "series_created": "Lesson series booked",
+    "series_changed": "Lesson series changed",
+    "series_cancelled": "Lesson series cancelled",
+    "conflict_reassigned": "Broken lesson reassigned (conflicts panel)",
+    "conflict_cancelled": "Broken lesson cancelled, people notified (conflicts panel)",
+    "waitlist_preferences_saved": "Earlier-slot preferences saved",
+    "waitlist_offered": "Freed slot offered to waiting students",
+    "proposal_created": "New lesson time proposed",
+    "proposal_accepted": "Proposed lesson time accepted",
+    "proposal_declined": "Proposed lesson time declined",
+    "proposal_withdrawn": "Proposed lesson time withdrawn",
+    "proposals_expired": "Proposed lesson times expired",
 }
 
 ROLE_LABELS = {"admin": "Administrator", "staff": "Staff", "instructor": "Instructor", "student": "Student"}
@@ -224,7 +236,7 @@ ENTITY_LABELS = {
     "student": "Student", "instructor": "Instructor", "vehicle": "Vehicle", "branch": "Branch", "course": "Course",
     "staff": "Staff member", "user": "Account", "document": "Document", "schedule": "Lesson",
     "instructor_unavailability": "Unavailability", "vehicle_downtime": "Downtime",
-    "vehicle_service_log": "Service record",
+    "vehicle_service_log": "Service record", "schedule_series": "Lesson series",
 }
 
 SYSTEM_ACTOR = "System"

@@ -27,8 +27,8 @@ engine has no course context, so it is empty here (instructor_not_allocated depe
 course and is reported by the booking itself).
 
 Scope: admin any instructor; staff their branch's; an instructor their own; a student the instructors
-of their own lessons and of their active enrolments' course allocations, or any instructor of their
-branch when the policy has ``students_any_instructor``. Anything else is 404. A vehicle outside the
+of their own branch who taught them or are allocated to their active enrolments' courses, or any
+instructor of their branch when the policy has ``students_any_instructor``. Anything else is 404. A vehicle outside the
 actor's branch (staff) is a 404 too; students and instructors may not name a vehicle of another branch.
 """
 from __future__ import annotations
@@ -225,11 +225,12 @@ def _may_see(db: Database, dao: AvailabilityDAO, actor: Actor, row: Mapping[str,
     if actor.role == "instructor":
         return actor.instructor_id is not None and row["instructor_id"] == actor.instructor_id
     if actor.role == "student" and actor.student_id:
+        branch = dao.student_branch(actor.student_id)
+        if branch is not None and branch != row["branch_id"]:
+            return False  # a lesson belongs to the student's branch: another's instructors are not bookable
         if row["instructor_id"] in dao.student_instructor_ids(actor.student_id):
             return True
-        branch = dao.student_branch(actor.student_id)
-        return (branch is not None and branch == row["branch_id"]
-                and policy_service.for_branch(db, branch).students_any_instructor)
+        return (branch is not None and policy_service.for_branch(db, branch).students_any_instructor)
     return False
 
 

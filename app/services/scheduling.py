@@ -38,6 +38,7 @@ from app.core.errors import AppError, Conflict as DbConflict, DatabaseUnavailabl
     ValidationFailed
 from app.core.params import parse_date, parse_id
 from app.dao.booking import BookingDAO
+from app.dao.proposal import ProposalDAO
 from app.services import audit, conflicts
 from app.services.conflicts import Conflict, Slot
 from app.services.scope import Actor
@@ -183,6 +184,7 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
                      "notes": plan.notes}
             dao.move_schedule(schedule_id, after, now)
             replan_reminder(dao, schedule_id, plan, now)
+            ProposalDAO(db).withdraw_pending(schedule_id, actor.user_id or None, now)  # it answered the old time
             before = {k: current[k] for k in after}
             audit.record(db, actor, "schedule_moved", "schedule", schedule_id, now=now, before=before,
                          after=after, details=accepted_details(accepted))
@@ -226,10 +228,13 @@ def cancel_event(db: Database, actor: Actor, current: Mapping[str, Any], text: s
                 raise ValidationFailed(f"Only scheduled events can be cancelled; this one is {locked['status']}.",
                                        field="status")
             withdrawn = dao.withdraw_reminders(schedule_id, now)
+            ProposalDAO(db).withdraw_pending(schedule_id, actor.user_id or None, now)
             audit.record(db, actor, "schedule_cancelled", "schedule", schedule_id, now=now,
                          before={"status": current["status"]},
                          after={"status": "cancelled", "cancel_reason": text, "cancelled_at": now},
                          details="; ".join(filter(None, [f"reminders withdrawn: {withdrawn}", details]))[:255])
+            from app.services import waitlist  # the freed slot goes to waiting students, in this transaction
+            waitlist.slot_freed(db, current, now=now)
 
     with_retries(attempt)
 

@@ -43,8 +43,9 @@ from zoneinfo import ZoneInfo
 
 from app.core import clock, localtime, passwords
 from app.core.database import Database
+from app.dao.migration import MigrationDAO
 from app.dao.user import UserDAO
-from app.services import audit, outcomes, scheduling
+from app.services import audit, availability, outcomes, proposals, scheduling, series, waitlist
 from app.services.scope import Actor
 
 DEMO_PASSWORD = "Password123!"
@@ -401,7 +402,14 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
             diary.fill()
         diary.record_outcomes()
         if lived_in:
+            # Issue 8: Jack and Noah wait for earlier slots, so the office's cancellations below reach them.
+            for student_id, user_id in ((jack, jack_u), (noah, students_u[1])):
+                waitlist.save_preferences(db, Actor(user_id=user_id, role="student", student_id=student_id),
+                                          {"active": True, "weekdays": [0, 1, 2, 3, 4, 5],
+                                           "earliest_time": "08:00", "latest_time": "19:00"}, now=now)
             diary.cancel_some()
+            _self_service_demo(db, diary, now=now, settings=settings, staff=staff_actor, mia=mia, raj=raj, tom=tom,
+                               amelia=amelia_t.actor, jack=jack)
         for table, n in diary.counts.items():
             counts[table] = counts.get(table, 0) + n
 
@@ -410,7 +418,46 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
                                       message=f"Jack Mason has a lesson with you on {_day_label(next_jack.day)}"
                                               f" at {next_jack.start.strftime('%H:%M')}.",
                                       level="info", is_read=0, created_at=now - timedelta(hours=3)))
+        if lived_in:
+            # the services wrote rows of their own (reminders, audit, offers, notifications): count what is there
+            actual = MigrationDAO(db).row_counts([t for t in db.tables() if t != "schema_migrations"])
+            counts = {t: n for t, n in actual.items() if n}
     return SeedSummary(rows=sum(counts.values()), tables=len(counts), counts=counts)
+
+
+BROKEN_REASON = "Medical appointment"  # the window recorded over one of Tom's coming lessons
+
+
+def _self_service_demo(db: Database, diary: "_Diary", *, now: datetime, settings: Mapping[str, Any], staff: Actor,
+                       mia: int, raj: int, tom: int, amelia: Actor, jack: int) -> None:
+    """Issue 8's features in use: a weekly series for Mia with Raj (Thursdays 17:00, six weeks: the
+    fortnight's lessons make some dates clash, listed on the series page); Amelia proposing a new time
+    for Jack's lesson in a week or more (Jack answers it in "Proposed times"); and Tom's medical
+    appointment over one of his coming lessons, which the conflicts panel lists."""
+    today = diary.today
+    thursday = today + timedelta(days=(3 - today.weekday()) % 7 or 7)
+    series.create(db, staff, {"student_id": mia, "instructor_id": raj, "first_date": thursday.isoformat(),
+                              "start_time": "17:00", "end_time": "18:00", "interval_weeks": 1, "count": 6,
+                              "topic": "Weekly practice"}, now=now, settings=settings)
+    live = sorted((e for e in diary.events if not e.cancelled and e.outcome is None and e.event_type == "lesson"),
+                  key=lambda e: (e.day, e.start))
+    coming = next((e for e in live if e.pupil.student_id == jack and e.teacher.instructor_id == amelia.instructor_id
+                   and e.day >= today + timedelta(days=6)), None)
+    if coming is not None:
+        free = availability.slots(db, amelia, instructor_id=amelia.instructor_id, date_from=coming.day + timedelta(days=1),
+                                  date_to=coming.day + timedelta(days=7), duration_minutes=_m(coming.end) - _m(coming.start),
+                                  now=now, settings=settings)
+        if free:
+            pick = free[len(free) // 2]
+            proposals.propose(db, amelia, coming.id, {
+                "date": pick["start"][:10], "start_time": pick["start"][11:16], "end_time": pick["end"][11:16],
+                "message": "I have a cancellation then: would that suit you better?"}, now=now, settings=settings)
+    broken = next((e for e in live if e.teacher.instructor_id == tom and e.day >= today + timedelta(days=3)), None)
+    if broken is not None:
+        db.insert("instructor_unavailability", {
+            "instructor_id": tom, "start_datetime": datetime.combine(broken.day, broken.start),
+            "end_datetime": datetime.combine(broken.day, broken.end), "reason": BROKEN_REASON,
+            "created_at": now, "updated_at": now})
 
 
 # ------------------------------------------------------------------------------------------ the demo school

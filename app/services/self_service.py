@@ -5,8 +5,9 @@ There is no second rule set. A student's booking is the office's booking (schedu
 scheduling.conflicts_for, scheduling.insert_booking: the one conflict engine, under the same booking
 locks, in one transaction) with the branch policy on top (services/policy.py, in the branch's
 wall-clock time):
-- the instructor must be one the student may book (their assigned ones: those of their lessons and of
-  their active courses' allocations; any instructor of their branch when the policy allows it);
+- the instructor must be one the student may book: of the student's branch, and assigned to them
+  (those of their lessons and of their active courses' allocations) or, when the policy allows it,
+  any instructor of the branch;
 - minimum notice and booking horizon; at most ``max_lessons_per_week`` lessons in the lesson's
   Monday-to-Sunday week (counted under the student's row lock, so two tabs can't both take the last one);
 - the lesson length is 30 to 180 minutes on the branch's grid, and the start is on the grid;
@@ -36,6 +37,7 @@ from app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from app.core.params import parse_date, parse_id
 from app.dao.availability import AvailabilityDAO
 from app.dao.booking import BookingDAO
+from app.dao.proposal import ProposalDAO
 from app.services import audit, availability, credits, policy as policy_service, scheduling
 from app.services.conflicts import BLOCK, Conflict
 from app.services.scheduling import Booked, BookingConflict, Plan
@@ -45,7 +47,7 @@ PICKUP_MAX = scheduling.PICKUP_MAX
 REASON_MAX = scheduling.REASON_MAX
 DEFAULT_CANCEL_REASON = "Cancelled by the student online"
 NEXT_DAYS = 14          # how far "the next free slots" look
-NEXT_LIMIT = 40         # and how many they list
+NEXT_LIMIT = 200        # and how many they list (a page of small forms)
 DURATIONS = (30, 45, 60, 90, 120)  # the choices the pages offer (the API takes any grid multiple in range)
 # the engine's reasons that would tell a student about someone else's lesson or leave: said plainly instead
 _PRIVATE_KINDS = {"instructor", "vehicle", "instructor_unavailable", "accreditation_expired",
@@ -80,35 +82,53 @@ def allowed_instructors(db: Database, actor: Actor) -> list[dict]:
     branch = dao.student_branch(student_id)
     pol = policy_service.for_branch(db, branch)
     rows = dao.bookable_instructors(student_id, branch if branch is not None and pol.students_any_instructor else None)
-    return [{**r, "name": _name(r)} for r in rows]
+    # a lesson belongs to the student's branch (the engine refuses another's), so only its instructors
+    return [{**r, "name": _name(r)} for r in rows if branch is None or r["branch_id"] == branch]
 
 
 def next_slots(db: Database, actor: Actor, *, duration_minutes: Any, now: datetime, settings: Mapping[str, Any],
-               instructor_id: Any = None, days: int = NEXT_DAYS, limit: int = NEXT_LIMIT) -> list[dict]:
+               instructor_id: Any = None, days: int = NEXT_DAYS, limit: int = NEXT_LIMIT,
+               ignore_schedule_id: int | None = None) -> list[dict]:
     """The next free slots (from now, ``days`` days ahead) of the student's instructors, or of the one
     ``instructor_id`` names, earliest first, at most ``limit``: the availability engine's answer, each
-    with the instructor's name and the local date and times."""
+    with the instructor's name and the local date and times. Weeks that already hold the branch's weekly
+    limit of lessons are left out (``book`` would refuse them); ``ignore_schedule_id`` (a reschedule's own
+    lesson) neither holds its time nor counts towards its week."""
     duration = _duration(duration_minutes)
     instructors = allowed_instructors(db, actor)
     if instructor_id not in (None, ""):
-        wanted = parse_id(instructor_id)
+        wanted = _id(instructor_id)
         instructors = [i for i in instructors if i["id"] == wanted]
         if not instructors:
             raise ValidationFailed("Choose one of your instructors.", field="instructor_id")
     first = now.date() - timedelta(days=1)  # the engine starts at the branch's local today (any zone)
+    last = first + timedelta(days=days)
     out: list[dict] = []
     for instructor in instructors:
-        found = availability.slots(db, actor, instructor_id=instructor["id"], date_from=first,
-                                   date_to=first + timedelta(days=days), duration_minutes=duration,
-                                   now=now, settings=settings)
+        found = availability.slots(db, actor, instructor_id=instructor["id"], date_from=first, date_to=last,
+                                   duration_minutes=duration, now=now, settings=settings,
+                                   ignore_schedule_id=ignore_schedule_id)
         for slot in found:
             begins = datetime.fromisoformat(slot["start"])
             ends = datetime.fromisoformat(slot["end"])
             out.append({**slot, "instructor_name": instructor["name"], "date": begins.date().isoformat(),
                         "start_time": begins.strftime("%H:%M"), "end_time": ends.strftime("%H:%M"),
                         "duration_minutes": duration})
+    if out:
+        cap = policy_service.for_branch(db, instructors[0]["branch_id"]).max_lessons_per_week
+        monday = first - timedelta(days=first.weekday())
+        taken: dict[date, int] = {}
+        for day in BookingDAO(db).student_lesson_dates(actor.student_id, monday, last, ignore_schedule_id):
+            week = day - timedelta(days=day.weekday())
+            taken[week] = taken.get(week, 0) + 1
+        out = [s for s in out if taken.get(_monday(s["date"]), 0) < cap]
     out.sort(key=lambda s: (datetime.fromisoformat(s["start"]), s["instructor_name"]))
     return out[:limit]
+
+
+def _monday(iso_day: str) -> date:
+    day = date.fromisoformat(iso_day)
+    return day - timedelta(days=day.weekday())
 
 
 def can_change(db: Database, event: Mapping[str, Any], now: datetime, settings: Mapping[str, Any]) -> bool:
@@ -307,6 +327,7 @@ def reschedule(db: Database, actor: Actor, schedule_id: Any, data: Mapping[str, 
             if not dao.move_schedule(current["id"], after, now):
                 raise ValidationFailed("Only scheduled lessons can be moved.", field="status")
             scheduling.replan_reminder(dao, current["id"], request.plan, now)
+            ProposalDAO(db).withdraw_pending(current["id"], actor.user_id or None, now)
             audit.record(db, actor, "schedule_moved", "schedule", current["id"], now=now,
                          before={k: current[k] for k in after}, after=after, details="rescheduled by the student")
         return Booked(current["id"], [])
@@ -415,7 +436,7 @@ def _length(event: Mapping[str, Any]) -> int:
 
 
 def _duration(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 4:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 4:
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool) or not (
             availability.MIN_DURATION <= value <= availability.MAX_DURATION):

@@ -156,7 +156,7 @@ def test_foreign_expired_and_answered_proposals_are_refused_and_nothing_is_writt
     assert _slot(app, world["a"]["lesson"])["scheduled_date"] == DAY
     assert _proposal(app, world["a"]["lesson"])["status"] == "pending"  # nothing written (it reads as expired)
     assert "Expired" in _text(student.get("/my/proposals"))
-    assert _post(_client(app, "staff.a@x.com"), f"/proposals/{mine['id']}/accept").status_code == 404  # not theirs
+    assert _post(_client(app, "staff.a@x.com"), f"/proposals/{mine['id']}/accept").status_code == 403  # students only
 
 
 def test_decline_and_withdraw(app, world):

@@ -72,6 +72,8 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "TRUSTED_PROXIES": 0,
     "MAINTENANCE_MODE": False,
+    # How long a student has to answer a proposed new lesson time (1 to 336 hours).
+    "PROPOSAL_EXPIRY_HOURS": 48,
 }
 
 _log = logging.getLogger(__name__)

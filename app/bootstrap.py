@@ -142,11 +142,20 @@ def _init_blueprints(app: Flask) -> None:
     from app.blueprints import series  # issue 8: recurring series
     from app.blueprints import branch_policy, proposals  # issue 8: the policy page, reschedule proposals
     from app.blueprints import notifications, waitlist  # issue 8: the gap filler and the inbox
+    from app.blueprints import invoices, studentinvoices  # issue 9: invoices, statements, the student's list
+    from app.blueprints import payments, student_payments  # issue 9: payments, the student's online payment
 
     for module in (main, auth_bp, activation, account, dashboard, students, documents, instructors, fleet,
                    branches, courses, staff, audit, api_schedules, api_availability, schedules, events, outcomes,
                    feeds, portal, api_portal, disruptions, branch_policy, proposals, series, waitlist,
-                   notifications):
+                   notifications, payments, student_payments):
+        app.register_blueprint(module.bp)
+    from app.blueprints import apply, enrollment_requests, enrollments  # issue 9: the enrolment pipeline
+    for module in (apply, enrollment_requests, enrollments):
+        app.register_blueprint(module.bp)
+    from app.blueprints import packages  # issue 9: lesson packages (the credit ledger), fee waivers
+    app.register_blueprint(packages.bp)
+    for module in (invoices, studentinvoices):  # issue 9: invoices, statements, the student's list
         app.register_blueprint(module.bp)
 
 
@@ -310,8 +319,9 @@ def _init_security_headers(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    # link_for(kind, ...) -> (endpoint, URL argument, anchor). Invoices and enrolments have no page of their
-    # own yet: they open the student's profile at their section. A lesson (any event) opens its event page.
+    # link_for(kind, ...) -> (endpoint, URL argument, anchor). Enrolments have no page of their own yet: they
+    # open the student's profile at their section. An invoice opens its page (a student's own: /my/invoices/<id>,
+    # pass ``student_id``). A lesson (any event) opens its event page.
     link_targets = {
         "student": ("students.view", "student_id", ""),
         "instructor": ("instructors.view", "instructor_id", ""),
@@ -319,7 +329,7 @@ def _init_templates(app: Flask) -> None:
         "branch": ("branches.view", "branch_id", ""),
         "course": ("courses.view", "course_id", ""),
         "staff": ("staff.view", "staff_id", ""),
-        "invoice": ("students.view", "student_id", "#invoices"),
+        "invoice": ("invoices.view", "invoice_id", ""),
         "lesson": ("events.view", "schedule_id", ""),
         "enrolment": ("students.view", "student_id", "#enrolments"),
     }
@@ -350,8 +360,9 @@ def _init_templates(app: Flask) -> None:
         branches' records), or when an instructor or student is not looking at their own object:
         an instructor opens their own profile and the students they teach (lesson rows pass the
         lesson's ``instructor_id``; the student list is already limited to their students), a student
-        only their own profile. Invoices and enrolments have no page yet: they open the student's profile
-        at #invoices / #enrolments (``student_id``). A lesson (``id`` = the schedule) opens its event page
+        only their own profile. Enrolments have no page yet: they open the student's profile at
+        #enrolments (``student_id``); an invoice opens its page (a student: their own, pass ``student_id``).
+        A lesson (``id`` = the schedule) opens its event page
         for the office (staff: pass ``branch_id``), the lesson's own instructor (pass ``instructor_id``) and
         its own student (pass ``student_id``). No per-row query: the actor is resolved once per request
         (and the views have already done so).
@@ -362,9 +373,13 @@ def _init_templates(app: Flask) -> None:
         if target is None:
             raise ValueError(f"link_for: unknown kind {kind!r}")
         endpoint, arg, anchor = target
-        record_id = student_id if kind in ("invoice", "enrolment") else id
+        record_id = student_id if kind == "enrolment" else id
         if record_id is None or record_id == "" or not current_user.is_authenticated:
             return None
+        if kind == "invoice" and current_user.role == "student":  # a student's own invoice: /my/invoices/<id>
+            if student_id is None or student_id != auth.current_actor().student_id:
+                return None
+            return url_for("studentinvoices.view", invoice_id=record_id)
         view = app.view_functions.get(endpoint)
         role = current_user.role
         if view is None or role not in (getattr(view, "_access_roles", None) or ()):

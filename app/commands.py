@@ -270,10 +270,23 @@ def expire_proposals_command() -> None:
     click.echo(f"expired {expired} reschedule proposals")
 
 
+@click.command("mark-overdue-invoices")
+@with_appcontext
+def mark_overdue_invoices_command() -> None:
+    """Cron, nightly: every sent or part-paid invoice past its due date (in APP_TIMEZONE) becomes
+    overdue (issue 9; the original never set it)."""
+    from flask import current_app
+
+    from app.services import invoicing
+
+    changed = invoicing.mark_overdue(get_db(), now=clock.now(), settings=current_app.config)
+    click.echo(f"marked {changed} invoices overdue")
+
+
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
             verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
-            rotate_logs_command, expire_proposals_command)
+            rotate_logs_command, expire_proposals_command, mark_overdue_invoices_command)
 
 
 def init_app(app: Flask) -> None:

@@ -72,8 +72,20 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "TRUSTED_PROXIES": 0,
     "MAINTENANCE_MODE": False,
+    # Invoices (issue 9): GST in per cent (the original's 10), the payment term in days, the days
+    # before the due date an invoice-due reminder goes out (comma list; "2" = the original's
+    # issue + 5 days), and the school's ABN printed on invoices and statements.
+    "GST_RATE": "10",
+    "INVOICE_DUE_DAYS": 7,
+    "INVOICE_REMINDER_DAYS_BEFORE_DUE": "2",
+    "SCHOOL_ABN": "",
     # How long a student has to answer a proposed new lesson time (1 to 336 hours).
     "PROPOSAL_EXPIRY_HOURS": 48,
+    # Online payments (student portal): the gateway provider, "mock" (no network) by default.
+    # A real provider is a class path "package.module:Class" (docs/finance.md, "Payments").
+    "PAYMENT_GATEWAY": "mock",
+    # Public enrolment applications allowed per client address per hour (then 429).
+    "APPLICATIONS_PER_IP_PER_HOUR": 5,
 }
 
 _log = logging.getLogger(__name__)

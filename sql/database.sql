@@ -668,3 +668,104 @@ CREATE TABLE IF NOT EXISTS gap_offers (
     UNIQUE INDEX uq_gap_offer_slot_student (schedule_id, student_id),
     INDEX idx_gap_offer_student_status (student_id, status)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0018: lesson packages as an append-only credit ledger (balance = SUM(credits)); the branch fees
+-- (late_cancel_fee, no_show_fee: NULL = none; no_show_consumes) on branch_booking_policies
+CREATE TABLE IF NOT EXISTS package_ledger (
+    id            INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    enrollment_id INT UNSIGNED NOT NULL,
+    entry         ENUM('purchase','consume','reverse','adjust','expire','refund') NOT NULL,
+    credits       INT NOT NULL,
+    schedule_id   INT UNSIGNED NULL,
+    source        VARCHAR(20) NOT NULL,
+    source_id     INT UNSIGNED NULL,
+    reason        VARCHAR(255) NULL,
+    expires_on    DATE NULL,
+    created_by    INT UNSIGNED NULL,
+    created_at    DATETIME NOT NULL,
+    CONSTRAINT fk_package_ledger_enrollment FOREIGN KEY (enrollment_id) REFERENCES enrollments(id) ON DELETE CASCADE,
+    CONSTRAINT fk_package_ledger_schedule FOREIGN KEY (schedule_id) REFERENCES schedules(id) ON DELETE SET NULL,
+    CONSTRAINT fk_package_ledger_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL,
+    INDEX idx_package_ledger_enrollment (enrollment_id, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+ALTER TABLE branch_booking_policies ADD COLUMN IF NOT EXISTS late_cancel_fee DECIMAL(10,2) NULL;
+ALTER TABLE branch_booking_policies ADD COLUMN IF NOT EXISTS no_show_fee DECIMAL(10,2) NULL;
+ALTER TABLE branch_booking_policies ADD COLUMN IF NOT EXISTS no_show_consumes TINYINT(1) NOT NULL DEFAULT 1;
+
+-- 0017: payments ledger (kind, refund_of, reason, idempotency_key, gateway, gateway_reference) and account_credits
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS kind VARCHAR(10) NOT NULL DEFAULT 'payment';
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS refund_of INT UNSIGNED NULL;
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS reason VARCHAR(255) NULL;
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS idempotency_key VARCHAR(64) NULL;
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS gateway VARCHAR(20) NULL;
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS gateway_reference VARCHAR(80) NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS uq_payment_idempotency ON payments(idempotency_key);
+CREATE INDEX IF NOT EXISTS idx_payment_refund_of ON payments(refund_of);
+ALTER TABLE payments ADD CONSTRAINT fk_payment_refund_of FOREIGN KEY IF NOT EXISTS (refund_of) REFERENCES payments(id) ON DELETE SET NULL;
+
+CREATE TABLE IF NOT EXISTS account_credits (
+    id         INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    student_id INT UNSIGNED NOT NULL,
+    amount     DECIMAL(10,2) NOT NULL,
+    source     VARCHAR(12) NOT NULL,
+    invoice_id INT UNSIGNED NULL,
+    payment_id INT UNSIGNED NULL,
+    notes      VARCHAR(255) NULL,
+    created_by INT UNSIGNED NULL,
+    created_at DATETIME NOT NULL,
+    CONSTRAINT fk_account_credit_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    CONSTRAINT fk_account_credit_invoice FOREIGN KEY (invoice_id) REFERENCES invoices(id) ON DELETE SET NULL,
+    CONSTRAINT fk_account_credit_payment FOREIGN KEY (payment_id) REFERENCES payments(id) ON DELETE SET NULL,
+    CONSTRAINT fk_account_credit_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL,
+    INDEX idx_account_credit_student (student_id, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0016: invoices that cannot collide (invoice_counters, one row per year, locked by the issuer),
+-- drafts (invoice_number DRAFT-<id> until issued), discount, tax rate and mode, void and credit
+-- notes on invoices; kind, credits, discount, waiver and the source lesson on invoice_items
+CREATE TABLE IF NOT EXISTS invoice_counters (
+    year        INT UNSIGNED NOT NULL PRIMARY KEY,
+    last_number INT UNSIGNED NOT NULL DEFAULT 0
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+ALTER TABLE invoices MODIFY status ENUM('draft','sent','partial','paid','overdue','void') DEFAULT 'sent';
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS discount_amount DECIMAL(10,2) NOT NULL DEFAULT 0.00;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS tax_rate DECIMAL(5,2) NOT NULL DEFAULT 10.00;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS tax_inclusive TINYINT(1) NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS branch_id INT UNSIGNED NULL;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS issued_at DATETIME NULL;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS voided_at DATETIME NULL;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS void_reason VARCHAR(255) NULL;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS credit_note_for INT UNSIGNED NULL;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS created_by INT UNSIGNED NULL;
+CREATE INDEX IF NOT EXISTS idx_invoices_branch_status ON invoices(branch_id, status, issue_date);
+CREATE INDEX IF NOT EXISTS idx_invoices_credit_note_for ON invoices(credit_note_for);
+CREATE INDEX IF NOT EXISTS idx_invoices_created_by ON invoices(created_by);
+ALTER TABLE invoices ADD CONSTRAINT fk_invoice_branch FOREIGN KEY IF NOT EXISTS (branch_id) REFERENCES branches(id) ON DELETE SET NULL;
+ALTER TABLE invoices ADD CONSTRAINT fk_invoice_credit_note_for FOREIGN KEY IF NOT EXISTS (credit_note_for) REFERENCES invoices(id) ON DELETE SET NULL;
+ALTER TABLE invoices ADD CONSTRAINT fk_invoice_created_by FOREIGN KEY IF NOT EXISTS (created_by) REFERENCES users(id) ON DELETE SET NULL;
+
+ALTER TABLE invoice_items ADD COLUMN IF NOT EXISTS kind VARCHAR(20) NOT NULL DEFAULT 'course' CHECK (kind IN ('course','lesson','package','fee_late_cancel','fee_no_show','credit','other'));
+ALTER TABLE invoice_items ADD COLUMN IF NOT EXISTS credits INT UNSIGNED NOT NULL DEFAULT 0;
+ALTER TABLE invoice_items ADD COLUMN IF NOT EXISTS discount DECIMAL(10,2) NOT NULL DEFAULT 0.00;
+ALTER TABLE invoice_items ADD COLUMN IF NOT EXISTS waived_at DATETIME NULL;
+ALTER TABLE invoice_items ADD COLUMN IF NOT EXISTS waived_by INT UNSIGNED NULL;
+ALTER TABLE invoice_items ADD COLUMN IF NOT EXISTS waive_reason VARCHAR(255) NULL;
+ALTER TABLE invoice_items ADD COLUMN IF NOT EXISTS schedule_id INT UNSIGNED NULL;
+CREATE INDEX IF NOT EXISTS idx_invoice_items_waived_by ON invoice_items(waived_by);
+CREATE INDEX IF NOT EXISTS idx_invoice_items_schedule ON invoice_items(schedule_id);
+ALTER TABLE invoice_items ADD CONSTRAINT fk_invoice_item_waived_by FOREIGN KEY IF NOT EXISTS (waived_by) REFERENCES users(id) ON DELETE SET NULL;
+ALTER TABLE invoice_items ADD CONSTRAINT fk_invoice_item_schedule FOREIGN KEY IF NOT EXISTS (schedule_id) REFERENCES schedules(id) ON DELETE SET NULL;
+
+-- 0019: the enrolment pipeline (students.date_of_birth from the public application; the enrolment an
+-- approval created; application_attempts for the per-address rate limit of /apply)
+ALTER TABLE students ADD COLUMN IF NOT EXISTS date_of_birth DATE NULL;
+ALTER TABLE enrollment_requests ADD COLUMN IF NOT EXISTS enrollment_id INT UNSIGNED NULL;
+
+CREATE TABLE IF NOT EXISTS application_attempts (
+    id           INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    ip_address   VARCHAR(45) NOT NULL,
+    attempted_at DATETIME NOT NULL,
+    INDEX idx_application_attempts_ip (ip_address, attempted_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

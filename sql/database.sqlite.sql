@@ -728,3 +728,150 @@ CREATE INDEX IF NOT EXISTS fk_gap_offer_branch ON gap_offers(branch_id);
 CREATE INDEX IF NOT EXISTS fk_gap_offer_instructor ON gap_offers(instructor_id);
 CREATE INDEX IF NOT EXISTS fk_gap_offer_vehicle ON gap_offers(vehicle_id);
 CREATE INDEX IF NOT EXISTS fk_gap_offer_booked ON gap_offers(booked_schedule_id);
+
+-- 0018: lesson packages as an append-only credit ledger (balance = SUM(credits)); the branch fees
+-- (late_cancel_fee, no_show_fee: NULL = none; no_show_consumes) on branch_booking_policies
+CREATE TABLE IF NOT EXISTS package_ledger (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    enrollment_id INTEGER NOT NULL,
+    entry         VARCHAR(8) NOT NULL CHECK (entry IN ('purchase','consume','reverse','adjust','expire','refund')),
+    credits       INTEGER NOT NULL,
+    schedule_id   INTEGER NULL,
+    source        VARCHAR(20) NOT NULL,
+    source_id     INTEGER NULL,
+    reason        VARCHAR(255) NULL,
+    expires_on    DATE NULL,
+    created_by    INTEGER NULL,
+    created_at    DATETIME NOT NULL,
+    CONSTRAINT fk_package_ledger_enrollment FOREIGN KEY (enrollment_id) REFERENCES enrollments(id) ON DELETE CASCADE,
+    CONSTRAINT fk_package_ledger_schedule FOREIGN KEY (schedule_id) REFERENCES schedules(id) ON DELETE SET NULL,
+    CONSTRAINT fk_package_ledger_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_package_ledger_enrollment ON package_ledger(enrollment_id, id);
+CREATE INDEX IF NOT EXISTS fk_package_ledger_schedule ON package_ledger(schedule_id);
+CREATE INDEX IF NOT EXISTS fk_package_ledger_created_by ON package_ledger(created_by);
+
+ALTER TABLE branch_booking_policies ADD COLUMN late_cancel_fee DECIMAL(10,2) NULL;
+ALTER TABLE branch_booking_policies ADD COLUMN no_show_fee DECIMAL(10,2) NULL;
+ALTER TABLE branch_booking_policies ADD COLUMN no_show_consumes INTEGER NOT NULL DEFAULT 1 CHECK (no_show_consumes IN (0, 1));
+
+-- 0017: payments ledger (kind, refund_of, reason, idempotency_key, gateway, gateway_reference) and account_credits
+ALTER TABLE payments ADD COLUMN kind VARCHAR(10) NOT NULL DEFAULT 'payment' CHECK (kind IN ('payment','refund'));
+ALTER TABLE payments ADD COLUMN refund_of INTEGER NULL REFERENCES payments(id) ON DELETE SET NULL;
+ALTER TABLE payments ADD COLUMN reason VARCHAR(255) NULL;
+ALTER TABLE payments ADD COLUMN idempotency_key VARCHAR(64) NULL;
+ALTER TABLE payments ADD COLUMN gateway VARCHAR(20) NULL;
+ALTER TABLE payments ADD COLUMN gateway_reference VARCHAR(80) NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS uq_payment_idempotency ON payments(idempotency_key);
+CREATE INDEX IF NOT EXISTS idx_payment_refund_of ON payments(refund_of);
+
+CREATE TABLE IF NOT EXISTS account_credits (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    student_id INTEGER NOT NULL,
+    amount     DECIMAL(10,2) NOT NULL,
+    source     VARCHAR(12) NOT NULL CHECK (source IN ('overpayment','applied','refund')),
+    invoice_id INTEGER NULL,
+    payment_id INTEGER NULL,
+    notes      VARCHAR(255) NULL,
+    created_by INTEGER NULL,
+    created_at DATETIME NOT NULL,
+    CONSTRAINT fk_account_credit_student FOREIGN KEY (student_id) REFERENCES students(id) ON DELETE CASCADE,
+    CONSTRAINT fk_account_credit_invoice FOREIGN KEY (invoice_id) REFERENCES invoices(id) ON DELETE SET NULL,
+    CONSTRAINT fk_account_credit_payment FOREIGN KEY (payment_id) REFERENCES payments(id) ON DELETE SET NULL,
+    CONSTRAINT fk_account_credit_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_account_credit_student ON account_credits(student_id, id);
+CREATE INDEX IF NOT EXISTS fk_account_credit_invoice ON account_credits(invoice_id);
+CREATE INDEX IF NOT EXISTS fk_account_credit_payment ON account_credits(payment_id);
+CREATE INDEX IF NOT EXISTS fk_account_credit_created_by ON account_credits(created_by);
+
+-- 0016: invoices that cannot collide (invoice_counters, one row per year, locked by the issuer),
+-- drafts (invoice_number DRAFT-<id> until issued), discount, tax rate and mode, void and credit
+-- notes on invoices (rebuilt here exactly as migration 0016 rebuilds it); kind, credits, discount,
+-- waiver and the source lesson on invoice_items
+CREATE TABLE IF NOT EXISTS invoice_counters (
+    year        INTEGER NOT NULL PRIMARY KEY,
+    last_number INTEGER NOT NULL DEFAULT 0 CHECK (last_number >= 0)
+);
+
+CREATE TABLE invoices_new (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    enrollment_id   INTEGER NOT NULL,
+    invoice_number  VARCHAR(40) NOT NULL,
+    issue_date      DATE NOT NULL,
+    due_date        DATE NOT NULL,
+    subtotal        DECIMAL(10,2) NOT NULL,
+    tax_amount      DECIMAL(10,2) NOT NULL,
+    total           DECIMAL(10,2) NOT NULL,
+    status          VARCHAR(7) DEFAULT 'sent' CHECK (status IN ('draft','sent','partial','paid','overdue','void')),
+    notes           TEXT NULL,
+    created_at      DATETIME DEFAULT CURRENT_TIMESTAMP,
+    updated_at      DATETIME DEFAULT CURRENT_TIMESTAMP,
+    discount_amount DECIMAL(10,2) NOT NULL DEFAULT 0.00,
+    tax_rate        DECIMAL(5,2) NOT NULL DEFAULT 10.00,
+    tax_inclusive   INTEGER NOT NULL DEFAULT 0 CHECK (tax_inclusive IN (0,1)),
+    branch_id       INTEGER NULL,
+    issued_at       DATETIME NULL,
+    voided_at       DATETIME NULL,
+    void_reason     VARCHAR(255) NULL,
+    credit_note_for INTEGER NULL,
+    created_by      INTEGER NULL,
+    CONSTRAINT fk_invoice_enrollment FOREIGN KEY (enrollment_id) REFERENCES enrollments(id) ON DELETE CASCADE,
+    CONSTRAINT fk_invoice_branch FOREIGN KEY (branch_id) REFERENCES branches(id) ON DELETE SET NULL,
+    CONSTRAINT fk_invoice_credit_note_for FOREIGN KEY (credit_note_for) REFERENCES invoices(id) ON DELETE SET NULL,
+    CONSTRAINT fk_invoice_created_by FOREIGN KEY (created_by) REFERENCES users(id) ON DELETE SET NULL
+);
+
+INSERT INTO invoices_new (
+    id, enrollment_id, invoice_number, issue_date, due_date, subtotal, tax_amount, total, status, notes,
+    created_at, updated_at
+)
+SELECT id, enrollment_id, invoice_number, issue_date, due_date, subtotal, tax_amount, total, status, notes,
+    created_at, updated_at
+FROM invoices ORDER BY id;
+
+UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT s.seq FROM sqlite_sequence AS s WHERE s.name = 'invoices'), 0)) WHERE name = 'invoices_new';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'invoices_new', s.seq FROM sqlite_sequence AS s WHERE s.name = 'invoices' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence AS n WHERE n.name = 'invoices_new');
+
+CREATE TABLE m0016_invoice_items AS SELECT id, invoice_id, description, quantity, unit_price, total FROM invoice_items;
+CREATE TABLE m0016_payments AS SELECT id, invoice_id, amount, payment_date, method, reference, notes, recorded_by, created_at, updated_at FROM payments;
+
+DROP TABLE invoices;
+ALTER TABLE invoices_new RENAME TO invoices;
+
+INSERT INTO invoice_items (id, invoice_id, description, quantity, unit_price, total)
+SELECT id, invoice_id, description, quantity, unit_price, total FROM m0016_invoice_items ORDER BY id;
+INSERT INTO payments (id, invoice_id, amount, payment_date, method, reference, notes, recorded_by, created_at, updated_at)
+SELECT id, invoice_id, amount, payment_date, method, reference, notes, recorded_by, created_at, updated_at FROM m0016_payments ORDER BY id;
+DROP TABLE m0016_invoice_items;
+DROP TABLE m0016_payments;
+
+CREATE UNIQUE INDEX IF NOT EXISTS invoice_number ON invoices(invoice_number);
+CREATE INDEX IF NOT EXISTS fk_invoice_enrollment ON invoices(enrollment_id);
+CREATE INDEX IF NOT EXISTS idx_invoices_status_due ON invoices(status, due_date);
+CREATE INDEX IF NOT EXISTS idx_invoices_issue_date ON invoices(issue_date);
+CREATE INDEX IF NOT EXISTS idx_invoices_branch_status ON invoices(branch_id, status, issue_date);
+CREATE INDEX IF NOT EXISTS idx_invoices_credit_note_for ON invoices(credit_note_for);
+CREATE INDEX IF NOT EXISTS idx_invoices_created_by ON invoices(created_by);
+
+ALTER TABLE invoice_items ADD COLUMN kind VARCHAR(20) NOT NULL DEFAULT 'course' CHECK (kind IN ('course','lesson','package','fee_late_cancel','fee_no_show','credit','other'));
+ALTER TABLE invoice_items ADD COLUMN credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0);
+ALTER TABLE invoice_items ADD COLUMN discount DECIMAL(10,2) NOT NULL DEFAULT 0.00;
+ALTER TABLE invoice_items ADD COLUMN waived_at DATETIME NULL;
+ALTER TABLE invoice_items ADD COLUMN waived_by INTEGER NULL REFERENCES users(id) ON DELETE SET NULL;
+ALTER TABLE invoice_items ADD COLUMN waive_reason VARCHAR(255) NULL;
+ALTER TABLE invoice_items ADD COLUMN schedule_id INTEGER NULL REFERENCES schedules(id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS idx_invoice_items_waived_by ON invoice_items(waived_by);
+CREATE INDEX IF NOT EXISTS idx_invoice_items_schedule ON invoice_items(schedule_id);
+
+-- 0019: the enrolment pipeline (students.date_of_birth from the public application; the enrolment an
+-- approval created; application_attempts for the per-address rate limit of /apply)
+ALTER TABLE students ADD COLUMN date_of_birth DATE NULL;
+ALTER TABLE enrollment_requests ADD COLUMN enrollment_id INTEGER NULL;
+
+CREATE TABLE IF NOT EXISTS application_attempts (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    ip_address   VARCHAR(45) NOT NULL,
+    attempted_at DATETIME NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_application_attempts_ip ON application_attempts(ip_address, attempted_at);

@@ -36,7 +36,7 @@ from tests.conftest import DEMO_PASSWORD, csrf_token, login
 
 PARAMS = ("branch_id", "student_id", "instructor_id", "vehicle_id", "staff_id", "document_id", "note_id",
           "window_id", "log_id", "user_id", "course_id", "audit_id", "schedule_id", "proposal_id",
-          "series_id", "offer_id")
+          "series_id", "offer_id", "invoice_id", "payment_id", "request_id", "enrollment_id")
 NOT_OBJECT_SCOPED = {"course_id", "audit_id"}  # school-wide catalogue; admin-only audit (tested below / elsewhere)
 NOT_IDS = {("activation.activate", "token"), ("feeds.feed", "token"), ("static", "filename"),
            ("bootstrap.static", "filename")}
@@ -47,9 +47,9 @@ ROLES = ("admin", "staff", "instructor", "student")
 VISIBLE_OWN = {
     "admin": set(PARAMS),
     "staff": {"branch_id", "student_id", "instructor_id", "vehicle_id", "document_id", "note_id", "window_id",
-              "log_id", "schedule_id", "series_id"},
-    "instructor": {"instructor_id", "student_id", "document_id", "window_id", "schedule_id"},
-    "student": {"student_id", "document_id", "schedule_id", "proposal_id", "offer_id"},
+              "log_id", "schedule_id", "series_id", "invoice_id", "payment_id", "request_id", "enrollment_id"},
+    "instructor": {"instructor_id", "student_id", "document_id", "window_id", "schedule_id", "request_id"},
+    "student": {"student_id", "document_id", "schedule_id", "proposal_id", "offer_id", "invoice_id", "payment_id"},
 }
 NO_BRANCH_NOTICE = "No branch is assigned to your account"
 PDF = b"%PDF-1.4\n% access matrix fixture\n"
@@ -74,7 +74,8 @@ def _side(db, tag, now, upload_dir: Path):
     schedule = f.make_schedule(db, enrollment_id=enrolment, instructor_id=instructor, branch_id=branch,
                                scheduled_date=date.today() + timedelta(days=3))
     series = f.make_series(db, student, instructor, (schedule,), branch_id=branch)
-    f.make_invoice(db, enrollment_id=enrolment, invoice_number=f"ZZINV-{t}")
+    invoice = f.make_invoice(db, enrollment_id=enrolment, invoice_number=f"ZZINV-{t}")
+    payment = f.make_payment(db, invoice, "100.00", method="cash")
     vehicle = f.make_vehicle(db, branch_id=branch, name=f"Zzcar{t}", plate_number=f"ZZ-{t}-01")
     stored = f"{secrets.token_hex(16)}.pdf"  # the stored name documents.file_path points to (see services.documents)
     (upload_dir / stored).write_bytes(PDF)
@@ -92,7 +93,8 @@ def _side(db, tag, now, upload_dir: Path):
             "vehicle_id": vehicle, "document_id": document, "note_id": note, "log_id": log,
             "window_id": {"instructor": window, "vehicle": downtime},
             "user_id": student_user, "course_id": f.make_course(db), "audit_id": 1, "schedule_id": schedule,
-            "series_id": series,
+            "series_id": series, "invoice_id": invoice, "payment_id": payment,
+            "request_id": f.make_enrollment_request(db, student, instructor_id=instructor), "enrollment_id": enrolment,
             "proposal_id": f.make_proposal(db, schedule, proposed_by=staff_user, expires_at=now + timedelta(hours=48)),
             "offer_id": f.make_gap_offer(db, schedule, student, instructor, branch_id=branch,
                                          slot_date=date.today() + timedelta(days=4), expires_at=now + timedelta(days=3)),

@@ -132,3 +132,27 @@ def test_an_unknown_branch_is_404(app, world):
     assert admin.get(f"/branches/{world['branch'] + 999}/policy").status_code == 404
     assert admin.post(f"/branches/{world['branch'] + 999}/policy",
                       data={"csrf_token": csrf_token(admin, "/dashboard/")}).status_code == 404
+
+
+def test_the_fee_settings_are_saved_shown_and_checked(app, world):
+    branch = world["branch"]
+    admin = _client(app, "admin@x.com")
+    html = admin.get(f"/branches/{branch}/policy").get_data(as_text=True)
+    assert 'name="late_cancel_fee"' in html and 'name="no_show_fee"' in html and 'name="no_show_consumes"' in html
+    bad = _save(admin, branch, late_cancel_fee="12.345")
+    assert bad.status_code == 422 and 'value="12.345"' in bad.get_data(as_text=True)
+    assert "at most two decimals" in html_lib.unescape(bad.get_data(as_text=True))
+    assert _stored(app, branch) is None
+    assert _save(admin, branch, late_cancel_fee="40", no_show_fee="25.50", no_show_consumes="0").status_code == 303
+    with app.app_context():
+        row = get_db().fetch_one("SELECT late_cancel_fee, no_show_fee, no_show_consumes FROM branch_booking_policies"
+                                 " WHERE branch_id = :b", {"b": branch})
+    from decimal import Decimal
+    assert (Decimal(str(row["late_cancel_fee"])), Decimal(str(row["no_show_fee"])), row["no_show_consumes"]) == (
+        Decimal("40"), Decimal("25.5"), 0)
+    text = _text(admin.get(f"/branches/{branch}"))
+    assert "$40.00" in text and "$25.50" in text and "does not use a lesson credit" in text
+    assert _save(admin, branch, late_cancel_fee="").status_code == 303  # blank: no fee
+    with app.app_context():
+        assert get_db().fetch_value("SELECT late_cancel_fee FROM branch_booking_policies WHERE branch_id = :b",
+                                    {"b": branch}) is None

@@ -157,3 +157,8 @@ def test_analyze_tables_runs_on_the_high_churn_tables_and_refuses_unknown_ones(r
     assert runner.invoke(args=["analyze-tables", "--table", "schedules"]).exit_code == 0
     bad = runner.invoke(args=["analyze-tables", "--table", "no_such_table"])
     assert bad.exit_code == 1 and "unknown table" in bad.output
+
+
+def test_init_db_on_a_database_that_has_the_schema_says_what_to_do(runner):
+    result = runner.invoke(args=["init-db"])  # the fixture database already has the schema
+    assert result.exit_code == 1 and "db-upgrade" in result.output and "Traceback" not in result.output

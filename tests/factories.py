@@ -214,3 +214,16 @@ def make_series(db: Database, student_id: int, instructor_id: int, schedule_ids:
     for schedule_id in schedule_ids:
         db.execute("UPDATE schedules SET series_id = :s WHERE id = :id", {"s": series_id, "id": schedule_id})
     return series_id
+
+
+def make_enrollment_request(db: Database, student_id: int | None = None, course_id: int | None = None,
+                            **overrides: Any) -> int:
+    """A pending enrolment request (creates the student and the course unless given)."""
+    if student_id is None:
+        student_id = make_student(db)
+    if course_id is None:
+        course_id = make_course(db)
+    row = {"student_id": student_id, "course_id": course_id, "status": "pending", "created_at": NOW,
+           "updated_at": NOW}
+    row.update(overrides)
+    return db.insert("enrollment_requests", row)

@@ -25,6 +25,7 @@ import shutil
 import secrets
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -158,16 +159,53 @@ def _make_state(db, upload_dir: Path) -> dict:
     f.make_vehicle(db, branch_id=cbd, status="available", next_service_due=None)
     WORLD.update(series=series, offer=offer, coming=coming, jack_coming=jack_coming,
                  broken=broken, vehicle=vehicle, raj=raj, marker=db.fetch_value("SELECT MAX(id) FROM schedules"))
+    # Issue 9 (payments): an invoice of Mia's (CBD) with a payment to refund and account credit to apply,
+    # and one of Jack's to pay online; _after_success takes every new payment and credit row away again.
+    pay_invoices = {who: f.make_invoice(db, enrolment[who], subtotal=Decimal("40000.00")) for who in (mia, jack)}
+    refundable = f.make_payment(db, pay_invoices[mia], "500.00", method="cash")
+    db.insert("account_credits", {"student_id": mia, "amount": Decimal("25.00"), "source": "overpayment",
+                                  "created_at": now})
+    WORLD.update(pay_invoices=pay_invoices, payment_marker=refundable,
+                 credit_marker=db.fetch_value("SELECT MAX(id) FROM account_credits"))
+    # Issue 9 (enrolment pipeline): a pending request of a new CBD student assigned to Raj (the office's
+    # decision and assignment forms), one in Jack's branch assigned to Amelia (her decision form), each for a
+    # course its instructor teaches; a course listed first for the direct enrolment form. _after_success
+    # reopens a decided request, cancels what an approval or an enrolment created, moves a transferred
+    # student back and puts a changed enrolment status back.
+    def taught_by(who):
+        return db.fetch_value("SELECT MIN(course_id) FROM course_instructor WHERE instructor_id = :i", {"i": who}) or course
+
+    def applicant(branch):
+        return f.make_student(db, user_id=f.make_user(db, role="student", branch_id=branch), branch_id=branch)
+
+    office_request = f.make_enrollment_request(db, applicant(cbd), taught_by(raj), instructor_id=raj)
+    amelia_request = f.make_enrollment_request(db, applicant(jack_branch), taught_by(amelia), instructor_id=amelia)
+    enrol_course = f.make_course(db, title="0 Fuzz direct enrolment course", lesson_count=2)
+    OVERRIDES["enrollments.enrol"] = {"course_id": str(enrol_course)}
+    WORLD.update(enrol_course=enrol_course, cbd=cbd, mia_status=db.fetch_value(
+        "SELECT status FROM enrollments WHERE id = :e", {"e": enrolment[mia]}))
     active = {"branch_id": cbd, "student_id": mia, "instructor_id": raj, "vehicle_id": vehicle, "course_id": course,
               "staff_id": operations, "schedule_id": coming, "series_id": series}
     fresh = {"student_id": student("active"), "instructor_id": instructor("active"), "staff_id": staff("active")}
     archived = {"student_id": student("archived"), "instructor_id": instructor("archived"),
                 "staff_id": staff("archived")}
-    office = [active, fresh, archived, {"schedule_id": cancelled}]
+    # Issue 9 (invoices): a draft of Mia's with a fee line (issue, void, waive); _after_success turns it
+    # back into the same draft. Her enrolment (above) opens the new-invoice form.
+    draft = f.make_invoice(db, enrolment[mia], status="draft", subtotal=Decimal("50.00"), tax_amount=Decimal("5.00"))
+    db.execute("UPDATE invoices SET invoice_number = :n WHERE id = :i", {"n": f"DRAFT-{draft:06d}", "i": draft})
+    draft_item = db.insert("invoice_items", {"invoice_id": draft, "description": "Late cancellation fee",
+                                             "quantity": 1, "unit_price": Decimal("50.00"), "total": Decimal("50.00"),
+                                             "kind": "fee_late_cancel"})
+    WORLD.update(draft_invoice=draft, draft_item=draft_item)
+    office = [active, fresh, archived, {"schedule_id": cancelled},
+              {"invoice_id": pay_invoices[mia], "payment_id": refundable},
+              {"request_id": office_request, "enrollment_id": enrolment[mia]},
+              {"invoice_id": draft}]
     return {"admin": office, "staff": office,
             "instructor": [{"instructor_id": amelia, "student_id": jack, "schedule_id": past},
-                           {"schedule_id": jack_coming}],
-            "student": [{"student_id": jack, "schedule_id": past}, {"schedule_id": jack_coming}]}
+                           {"schedule_id": jack_coming}, {"request_id": amelia_request}],
+            "student": [{"student_id": jack, "schedule_id": past}, {"schedule_id": jack_coming},
+                        {"invoice_id": pay_invoices[jack]}]}
 
 
 def _window(db, kind, owner) -> int:
@@ -199,7 +237,8 @@ def _build(db_url: str, tmp: Path) -> School:
     from app.bootstrap import create_app
     from app.services.seed import seed_demo
 
-    app = create_app(app_overrides(db_url, tmp, LOGIN_MAX_FAILURES=10**6, LOGIN_MAX_FAILURES_PER_IP=10**6))
+    app = create_app(app_overrides(db_url, tmp, LOGIN_MAX_FAILURES=10**6, LOGIN_MAX_FAILURES_PER_IP=10**6,
+                                          APPLICATIONS_PER_IP_PER_HOUR=10**6))
     upload_dir = Path(app.config["UPLOAD_DIR"])
     upload_dir.mkdir(parents=True, exist_ok=True)
     with app.app_context():
@@ -270,7 +309,7 @@ def _discover(school: School, session: Session) -> dict[str, tuple[str, dict]]:
             if url and url not in pages:
                 pages.append(url)
     if session.role == "anonymous":
-        pages = ["/auth/login", _activation_link(school)]
+        pages = ["/auth/login", _activation_link(school), "/apply/"]
     for page in pages:
         response = session.client.get(page)
         if response.status_code != 200 or "text/html" not in response.content_type:
@@ -323,6 +362,19 @@ OVERRIDES = {
                                           "end_time": "12:00"},
     "series.change_occurrence": {"accept_warnings": "y", "vehicle_id": "", "start_time": "13:00",
                                  "end_time": "14:00"},
+    # an applicant of 26 with no licence yet and no preferred date (the generic past date is refused)
+    "apply.form": {"date_of_birth": "2000-05-01", "preferred_date": "", "license_number": ""},
+    # issue 9 (invoices): one line, the other rows blank; a credit note of 1.00
+    "invoices.new": {"lines-0-unit_price": "10.00", "due_date": "", "discount": "",
+                     **{f"lines-{n}-{k}": "" for n in range(1, 6) for k in ("description", "quantity", "unit_price",
+                                                                           "credits")}},
+    "invoices.credit_note": {"amount": "1.00"},
+    "invoices.add_line": {"unit_price": "5.00"},
+    "payments.invoice": {"amount": "1.00", "method": "cash"},
+    "payments.refund": {"amount": "1.00", "reason": "Fuzz"},
+    "payments.apply_credit": {"amount": "1.00"},
+    "student_payments.pay": {"amount": "1.00", "name_on_card": "Jack Mason", "card_number": "4111111111111111",
+                             "card_expiry": "12/39", "card_cvv": "123"},
 }
 
 
@@ -339,6 +391,21 @@ def _after_success(school: School, session: Session, endpoint: str, action: str)
         session.sign_in()
     elif endpoint == "activation.activate":
         return _activation_link(school)
+    elif endpoint == "enrollmentrequests.decide":  # pending again; what the approval created is cancelled
+        do(lambda db: db.execute("UPDATE enrollments SET status = 'cancelled' WHERE id = (SELECT enrollment_id"
+                                 " FROM enrollment_requests WHERE id = :r)", {"r": ids[0]}))
+        do(lambda db: db.execute("UPDATE enrollment_requests SET status = 'pending', decision_at = NULL,"
+                                 " enrollment_id = NULL WHERE id = :r", {"r": ids[0]}))
+    elif endpoint == "enrollments.enrol":
+        do(lambda db: db.execute("UPDATE enrollments SET status = 'cancelled' WHERE course_id = :c",
+                                 {"c": WORLD["enrol_course"]}))
+    elif endpoint == "enrollments.transfer":
+        do(lambda db: db.execute("UPDATE students SET branch_id = :b WHERE id = :s", {"b": WORLD["cbd"], "s": ids[0]}))
+        do(lambda db: db.execute("UPDATE users SET branch_id = :b WHERE id = (SELECT user_id FROM students"
+                                 " WHERE id = :s)", {"b": WORLD["cbd"], "s": ids[0]}))
+    elif endpoint == "enrollments.change_status":
+        do(lambda db: db.execute("UPDATE enrollments SET status = :st WHERE id = :e",
+                                 {"st": WORLD["mia_status"], "e": ids[0]}))
     elif endpoint.endswith(".archive") or endpoint.endswith(".restore"):
         status = "active" if endpoint.endswith(".archive") else "archived"
         table = {"students": "students", "instructors": "instructors", "staff": "staff_profiles"}[endpoint.split(".")[0]]
@@ -371,6 +438,28 @@ def _after_success(school: School, session: Session, endpoint: str, action: str)
         do(lambda db: db.execute("UPDATE schedules SET status = 'scheduled', cancelled_at = NULL, vehicle_id = :v,"
                                  " instructor_id = :r WHERE id = :i",
                                  {"v": WORLD["vehicle"], "r": WORLD["raj"], "i": WORLD["broken"]}))
+    if endpoint == "invoices.credit_note":  # the credit notes go again (test only: the app never deletes one)
+        do(lambda db: db.execute("DELETE FROM invoices WHERE credit_note_for IS NOT NULL"))
+        for invoice in WORLD["pay_invoices"].values():
+            do(lambda db, i=invoice: db.execute("UPDATE invoices SET status = 'sent' WHERE id = :i", {"i": i}))
+    if endpoint in ("invoices.issue", "invoices.void", "invoices.waive", "invoices.add_line"):  # the world's draft
+        draft = WORLD["draft_invoice"]
+        do(lambda db: db.execute("DELETE FROM invoice_items WHERE invoice_id = :i AND id <> :k",
+                                 {"i": draft, "k": WORLD["draft_item"]}))
+        do(lambda db: db.execute("UPDATE invoices SET status = 'draft', invoice_number = :n, voided_at = NULL,"
+                                 " void_reason = NULL, issued_at = NULL WHERE id = :i",
+                                 {"i": draft, "n": f"DRAFT-{draft:06d}"}))
+        do(lambda db: db.execute("UPDATE invoice_items SET waived_at = NULL, waived_by = NULL, waive_reason = NULL,"
+                                 " total = unit_price * quantity WHERE invoice_id = :i", {"i": draft}))
+        do(lambda db: db.execute("UPDATE reminders SET status = 'cancelled' WHERE related_type = 'invoice'"
+                                 " AND related_id = :i", {"i": draft}))
+    if endpoint.split(".")[0] in ("payments", "student_payments") or endpoint == "invoices.void":
+        # the payments world as it was made (a void form may have been found on its invoice first)
+        do(lambda db: db.execute("DELETE FROM account_credits WHERE id > :m", {"m": WORLD["credit_marker"]}))
+        do(lambda db: db.execute("DELETE FROM payments WHERE id > :m", {"m": WORLD["payment_marker"]}))
+        for invoice in WORLD["pay_invoices"].values():
+            do(lambda db, i=invoice: db.execute("UPDATE invoices SET status = 'sent', voided_at = NULL,"
+                                                " void_reason = NULL WHERE id = :i", {"i": i}))
     if endpoint in ("events.cancel", "outcomes.revive"):
         status = "scheduled" if endpoint == "events.cancel" else "cancelled"
         do(lambda db: db.execute("UPDATE schedules SET status = :s WHERE id = :i", {"s": status, "i": ids[0]}))

@@ -169,7 +169,7 @@ def test_link_for_follows_the_declared_roles_and_ownership(app):
     try:
         assert link_for("student", 5) == "/students/5"
         assert link_for("staff", 3) == "/staff/3"
-        assert link_for("invoice", 8, student_id=5) == "/students/5#invoices"
+        assert link_for("invoice", 8, student_id=5) == "/invoices/8"
         assert link_for("lesson", 8, student_id=5) == "/schedules/8"   # a lesson has its event page
         assert link_for("branch", None) is None
         with pytest.raises(ValueError):
@@ -203,7 +203,7 @@ def test_link_for_follows_the_declared_roles_and_ownership(app):
     ctx, link_for = _link_for(app, "student", student_id=5)
     try:
         assert link_for("student", 5) == "/students/5"
-        assert link_for("invoice", 1, student_id=5) == "/students/5#invoices"
+        assert link_for("invoice", 1, student_id=5) == "/my/invoices/1"
         assert link_for("lesson", 9, student_id=5) == "/schedules/9"
         assert link_for("lesson", 9, student_id=6) is None       # someone else's lesson
         assert link_for("student", 6) is None and link_for("invoice", 1, student_id=6) is None
@@ -222,7 +222,7 @@ def test_dashboard_names_and_figures_link_where_the_viewer_may_go(seeded):
     ids = _ids(seeded)
     html = _main(_client(seeded, ADMIN), "/dashboard/")
     assert 'href="/students/?status=active"' in html and 'href="/fleet/?status=available"' in html
-    assert re.search(r'href="/students/\d+#invoices"', html) and re.search(r'href="/schedules/\d+"', html)
+    assert re.search(r'href="/invoices/\d+"', html) and re.search(r'href="/schedules/\d+"', html)
     assert re.search(r'href="/instructors/\d+"', html) and re.search(r'href="/courses/\d+"', html)
 
     html = _main(_client(seeded, AMELIA), "/dashboard/")
@@ -232,7 +232,7 @@ def test_dashboard_names_and_figures_link_where_the_viewer_may_go(seeded):
 
     html = _main(_client(seeded, JACK), "/dashboard/")
     assert 'href="/students/me#enrolments"' in html
-    assert f'href="/students/{ids["jack"]}#invoices"' in html
+    assert re.search(r'href="/my/invoices/\d+"', html)  # his own invoices (issue 9: their own page)
     assert "/instructors/" not in html and "/courses/" not in html
     assert not re.search(r'href="/students/(?!me|%d)' % ids["jack"], html)
 

@@ -42,7 +42,8 @@ def test_anonymous_sweep_only_public_endpoints_answer(app, client):
                 if response.status_code == 302:
                     assert "/auth/login" in response.headers["Location"]
     assert public <= {"static", "bootstrap.static", "main.home", "main.healthz", "auth.login", "activation.activate",
-                      "feeds.feed"}  # a calendar feed: the secret token in its URL is the credential
+                      "feeds.feed",  # a calendar feed: the secret token in its URL is the credential
+                      "apply.form", "apply.thanks"}  # the public enrolment application (CSRF, rate-limited)
 
 
 def test_signed_in_sweep_unsafe_methods_require_csrf(seeded, client):

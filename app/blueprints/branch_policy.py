@@ -51,6 +51,9 @@ def describe(p: Policy) -> list[tuple[str, str]]:
          else "their assigned instructors only"),
         ("Slot grid", f"{p.slot_grid_minutes} minutes"),
         ("Buffer between lessons", f"{p.buffer_minutes} minutes" if p.buffer_minutes else "none"),
+        ("Late-cancellation fee", f"${p.late_cancel_fee:,.2f}" if p.late_cancel_fee else "none"),
+        ("No-show fee", f"${p.no_show_fee:,.2f}" if p.no_show_fee else "none"),
+        ("A no-show", "uses a lesson credit" if p.no_show_consumes else "does not use a lesson credit"),
     ]
 
 

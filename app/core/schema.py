@@ -62,6 +62,9 @@ def init_db(db: Database, now: datetime, reset: bool = False) -> int:
             "This database already has tables but no schema_migrations ledger "
             "(a PHP-era database?). Run `flask db-upgrade` instead."
         )
+    if existing:  # the schema is there (the script's column additions would not run twice)
+        raise SchemaError("This database already has the schema. Run `flask db-upgrade` to bring it up to date,"
+                          " or `flask init-db --reset` to start again.")
     count = db.run_script(schema_file(db).read_text(encoding="utf-8"))
     ledger = MigrationDAO(db)
     ledger.ensure_table()

@@ -10,8 +10,12 @@ from typing import Any, Mapping
 
 from app.dao.base import BaseDAO
 
-FIELDS = ("min_notice_minutes", "horizon_days", "max_lessons_per_week", "cancel_cutoff_minutes",
-          "students_any_instructor", "slot_grid_minutes", "buffer_minutes")
+BOOKING_FIELDS = ("min_notice_minutes", "horizon_days", "max_lessons_per_week", "cancel_cutoff_minutes",
+                  "students_any_instructor", "slot_grid_minutes", "buffer_minutes")
+# the branch's fees (migration 0018, services/packages.py): money or NULL (no fee), and whether a no-show
+# draws a package credit
+FEE_FIELDS = ("late_cancel_fee", "no_show_fee", "no_show_consumes")
+FIELDS = BOOKING_FIELDS + FEE_FIELDS
 
 
 class PolicyDAO(BaseDAO):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 
@@ -26,6 +27,9 @@ FIELDS = {
     "buffer_minutes": ("buffer_minutes", 1, 0, 120, True, "The buffer must be 0 to 120 minutes."),
 }
 BY_POLICY_FIELD = {spec[0]: name for name, spec in FIELDS.items()}
+FEE_FIELDS = ("late_cancel_fee", "no_show_fee")  # money, blank = no fee (policy.validate checks them)
+NO_SHOW_CHOICES = [("1", "uses a lesson credit"), ("0", "does not use a lesson credit")]
+_MONEY = {"type": "number", "step": "0.01", "min": "0", "inputmode": "decimal"}
 _MAX_TEXT = 12
 
 
@@ -42,6 +46,9 @@ class BranchPolicyForm(FlaskForm):
     slot_grid_minutes = SelectField("Slot grid", choices=[(str(g), f"{g} minutes") for g in GRIDS],
                                     validate_choice=False)
     buffer_minutes = StringField("Buffer between lessons (minutes)", filters=[_text])
+    late_cancel_fee = StringField("Late-cancellation fee ($)", filters=[_text], render_kw=_MONEY)
+    no_show_fee = StringField("No-show fee ($)", filters=[_text], render_kw=_MONEY)
+    no_show_consumes = SelectField("A no-show", choices=NO_SHOW_CHOICES, validate_choice=False)
 
     def changes(self, current: Policy) -> dict[str, Any]:
         """The policy fields whose typed text differs from what the page showed, converted to the stored
@@ -71,6 +78,22 @@ class BranchPolicyForm(FlaskForm):
         flag = bool(self.students_any_instructor.data)
         if flag != current.students_any_instructor:
             out["students_any_instructor"] = flag
+        posted = request.form if has_request_context() else {}
+        for name in FEE_FIELDS:  # a fee left out of the post (an older page) keeps its value
+            raw = self[name].data
+            if name not in posted or (raw or "") == shown[name]:
+                continue
+            if raw and (not isinstance(raw, str) or len(raw) > _MAX_TEXT):
+                errors[name] = ["A fee must be an amount from 0.01 to 10,000.00 with at most two decimals,"
+                                " or blank for none."]
+                continue
+            out[name] = raw or None
+        consumes = self.no_show_consumes.data
+        if "no_show_consumes" in posted and consumes != shown["no_show_consumes"]:
+            if consumes not in ("0", "1"):
+                errors["no_show_consumes"] = ["Choose whether a no-show uses a lesson credit."]
+            else:
+                out["no_show_consumes"] = consumes == "1"
         if errors:
             field, messages = next(iter(errors.items()))
             failure = ValidationFailed(messages[0], errors=errors)
@@ -86,6 +109,10 @@ def displayed(policy: Policy) -> dict[str, Any]:
         out[name] = _plain(Decimal(getattr(policy, target)) / factor)
     out["slot_grid_minutes"] = str(policy.slot_grid_minutes)
     out["students_any_instructor"] = policy.students_any_instructor
+    for name in FEE_FIELDS:
+        fee = getattr(policy, name)
+        out[name] = "" if fee is None else f"{fee:.2f}"
+    out["no_show_consumes"] = "1" if policy.no_show_consumes else "0"
     return out
 
 

@@ -176,6 +176,14 @@ def pretty(snapshot_json: str | None) -> str:
 # Nothing below writes or hashes: these helpers turn stored rows into words for the audit viewer.
 
 ACTION_LABELS = {
+    "invoice_created": "Invoice created",
+    "invoice_issued": "Invoice issued",
+    "invoice_line_added": "Invoice line added",
+    "invoice_fee_added": "Fee added to an invoice",
+    "invoice_fee_waived": "Fee waived",
+    "invoice_voided": "Invoice voided",
+    "invoice_credited": "Credit note issued",
+    "invoice_status_changed": "Invoice status changed",
     "login": "Signed in",
     "login_failed": "Sign-in failed",
     "logout": "Signed out",
@@ -228,6 +236,22 @@ ACTION_LABELS = {
     "proposal_declined": "Proposed lesson time declined",
     "proposal_withdrawn": "Proposed lesson time withdrawn",
     "proposals_expired": "Proposed lesson times expired",
+    "package_purchased": "Lesson credits added to the package",
+    "package_adjusted": "Lesson package adjusted",
+    "package_refunded": "Lesson credits refunded",
+    "package_expired": "Lesson credits expired",
+    "enrollment_request_created": "Enrolment application received",
+    "enrollment_request_assigned": "Enrolment request assigned",
+    "enrollment_request_approved": "Enrolment request approved",
+    "enrollment_request_declined": "Enrolment request declined",
+    "enrollment_created": "Student enrolled",
+    "enrollment_status_changed": "Enrolment status changed",
+    "student_transferred": "Student transferred to another branch",
+    "payment_recorded": "Payment recorded",
+    "payment_refunded": "Payment refunded",
+    "payment_credit_applied": "Account credit applied to an invoice",
+    "payment_online": "Invoice paid online",
+    "payments_exported": "Payments ledger exported",
 }
 
 ROLE_LABELS = {"admin": "Administrator", "staff": "Staff", "instructor": "Instructor", "student": "Student"}
@@ -237,6 +261,8 @@ ENTITY_LABELS = {
     "staff": "Staff member", "user": "Account", "document": "Document", "schedule": "Lesson",
     "instructor_unavailability": "Unavailability", "vehicle_downtime": "Downtime",
     "vehicle_service_log": "Service record", "schedule_series": "Lesson series",
+    "enrollment_request": "Enrolment request",
+    "payment": "Payment",
 }
 
 SYSTEM_ACTOR = "System"

@@ -27,7 +27,8 @@ Rules (docs/architecture.md, "Scheduling: outcomes and revival"):
 - **Reminders**: the event's pending reminders are withdrawn in the same transaction.
 - **Finance hook**: :func:`_after_outcome` runs inside that transaction, after the write and the audit
   row. It is the single place where the package ledger, late fees and credits attach when finance
-  arrives; today it does nothing.
+  arrives: services/packages.py draws the lesson from the package ledger (or gives it back on a
+  correction) and adds the branch's no-show fee (docs/packages.md).
 
 A correction that turns a not_completed event back into completed or no_show does not re-run the
 conflict engine: the event is in the past and the record describes what happened.
@@ -262,8 +263,9 @@ def _after_outcome(db: Database, actor: Actor, event: Mapping[str, Any], outcome
     schedules row and the audit row are written (``event`` is the row as it was before, ``outcome`` what
     it is now; ``outcome.corrected`` tells a correction). Finance attaches here: drawing a lesson from the
     student's package ledger (completed, no_show), a late-cancellation or no-show fee, a credit when a
-    correction undoes one. Anything raised here rolls the whole outcome back. Today it does nothing."""
-    return None
+    correction undoes one. Anything raised here rolls the whole outcome back: services/packages.py."""
+    from app.services import packages
+    packages.on_outcome(db, actor, event, outcome.status, event.get("status"), now=now)
 
 
 # ------------------------------------------------------------------------------------------ steps

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from app.core.database import Database
 from app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from app.core.params import valid_id
-from app.dao.policy import FIELDS, PolicyDAO
+from app.dao.policy import BOOKING_FIELDS, FEE_FIELDS, FIELDS, PolicyDAO
 from app.services import audit
 from app.services.scope import Actor
 
@@ -36,6 +37,7 @@ RANGES = {
     "cancel_cutoff_minutes": (0, 10080, "The cancellation cut-off must be 0 to 10080 minutes (7 days)."),
     "buffer_minutes": (0, 120, "The buffer must be 0 to 120 minutes."),
 }
+FEE_MAX = Decimal("10000.00")  # a branch fee: 0.01 to 10,000.00 (blank or null: no fee)
 _TRUE = ("1", "true", "on", "yes")
 _FALSE = ("0", "false", "off", "no", "")
 
@@ -52,8 +54,16 @@ class Policy:
     buffer_minutes: int = 0
     stored: bool = False          # False: the branch has no row, these are the defaults
     timezone: str | None = None   # the branch's zone name (NULL = APP_TIMEZONE)
+    late_cancel_fee: Decimal | None = None   # None: no fee (migration 0018, services/packages.py)
+    no_show_fee: Decimal | None = None
+    no_show_consumes: bool = True             # a no-show draws a package credit like a completed lesson
 
     def as_dict(self) -> dict[str, Any]:
+        """The booking rules (the fees are in :meth:`stored_values`)."""
+        return {f: getattr(self, f) for f in BOOKING_FIELDS}
+
+    def stored_values(self) -> dict[str, Any]:
+        """Every stored column: the booking rules and the fees."""
         return {f: getattr(self, f) for f in FIELDS}
 
 
@@ -89,9 +99,9 @@ def update(db: Database, actor: Actor, branch_id: Any, data: Mapping[str, Any], 
         current = _from_row(row)
         changes = validate(data)
         new = replace(current, **changes, stored=True)
-        dao.save(branch_id, new.as_dict(), actor.user_id or None, now, exists=current.stored)
+        dao.save(branch_id, new.stored_values(), actor.user_id or None, now, exists=current.stored)
         audit.record(db, actor, "branch_policy_updated", "branch", branch_id, now=now,
-                     before=current.as_dict(), after=new.as_dict())
+                     before=current.stored_values(), after=new.stored_values())
     return new
 
 
@@ -106,7 +116,14 @@ def validate(data: Mapping[str, Any]) -> dict[str, Any]:
         if name not in data:
             continue
         value = data[name]
-        if name == "students_any_instructor":
+        if name in ("late_cancel_fee", "no_show_fee"):
+            fee, problem = _fee(value)
+            if problem:
+                errors[name] = [problem]
+            else:
+                out[name] = fee
+            continue
+        if name in ("students_any_instructor", "no_show_consumes"):
             flag = _flag(value)
             if flag is None:
                 errors[name] = ["Must be true or false."]
@@ -167,8 +184,13 @@ def cancel_allowed(policy: Policy, start_instant_utc: datetime, now: datetime, z
 def _from_row(row: Mapping[str, Any]) -> Policy:
     if row.get("policy_branch_id") is None:
         return replace(DEFAULTS, branch_id=row["branch_id"], timezone=row.get("branch_timezone"))
-    values = {f: int(row[f]) for f in FIELDS}
+    values: dict[str, Any] = {f: int(row[f]) for f in BOOKING_FIELDS}
     values["students_any_instructor"] = bool(values["students_any_instructor"])
+    for name in ("late_cancel_fee", "no_show_fee"):
+        raw = row.get(name)
+        values[name] = None if raw is None else Decimal(repr(raw) if isinstance(raw, float) else raw).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP)
+    values["no_show_consumes"] = True if row.get("no_show_consumes") is None else bool(int(row["no_show_consumes"]))
     return Policy(branch_id=row["branch_id"], stored=True, timezone=row.get("branch_timezone"), **values)
 
 
@@ -180,6 +202,30 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 6:
         return int(value.strip())
     return None
+
+
+def _fee(value: Any) -> tuple[Decimal | None, str | None]:
+    """(fee or None, problem or None): blank/None is no fee; else 0.01 to FEE_MAX with at most 2 decimals."""
+    message = f"A fee must be an amount from 0.01 to {FEE_MAX:,.2f} with at most two decimals, or blank for none."
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, bool) or isinstance(value, float):
+        return None, message
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str):
+        text = value.strip().lstrip("$")
+        if not text.isascii() or len(text) > 12 or not all(ch.isdigit() or ch == "." for ch in text):
+            return None, message
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            return None, message
+    if not isinstance(value, Decimal) or not value.is_finite() or value.as_tuple().exponent < -2:
+        return None, message
+    if not Decimal("0.01") <= value <= FEE_MAX:
+        return None, message
+    return value.quantize(Decimal("0.01")), None
 
 
 def _flag(value: Any) -> bool | None:

@@ -39,7 +39,7 @@ from app.core.errors import AppError, Conflict as DbConflict, DatabaseUnavailabl
 from app.core.params import parse_date, parse_id
 from app.dao.booking import BookingDAO
 from app.dao.proposal import ProposalDAO
-from app.services import audit, conflicts
+from app.services import audit, conflicts, credits
 from app.services.conflicts import Conflict, Slot
 from app.services.scope import Actor
 
@@ -112,7 +112,8 @@ def book(db: Database, actor: Actor, data: Mapping[str, Any], *, now: datetime,
     def attempt() -> Booked:
         with db.transaction():
             dao.lock_parties(plan.slot.instructor_id, plan.slot.vehicle_id, plan.slot.student_id)
-            accepted = refuse_or_accept(conflicts_for(db, plan, now), plan.accept_warnings)
+            found = conflicts_for(db, plan, now) + credits.office_reasons(db, plan, now)  # credits: a warning
+            accepted = refuse_or_accept(found, plan.accept_warnings)
             schedule_id = insert_booking(db, actor, plan, now=now, details=accepted_details(accepted))
         return Booked(schedule_id, [w.to_dict() for w in accepted])
 
@@ -147,7 +148,7 @@ def preview(db: Database, actor: Actor, data: Mapping[str, Any], *, now: datetim
     """Every conflict the booking ``data`` would meet right now (the conflicts endpoint); reads only."""
     _require_office(actor)
     plan = plan_booking(db, actor, data, settings)
-    return conflicts_for(db, plan, now)
+    return conflicts_for(db, plan, now) + credits.office_reasons(db, plan, now)
 
 
 def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any], *, now: datetime,
@@ -235,6 +236,9 @@ def cancel_event(db: Database, actor: Actor, current: Mapping[str, Any], text: s
                          details="; ".join(filter(None, [f"reminders withdrawn: {withdrawn}", details]))[:255])
             from app.services import waitlist  # the freed slot goes to waiting students, in this transaction
             waitlist.slot_freed(db, current, now=now)
+            if actor.is_office:  # inside the branch's cut-off: its late-cancellation fee (services/packages.py)
+                from app.services import packages
+                packages.on_cancel(db, actor, current, inside_cutoff=packages.inside_cutoff(db, current, now), now=now)
 
     with_retries(attempt)
 

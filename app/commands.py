@@ -283,10 +283,35 @@ def mark_overdue_invoices_command() -> None:
     click.echo(f"marked {changed} invoices overdue")
 
 
+@click.command("expire-credits")
+@with_appcontext
+def expire_credits_command() -> None:
+    """Cron, nightly: lesson credits of purchases past their expiry date (in APP_TIMEZONE) expire (one
+    expire row per purchase, never below zero; docs/packages.md)."""
+    from app.services import packages
+
+    expired = packages.expire_due(get_db(), now=clock.now(), today=clock.today())
+    click.echo(f"expired {expired} lesson credits")
+
+
+@click.command("purge-applications")
+@with_appcontext
+def purge_applications_command() -> None:
+    """Cron, nightly: forget public-application attempts older than a day (the rate limit's window is
+    an hour; nothing reads them after it)."""
+    from app.services import applications
+
+    db = get_db()
+    with db.transaction():
+        removed = applications.purge(db, clock.now())
+    click.echo(f"purged {removed} application attempts older than a day")
+
+
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
             verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
-            rotate_logs_command, expire_proposals_command, mark_overdue_invoices_command)
+            rotate_logs_command, expire_proposals_command, mark_overdue_invoices_command,
+            expire_credits_command, purge_applications_command)
 
 
 def init_app(app: Flask) -> None:

@@ -82,7 +82,7 @@ DEFAULTS: dict[str, Any] = {
     # How long a student has to answer a proposed new lesson time (1 to 336 hours).
     "PROPOSAL_EXPIRY_HOURS": 48,
     # Online payments (student portal): the gateway provider, "mock" (no network) by default.
-    # A real provider is a class path "package.module:Class" (docs/finance.md, "Payments").
+    # A real provider is a class path "package.module:Class" (docs/payments.md, "The payment gateway").
     "PAYMENT_GATEWAY": "mock",
     # Public enrolment applications allowed per client address per hour (then 429).
     "APPLICATIONS_PER_IP_PER_HOUR": 5,

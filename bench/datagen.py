@@ -41,6 +41,16 @@ The shape (deterministic, no randomness):
 - no audit rows and no sent reminders for the past (the bookings under test append to both).
 - ``bench_meta`` records the size and the build time, so a bench can re-use the database
   (:func:`built_size`).
+
+Finance (issue 9, :func:`build_finance`, a separate step run by bench/finance.py when ``bench_meta`` has
+no ``finance_builder`` row; the chain itself is untouched, so bench/scheduling.py is not affected): one
+issued invoice per enrolment (1-3 lines: the course fee, two extra lessons, a late-cancellation fee; GST
+10 % added), 70 % paid (a third of them in two instalments), 20 % part-paid (40 %), 10 % unpaid (overdue
+once past due); one unpaid invoice in 20 of those is cancelled by a credit note for its whole total; one
+student in 100 also bought a top-up package (5 lessons) every 4 weeks from their start to today, each paid
+(the long statements); numbers ``INV-YYYY-NNNNNN`` in issue order per year, and ``invoice_counters`` set
+to the last number of each year so that new invoices continue the sequence; one student in 20 has a
+pending enrolment request for another course (the approvals to time).
 """
 from __future__ import annotations
 
@@ -122,6 +132,15 @@ class _Sql:
     def at(self, day: str, moment: str) -> str:
         """A DATETIME from a DATE and a TIME expression."""
         return f"TIMESTAMP({day}, {moment})" if self.mysql else f"({day} || ' ' || {moment})"
+
+    def year(self, day: str) -> str:
+        return f"YEAR({day})" if self.mysql else f"CAST(strftime('%Y', {day}) AS INTEGER)"
+
+    def pad6(self, n: str) -> str:
+        return f"LPAD({n}, 6, '0')" if self.mysql else f"printf('%06d', {n})"
+
+    def least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})" if self.mysql else f"MIN({a}, {b})"
 
     def seq(self, lo: int, hi: int) -> str:
         """A derived table of n = lo..hi (inclusive)."""
@@ -561,3 +580,160 @@ def _reminders(db: Database, sql: _Sql, plan: _Plan, now: datetime) -> int:
             " FROM schedules s WHERE s.id BETWEEN :lo AND :hi AND s.status = 'scheduled' AND s.scheduled_date >= :today",
             {"lo": lo + 1, "hi": hi + 1, "now": now, "today": plan.today}).rowcount
     return total
+
+
+# ------------------------------------------------------------------------------------------ finance
+
+FINANCE_VERSION = "1"
+COURSE_FEE, EXTRA_LESSON, LATE_FEE, TOPUP_LESSON = 880, 75, 45, 75
+TOPUPS = 12  # at most this many top-up invoices per long-history student (every 4 weeks)
+
+
+def finance_built(db: Database) -> dict | None:
+    """The finance rows of ``bench_meta`` (see :func:`build_finance`), or None when not built."""
+    if "bench_meta" not in db.tables():
+        return None
+    rows = {r["name"]: r["value"] for r in db.fetch_all("SELECT name, value FROM bench_meta WHERE name LIKE 'fin%'")}
+    return rows if rows.get("finance_builder") == FINANCE_VERSION else None
+
+
+def build_finance(db: Database, *, students: int, today: date, now: datetime, log=print) -> dict:
+    """Invoices, invoice lines, payments, credit notes and pending enrolment requests for the enrolments of
+    a chain built by :func:`build_chain` (enrolment ``k`` belongs to student ``k``, ``k <= students``), in
+    one transaction, set-based; records the counts in ``bench_meta`` (``fin_*`` rows). Refuses to run
+    when the database already has invoices (it would not know how they fit)."""
+    sql = _Sql(db)
+    if db.fetch_value("SELECT COUNT(*) AS n FROM invoices", cast=int):
+        raise RuntimeError("the database already has invoices but no finance record in bench_meta: rebuild it")
+    started = timer.perf_counter()
+    steps: dict[str, float] = {}
+
+    def step(name: str, since: float) -> float:
+        steps[name] = round(timer.perf_counter() - since, 1)
+        log(f"  {name}: {steps[name]} s")
+        return timer.perf_counter()
+
+    db.execute("DROP TABLE IF EXISTS bench_fin_k")
+    db.execute("CREATE TABLE bench_fin_k (k INT PRIMARY KEY)")
+    _bulk(db, "bench_fin_k", ("k",), [(k,) for k in range(1, TOPUPS + 1)])
+    p = {"today": today, "now": now, "students": students}
+    h = "((e.id * 7919 + 13) % 100)"
+    lines = "(1 + e.id % 3)"
+    sub = (f"({COURSE_FEE} + CASE WHEN {lines} >= 2 THEN {2 * EXTRA_LESSON} ELSE 0 END"
+           f" + CASE WHEN {lines} = 3 THEN {LATE_FEE} ELSE 0 END)")
+    topup_day = sql.add_days("e.start_date", "28 * t.k")
+    t = timer.perf_counter()
+    with db.transaction():
+        # invoices in issue-date order (ids follow the date, as in production); notes tell the kinds apart
+        invoices = db.execute(
+            "INSERT INTO invoices (enrollment_id, invoice_number, issue_date, due_date, subtotal, tax_amount, total,"
+            " status, notes, created_at, updated_at, discount_amount, tax_rate, tax_inclusive, branch_id, issued_at,"
+            " credit_note_for, created_by)"
+            f" SELECT x.eid, {sql.cat(repr('BENCH-'), 'x.eid', repr('-'), 'x.k')}, x.issue,"
+            f" {sql.add_days('x.issue', '7')}, x.sub, x.sub / 10.0, x.sub * 11 / 10.0,"
+            " CASE WHEN x.k > 0 OR x.h < 70 THEN 'paid' WHEN x.h < 90 THEN 'partial'"
+            "   WHEN x.eid % 20 = 0 THEN 'paid'"
+            f"   WHEN {sql.add_days('x.issue', '7')} < :today THEN 'overdue' ELSE 'sent' END,"
+            " CASE WHEN x.k > 0 THEN 'Top-up package' END,"
+            f" {sql.at('x.issue', repr('10:00:00'))}, {sql.at('x.issue', repr('10:00:00'))}, 0, 10.00, 0,"
+            f" x.branch_id, {sql.at('x.issue', repr('10:00:00'))}, NULL, 1 + x.branch_id"
+            " FROM ("
+            f"   SELECT e.id AS eid, 0 AS k, {sql.least('e.start_date', ':today')} AS issue, {sub} AS sub,"
+            f"   {h} AS h, st.branch_id FROM enrollments e JOIN students st ON st.id = e.student_id"
+            "   WHERE e.id <= :students"
+            "   UNION ALL"
+            f"   SELECT e.id, t.k, {topup_day}, {5 * TOPUP_LESSON}, {h}, st.branch_id"
+            "   FROM enrollments e JOIN students st ON st.id = e.student_id JOIN bench_fin_k t ON 1 = 1"
+            f"   WHERE e.id <= :students AND e.id % 100 = 1 AND {topup_day} <= :today) x"
+            " ORDER BY x.issue, x.eid, x.k", p).rowcount
+        t = step(f"{invoices:,} invoices", t)
+        credit_notes = db.execute(
+            "INSERT INTO invoices (enrollment_id, invoice_number, issue_date, due_date, subtotal, tax_amount, total,"
+            " status, notes, created_at, updated_at, discount_amount, tax_rate, tax_inclusive, branch_id, issued_at,"
+            " credit_note_for, created_by)"
+            f" SELECT i.enrollment_id, {sql.cat(repr('BENCHCN-'), 'i.id')}, x.issue, x.issue,"
+            " -i.total, -ROUND(i.total / 11.0, 2), -i.total, 'paid', 'Enrolment cancelled',"
+            f" {sql.at('x.issue', repr('11:00:00'))}, {sql.at('x.issue', repr('11:00:00'))}, 0, 10.00, 1, i.branch_id,"
+            f" {sql.at('x.issue', repr('11:00:00'))}, i.id, i.created_by"
+            f" FROM invoices i JOIN (SELECT i2.id, {sql.least(sql.add_days('i2.due_date', '3'), ':today')} AS issue"
+            "   FROM invoices i2 WHERE i2.notes IS NULL AND i2.credit_note_for IS NULL) x ON x.id = i.id"
+            " JOIN enrollments e ON e.id = i.enrollment_id"
+            f" WHERE i.notes IS NULL AND {h} >= 90 AND e.id % 20 = 0 ORDER BY x.issue, i.id", p).rowcount
+        t = step(f"{credit_notes:,} credit notes", t)
+        # numbers in issue order per year, then the counters continue from the last one
+        number = sql.cat(repr("INV-"), f"{sql.year('n.issue_date')}", repr("-"), sql.pad6("n.rn"))
+        ranked = (f"SELECT id, issue_date, ROW_NUMBER() OVER (PARTITION BY {sql.year('issue_date')}"
+                  " ORDER BY issue_date, id) AS rn FROM invoices")
+        if sql.mysql:
+            db.execute(f"UPDATE invoices i JOIN ({ranked}) n ON n.id = i.id SET i.invoice_number = {number}")
+        else:
+            db.execute(f"UPDATE invoices SET invoice_number = {number} FROM ({ranked}) n WHERE n.id = invoices.id")
+        for row in db.fetch_all(f"SELECT {sql.year('issue_date')} AS y, COUNT(*) AS n FROM invoices GROUP BY 1"):
+            if sql.mysql:
+                db.execute("INSERT INTO invoice_counters (year, last_number) VALUES (:y, :n)"
+                           " ON DUPLICATE KEY UPDATE last_number = GREATEST(last_number, VALUES(last_number))",
+                           {"y": int(row["y"]), "n": int(row["n"])})
+            else:
+                db.execute("INSERT INTO invoice_counters (year, last_number) VALUES (:y, :n)"
+                           " ON CONFLICT (year) DO UPDATE SET last_number = MAX(last_number, excluded.last_number)",
+                           {"y": int(row["y"]), "n": int(row["n"])})
+        t = step("invoice numbers and counters", t)
+        items = db.execute(
+            "INSERT INTO invoice_items (invoice_id, description, quantity, unit_price, total, kind, credits, discount)"
+            " SELECT i.id,"
+            "  CASE WHEN i.notes IS NOT NULL THEN 'Top-up package: 5 lessons' WHEN l.k = 1 THEN"
+            f"   {sql.cat('c.title', repr(' course fee'))} WHEN l.k = 2 THEN 'Extra lessons'"
+            "   ELSE 'Late cancellation fee' END,"
+            f"  CASE WHEN i.notes IS NOT NULL THEN 5 WHEN l.k = 2 THEN 2 ELSE 1 END,"
+            f"  CASE WHEN i.notes IS NOT NULL THEN {TOPUP_LESSON} WHEN l.k = 1 THEN {COURSE_FEE}"
+            f"   WHEN l.k = 2 THEN {EXTRA_LESSON} ELSE {LATE_FEE} END,"
+            f"  CASE WHEN i.notes IS NOT NULL THEN {5 * TOPUP_LESSON} WHEN l.k = 1 THEN {COURSE_FEE}"
+            f"   WHEN l.k = 2 THEN {2 * EXTRA_LESSON} ELSE {LATE_FEE} END,"
+            "  CASE WHEN i.notes IS NOT NULL THEN 'package' WHEN l.k = 1 THEN 'course' WHEN l.k = 2 THEN 'lesson'"
+            "   ELSE 'fee_late_cancel' END,"
+            "  CASE WHEN i.notes IS NOT NULL THEN 5 WHEN l.k = 2 THEN 2 ELSE 0 END, 0"
+            " FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id JOIN courses c ON c.id = e.course_id"
+            " JOIN bench_fin_k l ON l.k <= CASE WHEN i.notes IS NOT NULL THEN 1 ELSE 1 + e.id % 3 END"
+            " WHERE i.credit_note_for IS NULL ORDER BY i.id, l.k").rowcount
+        items += db.execute(
+            "INSERT INTO invoice_items (invoice_id, description, quantity, unit_price, total, kind, credits, discount)"
+            f" SELECT cn.id, {sql.cat(repr('Credit for '), 'o.invoice_number', repr(': enrolment cancelled'))},"
+            " 1, cn.total, cn.total, 'credit', 0, 0 FROM invoices cn JOIN invoices o ON o.id = cn.credit_note_for"
+            " ORDER BY cn.id").rowcount
+        t = step(f"{items:,} invoice lines", t)
+        # payments: paid in full (a third in two halves), part-paid 40 %; top-ups paid in full
+        part = (f"CASE WHEN i.notes IS NOT NULL THEN i.total WHEN {h} >= 70 THEN ROUND(i.total * 0.4, 2)"
+                " WHEN e.id % 3 = 0 AND l.k = 1 THEN ROUND(i.total / 2.0, 2) WHEN e.id % 3 = 0 THEN i.total - ROUND(i.total / 2.0, 2)"
+                " ELSE i.total END")
+        day = sql.least(sql.add_days("i.issue_date", f"CASE WHEN l.k = 2 THEN 6 ELSE {h} % 5 END"), ":today")
+        payments = db.execute(
+            "INSERT INTO payments (invoice_id, amount, payment_date, method, reference, notes, recorded_by,"
+            " created_at, updated_at, kind)"
+            " SELECT x.invoice_id, x.amount, x.day, x.method,"
+            f" {sql.cat(repr('BNK-'), 'x.invoice_id', repr('-'), 'x.k')}, NULL,"
+            " CASE WHEN x.method = 'gateway' THEN NULL ELSE x.staff END,"
+            f" {sql.at('x.day', repr('12:00:00'))}, {sql.at('x.day', repr('12:00:00'))}, 'payment'"
+            f" FROM (SELECT i.id AS invoice_id, l.k, {part} AS amount, {day} AS day, i.created_by AS staff,"
+            f"   CASE {h} % 4 WHEN 0 THEN 'card' WHEN 1 THEN 'bank_transfer' WHEN 2 THEN 'cash' ELSE 'gateway' END"
+            "   AS method"
+            "   FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id"
+            "   JOIN bench_fin_k l ON l.k <= CASE WHEN i.notes IS NULL AND e.id % 3 = 0 AND"
+            f"     {h} < 70 THEN 2 ELSE 1 END"
+            f"   WHERE i.credit_note_for IS NULL AND (i.notes IS NOT NULL OR {h} < 90)) x"
+            " ORDER BY x.day, x.invoice_id, x.k", p).rowcount
+        t = step(f"{payments:,} payments", t)
+        requests = db.execute(
+            "INSERT INTO enrollment_requests (student_id, course_id, preferred_date, status, student_notes, created_at,"
+            " updated_at)"
+            f" SELECT e.student_id, e.course_id % {len(COURSES)} + 1, {sql.add_days(':today', '14')}, 'pending',"
+            " 'Applied online (bench)', :now, :now FROM enrollments e"
+            " WHERE e.id <= :students AND e.student_id % 20 = 7 ORDER BY e.student_id", p).rowcount
+        t = step(f"{requests:,} pending enrolment requests", t)
+    db.execute("DROP TABLE IF EXISTS bench_fin_k")
+    report = {"finance_builder": FINANCE_VERSION, "fin_invoices": invoices, "fin_credit_notes": credit_notes,
+              "fin_invoice_items": items, "fin_payments": payments, "fin_pending_requests": requests,
+              "fin_built_on": today.isoformat(), "fin_build_seconds": round(timer.perf_counter() - started, 1)}
+    marks, params = db.in_params("k", list(report))
+    db.execute(f"DELETE FROM bench_meta WHERE name IN ({marks})", params)
+    _bulk(db, "bench_meta", ("name", "value"), [(k, str(v)) for k, v in report.items()])
+    return {**report, "steps": steps}

@@ -769,3 +769,8 @@ CREATE TABLE IF NOT EXISTS application_attempts (
     attempted_at DATETIME NOT NULL,
     INDEX idx_application_attempts_ip (ip_address, attempted_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- 0020: finance indexes (issue 9 bench): an invoice's payments with date, amount and kind (covering; replaces
+-- the generated fk_payment_invoice index)
+CREATE INDEX IF NOT EXISTS idx_payments_invoice_cover ON payments(invoice_id, payment_date, amount, kind);
+DROP INDEX IF EXISTS fk_payment_invoice ON payments;

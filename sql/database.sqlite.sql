@@ -875,3 +875,8 @@ CREATE TABLE IF NOT EXISTS application_attempts (
     attempted_at DATETIME NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_application_attempts_ip ON application_attempts(ip_address, attempted_at);
+
+-- 0020: finance indexes (issue 9 bench): an invoice's payments with date, amount and kind (covering; replaces
+-- fk_payment_invoice, as InnoDB drops its generated one)
+CREATE INDEX IF NOT EXISTS idx_payments_invoice_cover ON payments(invoice_id, payment_date, amount, kind);
+DROP INDEX IF EXISTS fk_payment_invoice;

@@ -162,3 +162,39 @@ def test_analyze_tables_runs_on_the_high_churn_tables_and_refuses_unknown_ones(r
 def test_init_db_on_a_database_that_has_the_schema_says_what_to_do(runner):
     result = runner.invoke(args=["init-db"])  # the fixture database already has the schema
     assert result.exit_code == 1 and "db-upgrade" in result.output and "Traceback" not in result.output
+
+
+def test_expire_credits_expires_the_purchases_past_their_date(runner, db):
+    """`flask expire-credits` (nightly): packages.expire_due; a second run finds nothing left to expire."""
+    from datetime import timedelta
+
+    from app.core import clock
+    from app.services import packages
+    from tests import factories
+
+    with db.transaction():
+        enrollment_id = factories.make_enrollment(db)
+        packages.purchase(db, None, enrollment_id, 3, now=clock.now(), source="office",
+                          expires_on=clock.today() - timedelta(days=1))
+    result = runner.invoke(args=["expire-credits"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "expired 3 lesson credits"
+    assert packages.summary(db, enrollment_id)["remaining"] == 0
+    again = runner.invoke(args=["expire-credits"])
+    assert again.exit_code == 0 and again.output.strip() == "expired 0 lesson credits"
+
+
+def test_purge_applications_forgets_attempts_older_than_a_day(runner, db):
+    """`flask purge-applications` (nightly): applications.purge keeps the last day's attempts."""
+    from datetime import timedelta
+
+    from app.core import clock
+
+    now = clock.now()
+    with db.transaction():
+        db.insert("application_attempts", {"ip_address": "old", "attempted_at": now - timedelta(days=2)})
+        db.insert("application_attempts", {"ip_address": "new", "attempted_at": now - timedelta(minutes=5)})
+    result = runner.invoke(args=["purge-applications"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "purged 1 application attempts older than a day"
+    assert db.fetch_value("SELECT COUNT(*) FROM application_attempts", cast=int) == 1

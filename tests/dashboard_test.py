@@ -72,12 +72,27 @@ def test_branchless_staff_dashboard_page_shows_the_notice_and_no_names(seeded, c
 
 
 # The dashboard's own statements, plus the navigation's count badges (one aggregate each, two for the
-# conflicts panel's): admin Conflicts 2 + Notifications 1; instructor Notifications 1; student Proposed
-# times, Earlier slots and Notifications 1 each.
-@pytest.mark.parametrize("email,limit", [("admin@origin.com", 4 + 3), ("amelia.ward@origin.com", 4 + 1),
+# conflicts panel's): admin Conflicts 2 + Enrolment requests 1 + Notifications 1; instructor Enrolment
+# requests 1 + Notifications 1; student Proposed times, Earlier slots and Notifications 1 each.
+@pytest.mark.parametrize("email,limit", [("admin@origin.com", 4 + 4), ("amelia.ward@origin.com", 4 + 2),
                                          ("jack.mason@student.com", 5 + 3)])
 def test_dashboard_query_count_is_bounded(seeded, client, email, limit):
     login(client, email)
     with count_queries() as counter:
         assert client.get("/dashboard/").status_code == 200
     assert counter.count <= limit, counter.statements
+
+
+@pytest.mark.parametrize("email,label", [("admin@origin.com", "(2 pending requests)"),
+                                         ("amelia.ward@origin.com", "(1 pending request)"),
+                                         ("operations@origin.com", None)])
+def test_enrolment_requests_badge_counts_the_pending_requests_the_queue_shows(seeded, client, email, label):
+    """The demo has two pending requests: Jack's (Bayside, assigned to Amelia) and Zara's (Northern,
+    unassigned). The admin sees both, Amelia the one assigned to her, CBD staff none (no badge)."""
+    login(client, email)
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert "Enrolment requests" in html
+    if label is None:
+        assert "pending request" not in html
+    else:
+        assert label in html

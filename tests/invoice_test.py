@@ -473,3 +473,21 @@ def test_recent_leaves_drafts_out(db):
     make_invoice(db, enrollment, invoice_number="INV-ISSUED")
     make_invoice(db, enrollment, invoice_number="DRAFT-000999", status="draft")
     assert [r["invoice_number"] for r in InvoiceDAO(db).recent()] == ["INV-ISSUED"]
+
+
+def test_a_credit_note_on_a_paid_invoice_becomes_account_credit(db):
+    from app.dao.payment import PaymentDAO
+
+    actor = _admin(db)
+    invoice = _issued(db, actor)
+    total = db.fetch_value("SELECT total FROM invoices WHERE id = :id", {"id": invoice})
+    make_payment(db, invoice, Decimal(str(total)) - Decimal("20.00"))   # 20.00 still owed
+    invoicing.recompute(db, invoice, now=NOW, settings=SETTINGS)
+    invoicing.credit_note(db, actor, invoice, reason="Lesson not given", amount="50.00", now=NOW, settings=SETTINGS)
+    student = db.fetch_value("SELECT e.student_id FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id"
+                             " WHERE i.id = :id", {"id": invoice})
+    assert PaymentDAO(db).credit_balance(student) == Decimal("30.00")   # 50 credited, 20 of it was owed
+    original = invoicing.get(db, actor, invoice)
+    assert original["balance_due"] == Decimal("0.00") and original["status"] == "paid"
+    moved = db.fetch_one("SELECT amount, kind FROM payments WHERE invoice_id = :id AND kind = 'refund'", {"id": invoice})
+    assert Decimal(str(moved["amount"])) == Decimal("-30.00")

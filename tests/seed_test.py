@@ -7,6 +7,7 @@ if __name__ == "__main__":
 import shutil
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -471,3 +472,90 @@ def test_the_demo_shows_self_service_in_use(db):
     assert db.fetch_value("SELECT COUNT(*) FROM schedules WHERE instructor_id = :i AND status = 'scheduled'"
                           " AND scheduled_date = :d", {"i": window["instructor_id"],
                                                       "d": window["start_datetime"].date()}, cast=int) >= 1
+
+
+# ------------------------------------------------------------------------------------------ finance (issue 9)
+
+def test_every_active_enrolment_is_on_its_package_and_completed_lessons_drew_credits(seeded_db):
+    """Each demo enrolment bought its course's lessons (source enrolment) before any outcome, so every
+    completed lesson (and a no-show: the branches' no_show_consumes is the default, 1) drew one credit (or
+    would be recorded owed, 0 credits, had the package run out); the ledger never goes below zero."""
+    enrolments = seeded_db.fetch_all(
+        "SELECT e.id, c.lesson_count FROM enrollments e JOIN courses c ON c.id = e.course_id"
+        " WHERE e.status IN ('active', 'in_progress')")
+    bought = {r["enrollment_id"]: r for r in seeded_db.fetch_all(
+        "SELECT enrollment_id, SUM(credits) AS credits, COUNT(*) AS n, MIN(id) AS first_id FROM package_ledger"
+        " WHERE entry = 'purchase' AND source = 'enrolment' GROUP BY enrollment_id")}
+    assert enrolments and {e["id"] for e in enrolments} == set(bought)
+    for e in enrolments:
+        assert (int(bought[e["id"]]["credits"]), int(bought[e["id"]]["n"])) == (e["lesson_count"], 1), e
+    first_draw = seeded_db.fetch_value("SELECT MIN(id) FROM package_ledger WHERE entry = 'consume'", cast=int)
+    assert first_draw > max(int(b["first_id"]) for b in bought.values())  # bought before the outcomes
+    drawing = seeded_db.fetch_value(
+        "SELECT COUNT(*) FROM schedules WHERE event_type = 'lesson' AND status IN ('completed', 'no_show')", cast=int)
+    draws = seeded_db.fetch_all("SELECT schedule_id, credits, reason FROM package_ledger WHERE entry = 'consume'")
+    assert len(draws) == drawing and len({d["schedule_id"] for d in draws}) == drawing
+    assert all(d["credits"] == -1 or (d["credits"] == 0 and d["reason"].startswith("owed")) for d in draws)
+    assert min(int(r["left"]) for r in seeded_db.fetch_all(
+        "SELECT SUM(credits) AS `left` FROM package_ledger GROUP BY enrollment_id")) >= 0
+    # the top-ups: paid invoices whose one line added its lessons; every booked lesson is covered
+    top_ups = seeded_db.fetch_all(
+        "SELECT i.status, it.credits, l.credits AS added FROM invoice_items it JOIN invoices i ON i.id = it.invoice_id"
+        " LEFT JOIN package_ledger l ON l.source = 'invoice_line' AND l.source_id = it.id WHERE it.kind = 'package'")
+    assert top_ups and all((t["status"], t["added"]) == ("paid", t["credits"]) for t in top_ups)
+    ahead = {r["enrollment_id"]: int(r["n"]) for r in seeded_db.fetch_all(
+        "SELECT enrollment_id, COUNT(*) AS n FROM schedules WHERE event_type = 'lesson' AND status = 'scheduled'"
+        " GROUP BY enrollment_id")}
+    left = {r["enrollment_id"]: int(r["n"]) for r in seeded_db.fetch_all(
+        "SELECT enrollment_id, SUM(credits) AS n FROM package_ledger GROUP BY enrollment_id")}
+    assert all(left.get(e, 0) >= n for e, n in ahead.items()), (ahead, left)
+
+
+def test_the_demo_invoices_carry_branch_and_tax_and_show_partial_payment_fee_and_application(seeded_db):
+    from app.services import payments as payment_service
+
+    invoices = seeded_db.fetch_all(
+        "SELECT i.id, i.invoice_number, i.status, i.branch_id, i.tax_rate, i.total, st.branch_id AS student_branch"
+        " FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id JOIN students st ON st.id = e.student_id")
+    assert all(i["branch_id"] == i["student_branch"] and i["tax_rate"] == 10 for i in invoices)
+    # the original's demo invoice: Jack's course invoice, part-paid (400.00 of 968.00)
+    jack = next(i for i in invoices if i["invoice_number"].endswith("-0001"))
+    assert (jack["status"], jack["total"]) == ("partial", 968)
+    # Lucas's deposit went through the payments service: his invoice is part-paid, the payment audited
+    lucas = seeded_db.fetch_one(
+        "SELECT i.id, i.status FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id"
+        " JOIN students s ON s.id = e.student_id JOIN users u ON u.id = s.user_id"
+        " WHERE u.email = 'lucas.rossi@student.com'")
+    assert lucas["status"] == "partial"
+    deposit = seeded_db.fetch_one("SELECT id, amount, method FROM payments WHERE invoice_id = :i", {"i": lucas["id"]})
+    assert (deposit["amount"], deposit["method"]) == (seed.LUCAS_DEPOSIT, "card")
+    assert payment_service.method_label(deposit["method"])
+    assert seeded_db.fetch_value("SELECT COUNT(*) FROM audit_trail WHERE action = 'payment_recorded'"
+                                 " AND entity_id = :p", {"p": deposit["id"]}, cast=int) == 1
+    # Bayside's no-show fee: the fortnight's no-show there is on a draft invoice
+    bayside = seeded_db.fetch_value("SELECT id FROM branches WHERE name = 'Bayside Training Hub'", cast=int)
+    fees = seeded_db.fetch_all(
+        "SELECT it.total, i.status, s.branch_id, s.status AS lesson_status FROM invoice_items it"
+        " JOIN invoices i ON i.id = it.invoice_id JOIN schedules s ON s.id = it.schedule_id"
+        " WHERE it.kind = 'fee_no_show'")
+    assert fees and all((f["status"], f["branch_id"], f["lesson_status"], Decimal(f["total"])) ==
+                        ("draft", bayside, "no_show", Decimal(seed.NO_SHOW_FEE)) for f in fees)
+    # a public application waits in the queue
+    applied = seeded_db.fetch_one(
+        "SELECT r.status, r.instructor_id FROM enrollment_requests r JOIN students s ON s.id = r.student_id"
+        " JOIN users u ON u.id = s.user_id WHERE u.email = :e", {"e": seed.APPLICANT_EMAIL})
+    assert applied == {"status": "pending", "instructor_id": None}
+    assert seeded_db.fetch_value("SELECT COUNT(*) FROM notifications WHERE title = 'New enrolment application'",
+                                 cast=int) >= 1
+
+
+def test_the_audit_trail_names_the_demo_invoices_and_payments(seeded_db):
+    rows = seeded_db.fetch_all("SELECT * FROM audit_trail WHERE entity_type IN ('invoice', 'payment')"
+                               " ORDER BY id")
+    assert {r["entity_type"] for r in rows} == {"invoice", "payment"}
+    refs = audit.describe_records(seeded_db, rows)
+    for row in rows:
+        ref = refs[row["id"]]
+        assert ref.kind == "invoice" and ref.target_id, (row, ref)
+        named = ref.text if row["entity_type"] == "invoice" else ref.parent
+        assert named.startswith("Invoice ") and "(" in named, (row, ref)

@@ -275,7 +275,11 @@ def test_invoices_carry_balance_due_from_one_payments_subquery(db):
 def test_enrollments_newest_first_with_course(db):
     student = make_student(db)
     old = f.make_enrollment(db, student_id=student, start_date=TODAY - timedelta(days=90), status="completed")
-    new = f.make_enrollment(db, student_id=student, start_date=TODAY, progress_percentage=40)
+    course = f.make_course(db, lesson_count=5)
+    new = f.make_enrollment(db, student_id=student, course_id=course, start_date=TODAY, progress_percentage=99)
+    for day in (1, 2):  # two of five lessons completed: 40 %, whatever the stored column says
+        f.make_schedule(db, enrollment_id=new, scheduled_date=TODAY - timedelta(days=day), status="completed")
+    f.make_schedule(db, enrollment_id=new, scheduled_date=TODAY + timedelta(days=1))
     f.make_enrollment(db)
     rows = StudentDAO(db).enrollments(student)
     assert [r["id"] for r in rows] == [new, old]

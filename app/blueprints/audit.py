@@ -26,7 +26,8 @@ FILTER_LABELS = {"user_id": "person", "entity_type": "record type", "entity_id":
 # Record kinds with a page: endpoint and its URL argument.
 RECORD_PAGES = {"student": ("students.view", "student_id"), "instructor": ("instructors.view", "instructor_id"),
                 "vehicle": ("fleet.view", "vehicle_id"), "branch": ("branches.view", "branch_id"),
-                "course": ("courses.view", "course_id"), "staff": ("staff.view", "staff_id")}
+                "course": ("courses.view", "course_id"), "staff": ("staff.view", "staff_id"),
+                "invoice": ("invoices.view", "invoice_id"), "payment": ("payments.view", "payment_id")}
 
 
 def _query() -> ListQuery:

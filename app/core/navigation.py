@@ -44,6 +44,7 @@ BADGES: dict[str, str] = {
     "proposals.index": "app.services.proposals:badge",
     "waitlist.offers": "app.services.waitlist:badge",
     "notifications.index": "app.services.notifications:badge",
+    "enrollmentrequests.index": "app.services.enrollment_requests:badge",
 }
 
 

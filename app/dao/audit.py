@@ -128,8 +128,9 @@ class AuditDAO(BaseDAO):
     def record_names(self, wanted: Mapping[str, Iterable[int]]) -> list[dict]:
         """Names of the records a page of audit rows points at, in ONE statement whatever the row count.
 
-        ``wanted`` maps a kind (student, instructor, vehicle, branch, course, staff, user) to ids. Each
-        result row: kind, ref_id, first_name, last_name, title, extra (vehicle plate / user role) and
+        ``wanted`` maps a kind (student, instructor, vehicle, branch, course, staff, invoice, user) to ids.
+        Each result row: kind, ref_id, first_name, last_name (an invoice: its student), title (an invoice:
+        its number), extra (vehicle plate / user role) and
         profile_id (for users: the student, instructor or staff profile matching their role).
         """
         parts, params = [], {}
@@ -164,6 +165,11 @@ _NAME_SQL = {
               " NULL AS extra, NULL AS profile_id FROM branches b WHERE b.id IN ({ids})",
     "course": "SELECT 'course' AS kind, c.id AS ref_id, NULL AS first_name, NULL AS last_name, c.title AS title,"
               " NULL AS extra, NULL AS profile_id FROM courses c WHERE c.id IN ({ids})",
+    "invoice": "SELECT 'invoice' AS kind, inv.id AS ref_id, isu.first_name AS first_name, isu.last_name AS last_name,"
+               " inv.invoice_number AS title, NULL AS extra, NULL AS profile_id"
+               " FROM invoices inv LEFT JOIN enrollments ie ON ie.id = inv.enrollment_id"
+               " LEFT JOIN students ist ON ist.id = ie.student_id LEFT JOIN users isu ON isu.id = ist.user_id"
+               " WHERE inv.id IN ({ids})",
     "user": "SELECT 'user' AS kind, ru.id AS ref_id, ru.first_name AS first_name, ru.last_name AS last_name,"
             " NULL AS title, ru.role AS extra,"
             " CASE ru.role"

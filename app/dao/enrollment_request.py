@@ -117,6 +117,13 @@ class EnrollmentRequestDAO(BaseDAO):
             counts[row["status"]] = int(row["n"])
         return counts
 
+    def pending_count(self, scope: RequestScope) -> int:
+        """How many pending requests ``scope`` sees (the navigation badge; one aggregate)."""
+        scope_sql, params = scope.clause()
+        return int(self.db.fetch_value(
+            "SELECT COUNT(*) AS n FROM enrollment_requests r JOIN students s ON s.id = r.student_id"
+            " WHERE r.status = 'pending' AND " + scope_sql, params) or 0)
+
     def find_for_scope(self, request_id: int, scope: RequestScope) -> dict | None:
         if not valid_id(request_id):
             return None

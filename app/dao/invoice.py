@@ -46,6 +46,14 @@ _CREDITED = ("COALESCE((SELECT -SUM(cn.total) FROM invoices cn WHERE cn.credit_n
              " AND cn.status <> 'void' AND cn.status <> 'draft'), 0)")
 
 
+def _branch_clause(name: str) -> str:
+    """``COALESCE(i.branch_id, <student's branch>) = :name`` on the invoice alone: the first half lets the
+    optimiser read the branch's rows by ``idx_invoices_branch_status`` (ref_or_null); an invoice without a
+    branch of its own (the original's rows) belongs to its student's branch."""
+    return (f"(i.branch_id = :{name} OR i.branch_id IS NULL) AND (i.branch_id = :{name} OR i.enrollment_id IN"
+            f" (SELECT be.id FROM enrollments be JOIN students bs ON bs.id = be.student_id WHERE bs.branch_id = :{name}))")
+
+
 def _money_row(row: dict | None) -> dict | None:
     if row is None:
         return None
@@ -211,10 +219,10 @@ class InvoiceWriteDAO(BaseDAO):
         if issued_only:
             clauses.append("i.status <> 'draft'")
         if branch_id is not None:
-            clauses.append("COALESCE(i.branch_id, st.branch_id) = :branch_id")
+            clauses.append(_branch_clause("branch_id"))
             params["branch_id"] = branch_id
         if student_id is not None:
-            clauses.append("e.student_id = :student_id")
+            clauses.append("i.enrollment_id IN (SELECT se.id FROM enrollments se WHERE se.student_id = :student_id)")
             params["student_id"] = student_id
         status = query.filter("status")
         if status:
@@ -222,7 +230,7 @@ class InvoiceWriteDAO(BaseDAO):
             params["status"] = status
         branch = query.filter_int("branch")
         if branch is not None:
-            clauses.append("COALESCE(i.branch_id, st.branch_id) = :filter_branch")
+            clauses.append(_branch_clause("filter_branch"))
             params["filter_branch"] = branch
         if query.q:
             clauses.append("(su.first_name LIKE :q ESCAPE '!' OR su.last_name LIKE :q ESCAPE '!'"
@@ -235,8 +243,10 @@ class InvoiceWriteDAO(BaseDAO):
         """One page of invoices (people, branch, paid, credited) plus, in ``page.totals``, the sums of
         total, paid and balance over every matching invoice (aggregates, not the page)."""
         where, params = self._list_where(query, branch_id, student_id, issued_only)
-        base = (" FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id JOIN students st ON st.id = e.student_id"
-                " JOIN users su ON su.id = st.user_id" + where)
+        # the count and the sums join the people only for a search (every other filter is on invoices)
+        people = (" JOIN enrollments e ON e.id = i.enrollment_id JOIN students st ON st.id = e.student_id"
+                  " JOIN users su ON su.id = st.user_id") if query.q else ""
+        base = " FROM invoices i" + people + where
         order = self.order_clause(INVOICE_SORTS, query, "i.id")
         page = self.fetch_page(
             f"SELECT i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status, i.credit_note_for,"
@@ -247,11 +257,8 @@ class InvoiceWriteDAO(BaseDAO):
         page.items = [_money_row(r) for r in page.items]
         sums = self.db.fetch_one(
             "SELECT COALESCE(SUM(CASE WHEN i.status IN ('draft','void') THEN 0 ELSE i.total END), 0) AS total,"
-            " COALESCE(SUM(CASE WHEN i.status IN ('draft','void') THEN 0 ELSE pp.paid END), 0) AS paid"
-            " FROM invoices i JOIN enrollments e ON e.id = i.enrollment_id JOIN students st ON st.id = e.student_id"
-            " JOIN users su ON su.id = st.user_id"
-            " LEFT JOIN (SELECT p.invoice_id, SUM(p.amount) AS paid FROM payments p GROUP BY p.invoice_id) pp"
-            " ON pp.invoice_id = i.id" + where, params) or {}
+            f" COALESCE(SUM(CASE WHEN i.status IN ('draft','void') THEN 0 ELSE {_PAID} END), 0) AS paid"
+            + base, params) or {}  # paid per matching invoice through the payments' invoice index
         total, paid = money(sums.get("total")), money(sums.get("paid"))
         page.totals = {"total": total, "paid": paid, "balance": total - paid}
         return page
@@ -301,7 +308,8 @@ class InvoiceDAO(InvoiceWriteDAO):
         The invoices are picked and limited first (newest issue date), then joined to names; the
         amount paid is summed per picked invoice through the payments foreign-key index.
         """
-        clauses, params = ["x.status <> 'draft'"], {"limit": int(limit)}  # drafts are not issued yet
+        # drafts are not issued yet; a credit note shows as what it credits (the original's balance)
+        clauses, params = ["x.status <> 'draft'", "x.credit_note_for IS NULL"], {"limit": int(limit)}
         if student_id is not None:
             clauses.append("x.enrollment_id IN (SELECT en.id FROM enrollments en WHERE en.student_id = :student_id)")
             params["student_id"] = student_id
@@ -313,7 +321,7 @@ class InvoiceDAO(InvoiceWriteDAO):
             "SELECT i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status,"
             " c.title AS course_title, su.first_name AS student_first_name, su.last_name AS student_last_name,"
             " e.student_id, e.course_id, st.branch_id AS student_branch_id,"
-            " COALESCE((SELECT SUM(p.amount) FROM payments p WHERE p.invoice_id = i.id), 0) AS paid"
+            f" {_PAID} AS paid, {_CREDITED} AS credited"
             " FROM (SELECT x.id, x.enrollment_id, x.invoice_number, x.issue_date, x.due_date, x.total, x.status"
             f"   FROM invoices x WHERE {' AND '.join(clauses)}"
             "   ORDER BY x.issue_date DESC, x.id DESC LIMIT :limit) i"
@@ -327,6 +335,6 @@ class InvoiceDAO(InvoiceWriteDAO):
         for row in rows:
             row["total"] = money(row["total"])
             row["paid"] = money(row["paid"])
-            row["balance_due"] = row["total"] - row["paid"]
+            row["balance_due"] = row["total"] - row["paid"] - money(row.pop("credited"))
         return rows
 

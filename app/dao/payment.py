@@ -48,6 +48,14 @@ _CONTEXT_COLUMNS = (
 )
 
 
+def _branch_clause(name: str) -> str:
+    """``_SCOPE_BRANCH = :name`` on the invoice alone: the first half lets the optimiser read the branch's
+    invoices by ``idx_invoices_branch_status`` (ref_or_null); an invoice without a branch of its own (the
+    original's rows) belongs to its student's branch."""
+    return (f"(i.branch_id = :{name} OR i.branch_id IS NULL) AND (i.branch_id = :{name} OR i.enrollment_id IN"
+            f" (SELECT be.id FROM enrollments be JOIN students bs ON bs.id = be.student_id WHERE bs.branch_id = :{name}))")
+
+
 def _money_row(row: dict | None) -> dict | None:
     if row is None:
         return None
@@ -140,8 +148,10 @@ class PaymentDAO(BaseDAO):
 
     @staticmethod
     def _where(query: ListQuery, only_branch: int | None) -> tuple[str, dict[str, Any]]:
-        clauses = [f"(:only_branch IS NULL OR {_SCOPE_BRANCH} = :only_branch)"]
-        params: dict[str, Any] = {"only_branch": only_branch}
+        clauses, params = ["1 = 1"], {}
+        if only_branch is not None:
+            clauses.append(_branch_clause("only_branch"))
+            params["only_branch"] = only_branch
         for n, term in enumerate(query.q.split()[:MAX_SEARCH_TERMS]):
             key = f"q{n}"
             clauses.append(f"(su.first_name LIKE :{key} ESCAPE '!' OR su.last_name LIKE :{key} ESCAPE '!'"
@@ -149,7 +159,7 @@ class PaymentDAO(BaseDAO):
             params[key] = like_pattern(term)
         branch = query.filter_int("branch")
         if branch is not None:
-            clauses.append(f"{_SCOPE_BRANCH} = :branch")
+            clauses.append(_branch_clause("branch"))
             params["branch"] = branch if valid_id(branch) else 0
         if query.filter("method") in METHODS:
             clauses.append("p.method = :method")
@@ -170,11 +180,16 @@ class PaymentDAO(BaseDAO):
                     " JOIN enrollments e ON e.id = i.enrollment_id JOIN students st ON st.id = e.student_id"
                     " JOIN users su ON su.id = st.user_id")
 
+    def _ledger_from(self, query: ListQuery) -> str:
+        """The ledger's count and totals join the people only for a search (the other filters need the
+        payment and its invoice alone)."""
+        return self._LEDGER_FROM if query.q.strip() else " FROM payments p JOIN invoices i ON i.id = p.invoice_id"
+
     def ledger_page(self, query: ListQuery, only_branch: int | None) -> Page:
         """One page of the payments ledger (count + page of ids, then the page's rows)."""
         where, params = self._where(query, only_branch)
         page = self.fetch_page_picked(
-            self._LEDGER_FROM + where, _CONTEXT_COLUMNS,
+            self._ledger_from(query) + where, _CONTEXT_COLUMNS,
             "JOIN payments p ON p.id = pick.pick_id" + _CONTEXT_JOINS,
             params, self.order_clause(SORTS, query, "p.id"), query, pick="p.id")
         page.items = [_money_row(r) for r in page.items]
@@ -187,7 +202,7 @@ class PaymentDAO(BaseDAO):
             "SELECT COUNT(*) AS n,"
             " COALESCE(SUM(CASE WHEN p.kind = 'refund' THEN 0 ELSE p.amount END), 0) AS received,"
             " COALESCE(-SUM(CASE WHEN p.kind = 'refund' THEN p.amount ELSE 0 END), 0) AS refunded,"
-            " COALESCE(SUM(p.amount), 0) AS net" + self._LEDGER_FROM + where, params) or {}
+            " COALESCE(SUM(p.amount), 0) AS net" + self._ledger_from(query) + where, params) or {}
         return {"count": int(row.get("n") or 0), "received": money(row.get("received")),
                 "refunded": money(row.get("refunded")), "net": money(row.get("net"))}
 

@@ -174,12 +174,20 @@ class StudentDAO(BaseDAO):
 
     # -- profile page reads (student already resolved through find_for_scope) -------------
     def enrollments(self, student_id: int, limit: int = 50) -> list[dict]:
-        return self.db.fetch_all(
-            "SELECT e.id, e.course_id, c.title AS course_title, e.start_date, e.status, e.progress_percentage"
+        """The student's enrolments; ``progress_percentage`` is derived from the completed lessons over
+        the course's lesson count (services/enrollments.progress's rule), not the stored column."""
+        rows = self.db.fetch_all(
+            "SELECT e.id, e.course_id, c.title AS course_title, e.start_date, e.status, c.lesson_count,"
+            " (SELECT COUNT(*) FROM schedules s WHERE s.enrollment_id = e.id AND s.status = 'completed'"
+            "  AND (s.event_type IS NULL OR s.event_type = 'lesson')) AS completed_lessons"
             " FROM enrollments e JOIN courses c ON c.id = e.course_id"
             " WHERE e.student_id = :sid ORDER BY e.start_date DESC, e.id DESC LIMIT :limit",
             {"sid": student_id, "limit": int(limit)},
         )
+        for row in rows:
+            count, done = int(row.pop("lesson_count") or 0), int(row["completed_lessons"] or 0)
+            row["progress_percentage"] = min(100, 100 * done // count) if count > 0 else 0
+        return rows
 
     _LESSON_SELECT = (
         "SELECT sc.id, sc.enrollment_id, sc.event_type, sc.scheduled_date, sc.start_time, sc.end_time, sc.status,"

@@ -24,7 +24,9 @@ class DecisionForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    instructor_id = SelectField("Assign to", coerce=optional_int, validate_choice=False, validators=[Optional()])
+    # Its own HTML id: the decision form on the same page has an instructor_id select too.
+    instructor_id = SelectField("Assign to", id="assign_instructor_id", coerce=optional_int, validate_choice=False,
+                                validators=[Optional()])
 
 
 class EnrolForm(FlaskForm):

@@ -269,12 +269,13 @@ SYSTEM_ACTOR = "System"
 REMOVED_ACTOR = "Unknown (removed account)"
 
 # The record kinds that have a page of their own (the blueprint maps each to its view).
-LINKED_KINDS = ("student", "instructor", "vehicle", "branch", "course", "staff")
+LINKED_KINDS = ("student", "instructor", "vehicle", "branch", "course", "staff", "invoice")
 # Child records: the parent kind and the snapshot key that names it.
 _PARENT_KEYS = {
     "instructor_unavailability": ("instructor", "instructor_id"),
     "vehicle_downtime": ("vehicle", "vehicle_id"),
     "vehicle_service_log": ("vehicle", "vehicle_id"),
+    "payment": ("invoice", "invoice_id"),
 }
 _DOCUMENT_STUDENT = re.compile(r"\(student ([0-9]{1,10})\)", re.ASCII)
 
@@ -377,6 +378,8 @@ def _record_name(kind: str, found: Mapping[str, Any]) -> str:
         return f"{found.get('title') or ''}{f' ({plate})' if plate else ''}".strip()
     if kind in ("branch", "course"):
         return found.get("title") or ""
+    if kind == "invoice":
+        return f"{found.get('title') or ''}{f' ({person})' if person else ''}".strip()
     return person
 
 

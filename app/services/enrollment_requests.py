@@ -64,6 +64,20 @@ def list_requests(db: Database, actor: Actor, query: ListQuery) -> tuple[Page, d
     return dao.list_page(query, scope), dao.status_counts(query, scope)
 
 
+def badge(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any] | None = None):
+    """The navigation badge (app/core/navigation.py BADGES): the pending requests the actor's queue
+    shows (same scope), or None at 0. One aggregate query."""
+    if actor.role not in ROLES:
+        return None
+    scope = scope_for(actor)
+    if scope == NOTHING:
+        return None
+    n = EnrollmentRequestDAO(db).pending_count(scope)
+    if not n:
+        return None
+    return n, f"{n} pending request{'s' if n != 1 else ''}"
+
+
 def filter_options(db: Database, actor: Actor) -> dict[str, list[tuple[Any, str]]]:
     only = actor.branch_filter() if actor.role == "staff" else None
     return {

@@ -31,6 +31,7 @@ from app.core.database import Database
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import ListQuery, Page
 from app.dao.invoice import InvoiceDAO
+from app.dao.payment import PaymentDAO
 from app.services import audit
 from app.services.money import (
     ZERO, fmt, money, parse_amount, parse_tax_rate, tax_rate_from, totals,
@@ -468,7 +469,8 @@ def credit_note(db: Database, actor: Actor, invoice_id: int, *, reason: Any, amo
                 now: datetime, settings: Mapping[str, Any] | None) -> int:
     """Issue a credit note against an issued invoice: a negative invoice with its own number that
     reduces what the original owes. ``amount`` (tax inclusive, at most what is left to credit) defaults
-    to the whole remaining total. Returns the credit note's id."""
+    to the whole remaining total. What was already paid beyond the new amount owed becomes the student's
+    account credit (later invoices use it), in the same transaction. Returns the credit note's id."""
     text = _text(reason, "reason", "A reason", REASON_MAX, required=True)
     dao = InvoiceDAO(db)
     with db.transaction():
@@ -490,8 +492,26 @@ def credit_note(db: Database, actor: Actor, invoice_id: int, *, reason: Any, amo
         credit_id = create_invoice(db, actor, enrollment_id=row["enrollment_id"], lines=[line], issue=True,
                                    notes=text, now=now, settings=settings, tax_rate=rate,
                                    tax_inclusive=inclusive, credit_note_for=invoice_id)
+        # What the student already paid beyond what is now owed is theirs: account credit later invoices use
+        after = dao.amounts(invoice_id)
+        excess = min(value, after["paid"] - (after["total"] - after["credited"]))
+        if excess > 0:  # moved off the invoice (a refund row) onto the student's account credit
+            student_id = dao.enrollment_context(row["enrollment_id"])["student_id"]
+            pays = PaymentDAO(db)
+            paid_rows = [p for p in pays.for_invoice(invoice_id) if (p.get("kind") or "payment") == "payment"]
+            moved = pays.insert({
+                "invoice_id": invoice_id, "amount": -excess, "payment_date": now.date(), "method": "account_credit",
+                "reference": "Account credit", "notes": None, "recorded_by": actor.user_id or None, "kind": "refund",
+                "refund_of": paid_rows[-1]["id"] if paid_rows else None,
+                "reason": f"Credit note on {row['invoice_number']}: moved to account credit"[:255],
+                "created_at": now, "updated_at": now})
+            pays.add_credit({"student_id": student_id, "amount": excess, "source": "overpayment",
+                             "invoice_id": invoice_id, "payment_id": moved, "created_by": actor.user_id or None,
+                             "notes": f"Credit note on {row['invoice_number']} after payment"[:255],
+                             "created_at": now})
         audit.record(db, actor, "invoice_credited", "invoice", invoice_id, now=now,
-                     after={"credit_note_id": credit_id, "amount": value}, details=f"{fmt(value)}: {text}"[:255])
+                     after={"credit_note_id": credit_id, "amount": value, "account_credit": excess if excess > 0 else None},
+                     details=f"{fmt(value)}: {text}"[:255])
     return credit_id
 
 

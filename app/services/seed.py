@@ -26,6 +26,18 @@ test is Amelia's now (the original booked this Bayside student at the Northern c
 enrolment rule refuses). Tom works Wednesday to Saturday and teaches the Learner course too, and a few
 more students per branch (an active enrolment and a paid invoice each) share the diaries.
 
+**Finance (issue 9).** Every active enrolment gets its lesson package (``packages.purchase``: the course's
+lesson count, source ``enrolment``) before any outcome is recorded, so the fortnight's completed lessons
+draw credits; a student whose fortnight (or series) holds more lessons than the package bought extra
+lessons at the desk first (a top-up line with credits, issued and paid through ``invoicing`` and
+``payments``: paying adds the credits), so every booked lesson is covered with a few to spare and the
+students can still book and take offered slots. The original's invoices stay the original's rows (``INV-YYYYMMDD-NNNN``, their
+amounts and statuses: Jack's part-paid, Mia's paid, ...), with the columns issue 9 added filled in as
+``invoicing`` would (branch, GST 10 % added, no discount, issued by the office). Through the real services
+too: Bayside's no-show fee (the branch fee setting, ``policy.update``) puts the fortnight's no-show there on
+a draft invoice; Lucas pays a deposit at the desk (``payments.record``: his invoice becomes part-paid); and
+a public application (``applications.apply``) waits in the CBD's queue.
+
 Everything runs in ONE transaction (each service's own transaction nests as a savepoint, and a refused
 booking rolls back only its own savepoint). The generator is deterministic: a fixed random seed, so the
 result depends only on ``today`` and ``now``. ``now`` is the seed's clock (naive UTC, as ``clock.now()``):
@@ -35,6 +47,7 @@ their own, so every date is in APP_TIMEZONE (``settings``, else the clock's zone
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -45,7 +58,8 @@ from app.core import clock, localtime, passwords
 from app.core.database import Database
 from app.dao.migration import MigrationDAO
 from app.dao.user import UserDAO
-from app.services import audit, availability, outcomes, proposals, scheduling, series, waitlist
+from app.services import (applications, audit, availability, invoicing, outcomes, packages, payments, policy,
+                          proposals, scheduling, series, waitlist)
 from app.services.scope import Actor
 
 DEMO_PASSWORD = "Password123!"
@@ -162,12 +176,16 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
                          "Wed-Sat; Saturday mornings for test-day intensives.", "Test-day intensive coach.",
                          Decimal("4.90"))
 
+        student_branch: dict[int, int] = {}
+
         def student(user_id, branch, licence, status, expiry, contact, contact_phone, address, city, postcode, summary):
-            return add("students", stamped(dict(user_id=user_id, branch_id=branch, license_number=licence,
+            student_id = add("students", stamped(dict(user_id=user_id, branch_id=branch, license_number=licence,
                                                 license_status=status, license_expiry=expiry,
                                                 emergency_contact_name=contact, emergency_contact_phone=contact_phone,
                                                 address_line=address, city=city, postcode=postcode,
                                                 progress_summary=summary)))
+            student_branch[student_id] = branch
+            return student_id
 
         jack = student(jack_u, bayside, "L1234567", "Learner", today + timedelta(days=160), "Sarah Mason",
                        "0402 888 999", "12 Marine Parade", "St Kilda", "3182", "Enrolled and first lesson scheduled.")
@@ -194,6 +212,7 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
             )
         ]
         learner, conversion, intensive, _night = courses
+        lesson_count = {learner: 10, conversion: 6, intensive: 2, _night: 2}
         for course_id, instructor_id in ((learner, amelia), (conversion, amelia), (intensive, amelia),
                                          (learner, raj), (conversion, raj), (intensive, tom), (learner, tom)):
             add("course_instructor", dict(course_id=course_id, instructor_id=instructor_id))
@@ -214,9 +233,16 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
         yaris = vehicle("Toyota Yaris", "Hatchback", "Manual", "ORI-321", "VNKKL3D330A123456", north, "available",
                         today - timedelta(days=90), today + timedelta(days=90), None)
 
+        branch_of: dict[int, int] = {}    # enrolment -> its student's branch
+        packaged: list[tuple[int, int]] = []  # (enrolment, the course's lesson count): bought before the outcomes
+
         def enrol(student_id, course_id, start, status, progress, notes):
-            return add("enrollments", stamped(dict(student_id=student_id, course_id=course_id, start_date=start,
-                                                   status=status, progress_percentage=progress, notes=notes)))
+            enrollment_id = add("enrollments", stamped(dict(student_id=student_id, course_id=course_id,
+                                                            start_date=start, status=status,
+                                                            progress_percentage=progress, notes=notes)))
+            branch_of[enrollment_id] = student_branch[student_id]
+            packaged.append((enrollment_id, lesson_count[course_id]))
+            return enrollment_id
 
         e_jack = enrol(jack, learner, today - timedelta(days=21), "active", 30, "Completed orientation lesson.")
         e_mia = enrol(mia, learner, today - timedelta(days=45), "in_progress", 60, None)
@@ -243,11 +269,15 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
         def invoice(enrollment_id, issued, due, subtotal, status, notes, description):
             tax = (subtotal * Decimal("0.10")).quantize(Decimal("0.01"))
             number = f"INV-{issued.strftime('%Y%m%d')}-{next(invoice_serial):04d}"
+            # the original's rows (its number scheme, its statuses), with the columns issue 9 added set as
+            # invoicing would: the branch (the list's scope), GST 10 % added, no discount, who issued it
             invoice_id = add("invoices", stamped(dict(
                 enrollment_id=enrollment_id, invoice_number=number, issue_date=issued, due_date=due,
-                subtotal=subtotal, tax_amount=tax, total=subtotal + tax, status=status, notes=notes)))
+                subtotal=subtotal, tax_amount=tax, total=subtotal + tax, status=status, notes=notes,
+                branch_id=branch_of[enrollment_id], tax_rate=Decimal("10.00"), tax_inclusive=0,
+                discount_amount=Decimal("0.00"), created_by=staff)))
             add("invoice_items", dict(invoice_id=invoice_id, description=description, quantity=1,
-                                      unit_price=subtotal, total=subtotal))
+                                      unit_price=subtotal, total=subtotal, kind="course"))
             return invoice_id
 
         inv_jack = invoice(e_jack, today - timedelta(days=21), today - timedelta(days=14), Decimal("880.00"),
@@ -364,6 +394,18 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
                      details="Demo data: enrolment and invoice generated.")
         counts["audit_trail"] = 1
 
+        # ------------------------------------------------------------------ finance (issue 9)
+        # Every active enrolment's lesson package, as an approval buys it (the course's lesson count), before
+        # any outcome is recorded: completed lessons draw credits (and a lesson past the package is "owed").
+        office_of = {cbd: staff_actor, bayside: Actor(user_id=staff2, role="staff", branch_id=bayside),
+                     north: Actor(user_id=admin, role="admin")}
+        for enrollment_id, lessons in packaged:
+            packages.purchase(db, office_of[branch_of[enrollment_id]], enrollment_id, lessons, now=now,
+                              source="enrolment")
+        if lived_in:
+            # Bayside charges a no-show fee: the fortnight's no-show there adds it to a draft invoice.
+            policy.update(db, Actor(user_id=admin, role="admin"), bayside, {"no_show_fee": NO_SHOW_FEE}, now=now)
+
         # ------------------------------------------------------------------ the lived-in fortnight
         def teacher(instructor_id, user_id, branch_id, cars, office, centre):
             return _Teacher(instructor_id=instructor_id, user_id=user_id, branch_id=branch_id,
@@ -400,6 +442,17 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
                     event_type="assessment")
         if lived_in:
             diary.fill()
+        # A student who drives more lessons than the package holds has bought extra lessons at the desk
+        # (a top-up line with credits, issued and paid through the services: paying adds the credits),
+        # so the fortnight's lessons, Mia's weekly series included, are covered with a few to spare.
+        booked = Counter(e.pupil.enrollment_id for e in diary.events if e.event_type == "lesson")
+        if lived_in:
+            booked[e_mia] += SERIES_LESSONS  # booked in _self_service_demo, after the outcomes
+        for n, (enrollment_id, lessons) in enumerate(packaged):
+            short = booked[enrollment_id] + SPARE_CREDITS - lessons
+            if booked[enrollment_id] and short > 0:
+                _sell_top_up(db, office_of[branch_of[enrollment_id]], enrollment_id, -(-short // 5) * 5,
+                             reference=f"EFTPOS {118300 + n}", now=now, settings=settings)
         diary.record_outcomes()
         if lived_in:
             # Issue 8: Jack and Noah wait for earlier slots, so the office's cancellations below reach them.
@@ -412,20 +465,60 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
                                amelia=amelia_t.actor, jack=jack)
         for table, n in diary.counts.items():
             counts[table] = counts.get(table, 0) + n
+        if lived_in:
+            _finance_demo(db, now=now, today=today, settings=settings, office=staff_actor, lucas_invoice=inv_lucas,
+                          cbd=cbd, learner=learner)
 
         if next_jack is not None:
             add("notifications", dict(user_id=amelia_u, title="New Lesson Assigned",
                                       message=f"Jack Mason has a lesson with you on {_day_label(next_jack.day)}"
                                               f" at {next_jack.start.strftime('%H:%M')}.",
                                       level="info", is_read=0, created_at=now - timedelta(hours=3)))
-        if lived_in:
-            # the services wrote rows of their own (reminders, audit, offers, notifications): count what is there
-            actual = MigrationDAO(db).row_counts([t for t in db.tables() if t != "schema_migrations"])
-            counts = {t: n for t, n in actual.items() if n}
+        # the services wrote rows of their own (reminders, audit, ledger, offers, notifications): count what
+        # is there
+        actual = MigrationDAO(db).row_counts([t for t in db.tables() if t != "schema_migrations"])
+        counts = {t: n for t, n in actual.items() if n}
     return SeedSummary(rows=sum(counts.values()), tables=len(counts), counts=counts)
 
 
 BROKEN_REASON = "Medical appointment"  # the window recorded over one of Tom's coming lessons
+NO_SHOW_FEE = "45.00"                   # Bayside's no-show fee (the branch fee setting)
+LUCAS_DEPOSIT = Decimal("200.00")       # part of Lucas's invoice, paid at the front desk
+APPLICANT_EMAIL = "grace.obrien@example.com"  # the pending public application
+SERIES_LESSONS = 6                      # Mia's weekly series with Raj
+SPARE_CREDITS = 3                       # lessons left over after the diary for a student who bought a top-up
+EXTRA_LESSON_PRICE = Decimal("85.00")   # one extra lesson, ex GST
+
+
+def _sell_top_up(db: Database, office: Actor, enrollment_id: int, credits: int, *, reference: str, now: datetime,
+                 settings: Mapping[str, Any]) -> int:
+    """An invoice for ``credits`` extra lessons (one line that adds them when paid), issued and paid in
+    full by card at the desk; returns the invoice id."""
+    invoice_id = invoicing.create_invoice(
+        db, office, enrollment_id=enrollment_id, now=now, settings=settings, issue=True,
+        notes="Extra lessons bought at the front desk.",
+        lines=[{"description": f"Extra lessons ({credits})", "quantity": 1,
+                "unit_price": str(EXTRA_LESSON_PRICE * credits), "kind": "package", "credits": credits}])
+    payments.record(db, office, invoice_id, {"amount": str(invoicing.balance(db, invoice_id)), "method": "card",
+                                             "reference": reference}, now=now, settings=settings)
+    return invoice_id
+
+
+def _finance_demo(db: Database, *, now: datetime, today: date, settings: Mapping[str, Any], office: Actor,
+                  lucas_invoice: int, cbd: int, learner: int) -> None:
+    """Issue 9 in use: Lucas paid a deposit on his invoice at the desk (a partial payment through the
+    payments service: the invoice is part-paid), and a public application waits in the queue (through
+    the applications service, as the /apply page makes it: the applicant's account, student and request at
+    the CBD, whose staff (the demo's operations login) are told in-app)."""
+    payments.record(db, office, lucas_invoice, {
+        "amount": str(LUCAS_DEPOSIT), "method": "card", "reference": "EFTPOS 118204",
+        "payment_date": (today - timedelta(days=1)).isoformat(), "notes": "Deposit at the front desk."},
+        now=now, settings=settings)
+    applications.apply(db, {
+        "first_name": "Grace", "last_name": "O'Brien", "email": APPLICANT_EMAIL, "phone": "0414 507 221",
+        "date_of_birth": date(today.year - 17, 5, 14), "license_number": "L4410372", "branch_id": cbd,
+        "course_id": learner, "preferred_date": today + timedelta(days=9), "preferred_time": time(16, 0),
+        "notes": "After school on weekdays, please."}, ip="203.0.113.24", now=now, settings=settings)
 
 
 def _self_service_demo(db: Database, diary: "_Diary", *, now: datetime, settings: Mapping[str, Any], staff: Actor,
@@ -437,7 +530,8 @@ def _self_service_demo(db: Database, diary: "_Diary", *, now: datetime, settings
     today = diary.today
     thursday = today + timedelta(days=(3 - today.weekday()) % 7 or 7)
     series.create(db, staff, {"student_id": mia, "instructor_id": raj, "first_date": thursday.isoformat(),
-                              "start_time": "17:00", "end_time": "18:00", "interval_weeks": 1, "count": 6,
+                              "start_time": "17:00", "end_time": "18:00", "interval_weeks": 1,
+                              "count": SERIES_LESSONS,
                               "topic": "Weekly practice"}, now=now, settings=settings)
     live = sorted((e for e in diary.events if not e.cancelled and e.outcome is None and e.event_type == "lesson"),
                   key=lambda e: (e.day, e.start))

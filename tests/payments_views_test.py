@@ -194,3 +194,21 @@ def test_the_invoice_page_includes_the_payments_panel(app, world):
         f.make_payment(get_db(), world["invoice"], "120.00", method="card", reference="PANEL-REF")
     html = _client(app, "staff@x.com").get(f"/invoices/{world['invoice']}").get_data(as_text=True)
     assert 'id="payments"' in html and "PANEL-REF" in html and 'id="record-payment-form"' in html
+
+
+def test_my_invoices_shows_my_package_credit_and_receipts_only(app, world):
+    from app.dao.payment import PaymentDAO
+    from app.services import packages
+
+    with app.app_context():
+        db = get_db()
+        enrolment = db.fetch_value("SELECT enrollment_id FROM invoices WHERE id = :id", {"id": world["invoice"]})
+        jack = db.fetch_value("SELECT student_id FROM enrollments WHERE id = :id", {"id": enrolment})
+        packages.purchase(db, None, enrolment, 10, now=NOW, source="enrolment")
+        f.make_payment(db, world["invoice"], "120.00", reference="JACKREF", method="card")
+        PaymentDAO(db).add_credit({"student_id": jack, "amount": "15.00", "source": "overpayment", "invoice_id": None,
+                                   "payment_id": None, "notes": None, "created_by": None, "created_at": NOW})
+    html = _client(app, "jack@x.com").get("/my/invoices").get_data(as_text=True)
+    assert "My lesson package" in html and "Remaining" in html
+    assert "120.00" in html and "Account credit 15.00" in html
+    assert "55.00" not in html and "ZZINV-FOREIGN" not in html  # another student's payment is not theirs

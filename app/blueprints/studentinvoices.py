@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template, request
 from app.core.auth import current_actor, roles_required
 from app.core.flask_db import get_db
 from app.core.pagination import ListQuery
-from app.services import invoicing
+from app.services import invoicing, packages, payments
 
 bp = Blueprint("studentinvoices", __name__, url_prefix="/my/invoices")
 
@@ -19,8 +19,10 @@ def index():
     query = ListQuery.from_args(request.args, invoicing.INVOICE_SORT_KEYS, "issued", "desc",
                                 filters=invoicing.LIST_FILTERS)
     actor = current_actor()
-    page = invoicing.student_page(get_db(), actor, query)
-    return render_template("invoices/mine.html", page=page, student_id=actor.student_id)
+    db = get_db()
+    page = invoicing.student_page(db, actor, query)
+    return render_template("invoices/mine.html", page=page, student_id=actor.student_id,
+                           account=payments.own_account(db, actor), packages=packages.own_packages(db, actor))
 
 
 @bp.get("/<int:invoice_id>")

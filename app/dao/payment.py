@@ -121,6 +121,13 @@ class PaymentDAO(BaseDAO):
             " ORDER BY p.payment_date, p.id LIMIT :limit", {"id": invoice_id, "limit": int(limit)})
         return [_money_row(r) for r in rows]
 
+    def for_student(self, student_id: int, limit: int = 10) -> list[dict]:
+        """A student's latest payments and refunds (their receipts), newest first, in one query."""
+        rows = self.db.fetch_all(
+            f"SELECT {_CONTEXT_COLUMNS} FROM payments p{_CONTEXT_JOINS} WHERE e.student_id = :id"
+            " ORDER BY p.payment_date DESC, p.id DESC LIMIT :limit", {"id": student_id, "limit": int(limit)})
+        return [_money_row(r) for r in rows]
+
     def credit_balance(self, student_id: int) -> Decimal:
         return money(self.db.fetch_value(
             "SELECT COALESCE(SUM(amount), 0) AS balance FROM account_credits WHERE student_id = :id",

@@ -114,6 +114,14 @@ def student_packages(db: Database, actor: Actor, student_id: int, *, today: date
     return out
 
 
+def own_packages(db: Database, actor: Actor, *, today: date | None = None) -> list[dict]:
+    """The signed-in student's enrolments with their package summaries (used and remaining); empty
+    for anyone else."""
+    if actor.role != "student" or not actor.student_id:
+        return []
+    return student_packages(db, Actor(user_id=actor.user_id, role="admin"), actor.student_id, today=today)
+
+
 def student_fees(db: Database, actor: Actor, student_id: int) -> list[dict]:
     """The student's latest fee lines (office only), each with ``waivable`` (an unwaived draft line)."""
     if not actor.is_office:

@@ -410,6 +410,19 @@ def credit_balance(db: Database, student_id: int) -> Decimal:
     return PaymentDAO(db).credit_balance(student_id)
 
 
+RECEIPTS_SHOWN = 10
+
+
+def own_account(db: Database, actor: Actor) -> dict:
+    """The signed-in student's account credit and latest receipts (at most RECEIPTS_SHOWN; the statement
+    lists every payment). Anyone else gets nothing of anyone's."""
+    if actor.role != "student" or not actor.student_id:
+        return {"credit": Decimal("0.00"), "receipts": []}
+    dao = PaymentDAO(db)
+    return {"credit": dao.credit_balance(actor.student_id),
+            "receipts": [_decorate(r) for r in dao.for_student(actor.student_id, RECEIPTS_SHOWN)]}
+
+
 # --------------------------------------------------------------------------- online (student portal)
 
 _CARD_DIGITS = re.compile(r"[0-9]{12,19}", re.ASCII)

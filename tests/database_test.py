@@ -188,3 +188,16 @@ def test_integer_beyond_64_bits_is_a_validation_error_not_a_crash(db):
         assert exc.status == 422
     else:  # MariaDB compares it and finds nothing
         assert rows == []
+
+
+def test_a_nested_failure_after_the_server_rolled_back_raises_the_original_error(db):
+    """A deadlock makes MariaDB roll the whole transaction back, savepoints included: the nested level
+    must hand the original error on (the retry logic recognises it), not 'SAVEPOINT does not exist'."""
+    class Original(Exception):
+        pass
+
+    with pytest.raises(Original):
+        with db.transaction():
+            with db.transaction():
+                db._raw("ROLLBACK")  # what the server does to a deadlock victim
+                raise Original()

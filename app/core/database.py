@@ -492,10 +492,16 @@ class Database:
                 self._depth = 0
                 raise
             if depth == 0:
-                self._raw("ROLLBACK")
+                try:
+                    self._raw("ROLLBACK")
+                except Exception:  # noqa: BLE001 - nothing left to roll back: the original error matters
+                    pass
             else:
-                self._raw(f"ROLLBACK TO SAVEPOINT sp_{depth}")
-                self._raw(f"RELEASE SAVEPOINT sp_{depth}")
+                try:
+                    self._raw(f"ROLLBACK TO SAVEPOINT sp_{depth}")
+                    self._raw(f"RELEASE SAVEPOINT sp_{depth}")
+                except Exception:  # noqa: BLE001 - a deadlock made the server roll the whole transaction back
+                    pass           # (its savepoints with it): the original error below reaches the outer level
             raise
         else:
             self._depth -= 1

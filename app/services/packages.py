@@ -210,17 +210,22 @@ def adjust(db: Database, actor: Actor, enrollment_id: Any, credits: Any, reason:
     amount = _credits(credits, positive=False)
     text = _reason(reason, required=True)
     enrollment = _scoped_enrollment(db, actor, enrollment_id)
-    with db.transaction():
-        row = _lock(db, enrollment["id"])
-        before = PackageDAO(db).totals(row["id"])["remaining"]
-        if before + amount < 0:
-            raise ValidationFailed(f"Only {before} lesson{'s' if before != 1 else ''} left: an adjustment can't take"
-                                   " the package below zero.", field="credits")
-        entry_id = _insert(db, actor, row["id"], "adjust", amount, now=now, source="adjustment", reason=text)
-        audit.record(db, actor, "package_adjusted", "enrollment", row["id"], now=now,
-                     before={"remaining": before}, after={"remaining": before + amount, "credits": amount},
-                     details=f"adjustment: {text}"[:255])
-    return entry_id
+
+    def attempt() -> int:  # retried like every scheduling write: a deadlock with an outcome is not an error
+        with db.transaction():
+            row = _lock(db, enrollment["id"])
+            before = PackageDAO(db).totals(row["id"])["remaining"]
+            if before + amount < 0:
+                raise ValidationFailed(f"Only {before} lesson{'s' if before != 1 else ''} left: an adjustment can't"
+                                       " take the package below zero.", field="credits")
+            entry_id = _insert(db, actor, row["id"], "adjust", amount, now=now, source="adjustment", reason=text)
+            audit.record(db, actor, "package_adjusted", "enrollment", row["id"], now=now,
+                         before={"remaining": before}, after={"remaining": before + amount, "credits": amount},
+                         details=f"adjustment: {text}"[:255])
+        return entry_id
+
+    from app.services.scheduling import with_retries  # here: scheduling reaches this module for its fees
+    return with_retries(attempt)
 
 
 def refund(db: Database, actor: Actor | None, enrollment_id: int, credits: Any, *, now: datetime, reason: Any,

@@ -26,7 +26,7 @@ def _by_number(rows) -> dict:
 def _assert_money(value, expected: str):
     assert isinstance(value, Decimal), type(value)
     assert value == Decimal(expected)
-    assert value.as_tuple().exponent == -2, value  # exactly two decimal places, e.g. 568.00 not 568
+    assert value.as_tuple().exponent == -2, value  # exactly two decimals (cents), e.g. 568.00 not 568
 
 
 def test_balance_due_is_total_minus_all_payments(db):

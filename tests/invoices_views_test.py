@@ -47,7 +47,7 @@ def test_new_invoice_keeps_typed_values_on_error_then_issues(app):
                     {"lines-0-description": "Learner Package Fee", "lines-0-quantity": "1",
                      "lines-0-unit_price": "12.345", "lines-0-kind": "course", "issue": "1"})
     html = bad.get_data(as_text=True)
-    assert bad.status_code == 422 and "12.345" in html and "two decimal places" in html
+    assert bad.status_code == 422 and "12.345" in html and "two decimals (cents)" in html
     good = post_form(client, f"/invoices/new?enrollment_id={w['enrolment']}",
                      {"lines-0-description": "Learner Package Fee", "lines-0-quantity": "1",
                       "lines-0-unit_price": "880.00", "lines-0-kind": "course", "issue": "1"})

@@ -14,6 +14,7 @@ Imports nothing from Flask; raises :class:`ValidationFailed` (422, naming the fi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
@@ -35,18 +36,24 @@ def money(value: Any) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+_AMOUNT_TEXT = re.compile(r"[+-]?(?:[0-9]{1,12}(?:\.[0-9]+)?|\.[0-9]+)", re.ASCII)
+
+
 def _decimal(raw: Any, field_name: str, label: str) -> Decimal:
     text = raw if isinstance(raw, (int, Decimal)) and not isinstance(raw, bool) else str(raw or "").strip()
     if isinstance(text, str):
         text = text.replace(",", "").removeprefix("$").strip()
         if not text:
             raise ValidationFailed(f"{label} is required.", field=field_name)
+        if not _AMOUNT_TEXT.fullmatch(text):  # ASCII digits only: no "1e3", no "٣", no "²"
+            raise ValidationFailed(f"{label} must be an amount in dollars and cents, e.g. 120.50.", field=field_name)
     try:
         value = Decimal(text)
     except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"{label} must be a number such as 120.50.", field=field_name) from None
+        raise ValidationFailed(f"{label} must be an amount in dollars and cents, e.g. 120.50.",
+                               field=field_name) from None
     if not value.is_finite():
-        raise ValidationFailed(f"{label} must be a number such as 120.50.", field=field_name)
+        raise ValidationFailed(f"{label} must be an amount in dollars and cents, e.g. 120.50.", field=field_name)
     return value
 
 
@@ -57,7 +64,7 @@ def parse_amount(raw: Any, field: str = "amount", *, label: str | None = None, a
     label = label or field.replace("_", " ").capitalize()
     value = _decimal(raw, field, label)
     if value.as_tuple().exponent < -2:
-        raise ValidationFailed(f"{label} can have at most two decimal places.", field=field)
+        raise ValidationFailed(f"{label} can have at most two decimals (cents).", field=field)
     if value < 0:
         raise ValidationFailed(f"{label} must be more than zero.", field=field)
     if value == 0 and not allow_zero:

@@ -24,7 +24,7 @@ import inspect
 import re
 import secrets
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Mapping
 
 from app.core import clock
@@ -33,7 +33,7 @@ from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from app.core.pagination import ListQuery, Page
 from app.core.params import MIN_DATE, parse_date
 from app.dao.payment import PaymentDAO
-from app.services import audit
+from app.services import audit, money as money_rules
 from app.services.gateway import Card, PaymentGateway
 from app.services.scope import Actor
 
@@ -47,7 +47,6 @@ LEGACY_METHODS = {"Cash": "cash", "Card": "card", "Bank Transfer": "bank_transfe
 UNPAYABLE = {"void": "A void invoice cannot be paid.",
              "draft": "A draft invoice is not issued yet, so it cannot be paid."}
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}", re.ASCII)
-_AMOUNT_TEXT = re.compile(r"[0-9]{1,12}(?:\.[0-9]+)?|\.[0-9]+", re.ASCII)
 CURRENCY = "AUD"
 
 
@@ -60,35 +59,9 @@ def method_label(method: str | None) -> str:
 
 
 def parse_amount(raw: Any, field: str = "amount") -> Decimal:
-    """A money amount from a form or an API: more than zero, at most two decimals, at most 99,999,999.99.
-    Commas and a leading $ are allowed ("1,200.50"); anything else is a 422 naming ``field``."""
-    if isinstance(raw, bool):
-        raise ValidationFailed("Enter an amount in dollars and cents, e.g. 120.50.", field=field)
-    if isinstance(raw, (Decimal, int)):
-        value = Decimal(raw)
-    else:
-        text = str(raw if raw is not None else "").strip().replace(",", "")
-        if text.startswith("$"):
-            text = text[1:].strip()
-        if not text:
-            raise ValidationFailed("Enter the amount.", field=field)
-        if text.startswith("-"):
-            raise ValidationFailed("The amount must be more than zero.", field=field)
-        if not _AMOUNT_TEXT.fullmatch(text):
-            raise ValidationFailed("Enter an amount in dollars and cents, e.g. 120.50.", field=field)
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValidationFailed("Enter an amount in dollars and cents, e.g. 120.50.", field=field) from None
-    if not value.is_finite():
-        raise ValidationFailed("Enter an amount in dollars and cents, e.g. 120.50.", field=field)
-    if value <= 0:
-        raise ValidationFailed("The amount must be more than zero.", field=field)
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise ValidationFailed("Use at most two decimals (cents).", field=field)
-    if value > MAX_AMOUNT:
-        raise ValidationFailed(f"The amount must be at most {MAX_AMOUNT:,}.", field=field)
-    return value.quantize(CENT)
+    """A payment's amount: money.parse_amount's rule (more than zero, at most two decimals, at most
+    99,999,999.99, "$1,200.50" accepted); anything else is a 422 naming ``field``."""
+    return money_rules.parse_amount(raw, field, label="The amount")
 
 
 def _dollars(value: Decimal) -> str:

@@ -63,3 +63,16 @@ def test_tax_rate_bounds():
     for raw in ("-1", "101", "x", "1.234"):
         with pytest.raises(ValidationFailed):
             parse_tax_rate(raw)
+
+
+@pytest.mark.parametrize("raw", ["1e3", "٣٠", "²", "12.345", "0", "-5", "abc", "", "NaN", "Infinity"])
+def test_amounts_that_are_not_plain_dollars_and_cents_are_refused_naming_the_field(raw):
+    with pytest.raises(ValidationFailed) as caught:
+        parse_amount(raw, "amount")
+    assert caught.value.field == "amount"
+
+
+def test_payments_read_amounts_with_the_same_rule():
+    from app.services import payments
+
+    assert payments.parse_amount("$1,200.5") == parse_amount("1200.50") == Decimal("1200.50")

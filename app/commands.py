@@ -307,11 +307,44 @@ def purge_applications_command() -> None:
     click.echo(f"purged {removed} application attempts older than a day")
 
 
+@click.command("process-reminders")
+@click.option("--limit", type=click.IntRange(1, 10_000_000), default=None,
+              help="Claim at most this many reminders (default: everything due, in batches).")
+@click.option("--dry-run", "dry", is_flag=True, help="Report what is due; claim and send nothing.")
+@with_appcontext
+def process_reminders_command(limit: int | None, dry: bool) -> None:
+    """Cron, every 15 minutes (several hosts may overlap): deliver every due reminder by its channel,
+    with fallback, retries and the delivery log (docs/reminders.md). Exits 1 when the run fails."""
+    import logging
+
+    from app.services import reminders
+
+    log = logging.getLogger("origin.reminders")
+    db = get_db()
+    if dry:
+        report = reminders.dry_run(db, clock.now(), clock.today())
+        due = report["due"]
+        detail = ", ".join(f"{reminders.CHANNEL_LABELS.get(c, c)} {n}" for c, n in sorted(due.items()))
+        click.echo(f"dry run: {sum(due.values())} due ({detail or 'none'}), {report['expired']} expired claims;"
+                   " nothing claimed or sent")
+        return
+    started = clock.now()
+    log.info("process-reminders start limit=%s", limit if limit is not None else "all")
+    try:
+        result = reminders.process_due(db, started, current_app.config, limit=limit, clock=clock.now)
+    except Exception as exc:  # noqa: BLE001 - any failure: logged, a non-zero exit for cron's MAILTO
+        log.exception("process-reminders failed")
+        raise click.ClickException(f"process-reminders failed: {type(exc).__name__}: {exc}") from exc
+    seconds = (clock.now() - started).total_seconds()
+    log.info("process-reminders end run=%s %s in %.0f s", result.run_id, result.summary(), seconds)
+    click.echo(f"process-reminders: {result.summary()}")
+
+
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
             verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
             rotate_logs_command, expire_proposals_command, mark_overdue_invoices_command,
-            expire_credits_command, purge_applications_command)
+            expire_credits_command, purge_applications_command, process_reminders_command)
 
 
 def init_app(app: Flask) -> None:

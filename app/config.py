@@ -68,6 +68,31 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": "",
     "MAIL_FROM": "no-reply@origin.example",
     "SMS_ENABLED": True,
+    "MAIL_TIMEOUT": 10,
+    # A CA bundle to verify the SMTP server's STARTTLS certificate with (empty: the system's).
+    "MAIL_CA_FILE": "",
+    # Outbound messages (issue 10, docs/reminders.md): how e-mail and SMS leave the building.
+    # EMAIL_BACKEND: log (one JSON line in logs/outbound.log, the default), smtp, disabled.
+    # SMS_BACKEND: log (the default), sms-http (a generic HTTP gateway), disabled. Staging forces disabled.
+    "EMAIL_BACKEND": "log",
+    "SMS_BACKEND": "log",
+    "SMS_HTTP_URL": "",
+    "SMS_HTTP_TOKEN": "",
+    # The JSON body sent to the gateway; "{to}", "{message}", "{sender}" and "{key}" are replaced
+    # (as JSON strings, so a message cannot break out of its field).
+    "SMS_HTTP_PAYLOAD": '{"to": "{to}", "from": "{sender}", "message": "{message}"}',
+    "SMS_HTTP_TIMEOUT": 10,
+    "SMS_SENDER": "Origin",
+    # Country calling code for phone numbers written nationally (0400 111 222 -> +61400111222).
+    "SMS_COUNTRY_CODE": "61",
+    # The reminder dispatcher (flask process-reminders, cron every 15 minutes).
+    "REMINDER_BATCH_SIZE": 200,
+    "REMINDER_LEASE_SECONDS": 900,
+    "REMINDER_MAX_ATTEMPTS": 5,
+    "REMINDER_BACKOFF_SECONDS": 60,
+    "REMINDER_BACKOFF_CAP_SECONDS": 3600,
+    # SMS quiet hours in each branch's local time (empty: none): an SMS due inside waits for the end.
+    "SMS_QUIET_HOURS": "21:00-08:00",
     "SERVER_NAME": "",
     "PREFERRED_URL_SCHEME": "http",
     "TRUSTED_PROXIES": 0,
@@ -151,6 +176,14 @@ def load_settings(
         # Staging runs on anonymised data: never talk to real people.
         settings["MAIL_ENABLED"] = False
         settings["SMS_ENABLED"] = False
+        settings["EMAIL_BACKEND"] = "disabled"
+        settings["SMS_BACKEND"] = "disabled"
+    if settings["EMAIL_BACKEND"] not in ("log", "smtp", "disabled"):
+        raise ConfigError(f"EMAIL_BACKEND must be log, smtp or disabled, got {settings['EMAIL_BACKEND']!r}")
+    if settings["SMS_BACKEND"] not in ("log", "sms-http", "disabled"):
+        raise ConfigError(f"SMS_BACKEND must be log, sms-http or disabled, got {settings['SMS_BACKEND']!r}")
+    if settings["SMS_BACKEND"] == "sms-http" and not str(settings["SMS_HTTP_URL"]).startswith(("http://", "https://")):
+        raise ConfigError("SMS_BACKEND=sms-http needs SMS_HTTP_URL (http:// or https://)")
     if profile == "production":
         if settings["SECRET_KEY"] in INSECURE_SECRET_KEYS or len(settings["SECRET_KEY"]) < 32:
             raise ConfigError("SECRET_KEY is missing, a placeholder or shorter than 32 characters")

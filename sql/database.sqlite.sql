@@ -315,17 +315,28 @@ CREATE INDEX IF NOT EXISTS fk_payment_user ON payments(recorded_by);
 
 CREATE TABLE IF NOT EXISTS reminders (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
-    related_type      VARCHAR(8) NOT NULL CHECK (related_type IN ('invoice','schedule')),
+    related_type      VARCHAR(18) NOT NULL CHECK (related_type IN ('invoice','schedule','communication','enrollment_request')),
     related_id        INTEGER NOT NULL CHECK (related_id >= 0),
     recipient_user_id INTEGER NOT NULL,
     channel           VARCHAR(6) DEFAULT 'sms' CHECK (channel IN ('email','sms','in-app')),
     reminder_type     VARCHAR(80) NOT NULL,
     message           TEXT NOT NULL,
     send_on           DATE NOT NULL,
-    status            VARCHAR(9) DEFAULT 'pending' CHECK (status IN ('pending','sent','cancelled')),
+    status            VARCHAR(10) DEFAULT 'pending' CHECK (status IN ('pending','sent','cancelled','processing','failed','dead','unknown','skipped')),
     created_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
     updated_at        DATETIME DEFAULT CURRENT_TIMESTAMP,
     send_at           DATETIME NULL,
+    idempotency_key   VARCHAR(160) NULL,
+    transactional     INTEGER NOT NULL DEFAULT 0 CHECK (transactional IN (0,1)),
+    attempts          INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    max_attempts      INTEGER NULL CHECK (max_attempts >= 0),
+    next_attempt_at   DATETIME NULL,
+    claim_token       CHAR(32) NULL,
+    claimed_at        DATETIME NULL,
+    lease_until       DATETIME NULL,
+    last_error        VARCHAR(255) NULL,
+    sent_at           DATETIME NULL,
+    delivery_channel  VARCHAR(6) NULL,
     CONSTRAINT fk_reminder_user FOREIGN KEY (recipient_user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS idx_reminder_status_send ON reminders(status, send_on);
@@ -880,3 +891,64 @@ CREATE INDEX IF NOT EXISTS idx_application_attempts_ip ON application_attempts(i
 -- fk_payment_invoice, as InnoDB drops its generated one)
 CREATE INDEX IF NOT EXISTS idx_payments_invoice_cover ON payments(invoice_id, payment_date, amount, kind);
 DROP INDEX IF EXISTS fk_payment_invoice;
+
+-- 0021: the reminder dispatcher (issue 10): reminders are declared in their table above (0021 rebuilds
+-- it); the delivery log, notification links, contact preferences, dispatcher runs, broadcast segments
+CREATE UNIQUE INDEX IF NOT EXISTS uq_reminder_idempotency ON reminders(idempotency_key);
+CREATE INDEX IF NOT EXISTS idx_reminder_status_lease ON reminders(status, lease_until);
+
+CREATE TABLE IF NOT EXISTS message_deliveries (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    reminder_id         INTEGER NOT NULL,
+    attempt             INTEGER NOT NULL CHECK (attempt >= 0),
+    channel             VARCHAR(6) NOT NULL CHECK (channel IN ('email','sms','in-app')),
+    backend             VARCHAR(20) NOT NULL,
+    address             VARCHAR(160) NULL,
+    state               VARCHAR(7) NOT NULL CHECK (state IN ('queued','sent','failed','bounced','unknown')),
+    provider_message_id VARCHAR(160) NULL,
+    error               VARCHAR(255) NULL,
+    created_at          DATETIME NOT NULL,
+    finished_at         DATETIME NULL,
+    CONSTRAINT fk_delivery_reminder FOREIGN KEY (reminder_id) REFERENCES reminders(id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_delivery_attempt ON message_deliveries(reminder_id, attempt, channel);
+CREATE INDEX IF NOT EXISTS idx_delivery_provider ON message_deliveries(provider_message_id);
+
+ALTER TABLE notifications ADD COLUMN reminder_id INTEGER NULL;
+ALTER TABLE notifications ADD COLUMN related_type VARCHAR(30) NULL;
+ALTER TABLE notifications ADD COLUMN related_id INTEGER NULL;
+ALTER TABLE notifications ADD COLUMN kind VARCHAR(16) NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS uq_notification_reminder ON notifications(reminder_id);
+
+CREATE TABLE IF NOT EXISTS contact_preferences (
+    user_id        INTEGER NOT NULL PRIMARY KEY,
+    email_opt_out  INTEGER NOT NULL DEFAULT 0 CHECK (email_opt_out IN (0,1)),
+    sms_opt_out    INTEGER NOT NULL DEFAULT 0 CHECK (sms_opt_out IN (0,1)),
+    in_app_opt_out INTEGER NOT NULL DEFAULT 0 CHECK (in_app_opt_out IN (0,1)),
+    updated_at     DATETIME NOT NULL,
+    CONSTRAINT fk_contact_pref_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+
+CREATE TABLE IF NOT EXISTS dispatcher_runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    host        VARCHAR(120) NOT NULL,
+    pid         INTEGER NOT NULL,
+    dry_run     INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0,1)),
+    started_at  DATETIME NOT NULL,
+    finished_at DATETIME NULL,
+    status      VARCHAR(7) NOT NULL DEFAULT 'running' CHECK (status IN ('running','ok','failed')),
+    claimed     INTEGER NOT NULL DEFAULT 0,
+    sent        INTEGER NOT NULL DEFAULT 0,
+    failed      INTEGER NOT NULL DEFAULT 0,
+    skipped     INTEGER NOT NULL DEFAULT 0,
+    flagged     INTEGER NOT NULL DEFAULT 0,
+    held        INTEGER NOT NULL DEFAULT 0,
+    error       VARCHAR(255) NULL
+);
+CREATE INDEX IF NOT EXISTS idx_dispatcher_runs_started ON dispatcher_runs(started_at);
+
+ALTER TABLE communications ADD COLUMN branch_id INTEGER NULL REFERENCES branches(id) ON DELETE SET NULL;
+ALTER TABLE communications ADD COLUMN segment VARCHAR(20) NULL;
+ALTER TABLE communications ADD COLUMN segment_value VARCHAR(80) NULL;
+ALTER TABLE communications ADD COLUMN recipient_count INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS fk_comm_branch ON communications(branch_id);

@@ -304,7 +304,8 @@ def test_the_reminder_message_names_the_event_type_and_the_day_without_a_leading
 
     plan = scheduling.reminder_plan("exam", date(2026, 4, 5), time(8, 5), ZoneInfo("Australia/Melbourne"), NOW)
     assert plan["message"] == "Upcoming exam: exam booked for 5 Apr 2026 at 08:05"
-    assert set(plan) == {"send_at", "send_on", "message"}
+    assert set(plan) == {"send_at", "send_on", "message", "start_at"}
+    assert plan["start_at"] == datetime(2026, 4, 4, 22, 5)  # 08:05 AEST on 5 Apr, the key's time
     assert scheduling.reminder_plan("lesson", date(2026, 2, 1), time(9, 0), ZoneInfo("Australia/Melbourne"),
                                     NOW) is None  # already started: nothing to remind
 
@@ -321,8 +322,7 @@ def test_revive_puts_a_cancelled_event_back_and_queues_its_reminder_again(world)
     row = world.db.fetch_one("SELECT status, cancelled_at, cancelled_by, cancel_reason FROM schedules WHERE id = :id",
                              {"id": booked.id})
     assert row == {"status": "scheduled", "cancelled_at": None, "cancelled_by": None, "cancel_reason": None}
-    old, new = world.reminders(booked.id)
-    assert old["status"] == "cancelled"  # the withdrawn one stays as history
+    (new,) = world.reminders(booked.id)  # the withdrawn one, for the same time and key, is pending again
     assert (new["status"], new["channel"], new["reminder_type"], new["recipient_user_id"]) == (
         "pending", "sms", "Upcoming Lesson", world.student_user)
     assert new["send_at"] == datetime(2026, 3, 9, 22, 0)

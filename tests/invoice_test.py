@@ -243,20 +243,24 @@ def test_mark_overdue_sets_overdue_only_past_the_due_date(db):
 def test_issuing_queues_the_invoice_due_reminder_and_paying_withdraws_it(db):
     actor = _admin(db)
     invoice = _issued(db, actor)
-    (reminder,) = InvoiceDAO(db).reminders_of(invoice)
+    reminder, issued = sorted(InvoiceDAO(db).reminders_of(invoice), key=lambda r: r["reminder_type"] != "Invoice Due")
     assert (reminder["reminder_type"], reminder["channel"], reminder["status"]) == ("Invoice Due", "email", "pending")
+    # the original's "Invoice <number> issued" e-mail: transactional, due at once
+    assert (issued["reminder_type"], issued["channel"], issued["send_at"], issued["transactional"]) == (
+        "Invoice issued", "email", NOW, 1)
     assert reminder["send_on"] == TODAY + 5 * DAY  # the original: issue + 5 days
     assert "INV-2026-000001" in reminder["message"]
     make_payment(db, invoice, Decimal("968.00"))
     invoicing.recompute(db, invoice, now=NOW, settings=SETTINGS)
-    assert [r["status"] for r in InvoiceDAO(db).reminders_of(invoice)] == ["cancelled"]
+    assert [r["status"] for r in InvoiceDAO(db).reminders_of(invoice)] == ["cancelled", "cancelled"]
 
 
 def test_reminder_offsets_are_configurable(db):
     actor = _admin(db)
     invoice = invoicing.create_invoice(db, actor, enrollment_id=make_enrollment(db), lines=[_line()], now=NOW,
                                        settings={**SETTINGS, "INVOICE_REMINDER_DAYS_BEFORE_DUE": "7, 2, 0"})
-    assert [r["send_on"] for r in InvoiceDAO(db).reminders_of(invoice)] == [TODAY, TODAY + 5 * DAY, TODAY + 7 * DAY]
+    assert [r["send_on"] for r in InvoiceDAO(db).reminders_of(invoice)
+            if r["reminder_type"] == "Invoice Due"] == [TODAY, TODAY + 5 * DAY, TODAY + 7 * DAY]
 
 
 def test_void_needs_a_reason_keeps_the_row_and_withdraws_reminders(db):
@@ -268,7 +272,7 @@ def test_void_needs_a_reason_keeps_the_row_and_withdraws_reminders(db):
     invoicing.void(db, actor, invoice, "Entered twice", now=NOW)
     row = invoicing.get(db, actor, invoice)
     assert (row["status"], row["void_reason"], row["voided_at"]) == ("void", "Entered twice", NOW)
-    assert [r["status"] for r in InvoiceDAO(db).reminders_of(invoice)] == ["cancelled"]
+    assert [r["status"] for r in InvoiceDAO(db).reminders_of(invoice)] == ["cancelled", "cancelled"]
     assert invoicing.recompute(db, invoice, now=NOW, settings=SETTINGS)["status"] == "void"
     with pytest.raises(Conflict):
         invoicing.void(db, actor, invoice, "again", now=NOW)

@@ -443,6 +443,34 @@ class Database:
         )
         return int(self.execute(sql, row).lastrowid or 0)
 
+    def insert_many(self, table: str, rows: Iterable[Mapping[str, Any]], chunk: int = 500) -> int:
+        """INSERT rows (all with the columns of the first) in multi-row statements of ``chunk`` rows;
+        returns how many were written. Identifiers are checked, values bound."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        columns = [_check_identifier(c) for c in rows[0]]
+        head = "INSERT INTO {} ({}) VALUES ".format(_check_identifier(table), ", ".join(columns))
+        written = 0
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            params: dict[str, Any] = {}
+            groups = []
+            for i, row in enumerate(part):
+                names = []
+                for c in columns:
+                    params[f"{c}_{i}"] = row[c]
+                    names.append(f":{c}_{i}")
+                groups.append("(" + ", ".join(names) + ")")
+            written += self.execute(head + ", ".join(groups), params).rowcount
+        return written
+
+    @property
+    def skip_locked(self) -> str:
+        """Claim suffix: FOR UPDATE SKIP LOCKED on MariaDB (10.6+), empty on SQLite, where the claim runs
+        under BEGIN IMMEDIATE (one writer at a time)."""
+        return " FOR UPDATE SKIP LOCKED" if self.dialect.name == "mysql" else ""
+
     @staticmethod
     def in_params(prefix: str, values: Iterable[Any]) -> tuple[str, dict[str, Any]]:
         """Expand a list for ``IN (...)``: returns (":p_0, :p_1", {"p_0": .., "p_1": ..})."""

@@ -122,13 +122,16 @@ class BookingDAO(BaseDAO):
     def insert_reminder(self, row: Mapping[str, Any]) -> int:
         return self.db.insert("reminders", row)
 
-    def replan_reminders(self, schedule_id: int, *, send_at: datetime, send_on: date, message: str,
+    def replan_reminders(self, schedule_id: int, *, key: str, send_at: datetime, send_on: date, message: str,
                          now: datetime) -> int:
-        """Point the event's pending reminders at its new time; returns how many were pending."""
+        """Point the event's pending reminders at its new time (and the idempotency key naming that time);
+        returns how many were pending. A key another row holds already raises Conflict."""
         return self.db.execute(
-            "UPDATE reminders SET send_at = :send_at, send_on = :send_on, message = :message, updated_at = :now"
+            "UPDATE reminders SET send_at = :send_at, send_on = :send_on, message = :message, idempotency_key = :key,"
+            " attempts = 0, next_attempt_at = NULL, last_error = NULL, delivery_channel = NULL, updated_at = :now"
             " WHERE related_type = 'schedule' AND related_id = :id AND status = 'pending'",
-            {"id": schedule_id, "send_at": send_at, "send_on": send_on, "message": message, "now": now}).rowcount
+            {"id": schedule_id, "send_at": send_at, "send_on": send_on, "message": message, "key": key,
+             "now": now}).rowcount
 
     def withdraw_reminders(self, schedule_id: int, now: datetime) -> int:
         """Cancel the event's pending reminders (sent ones stay as they were)."""

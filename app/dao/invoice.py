@@ -209,8 +209,8 @@ class InvoiceWriteDAO(BaseDAO):
 
     def reminders_of(self, invoice_id: int) -> list[dict]:
         return self.db.fetch_all(
-            "SELECT id, status, send_on, send_at, reminder_type, channel, recipient_user_id, message FROM reminders"
-            " WHERE related_type = 'invoice' AND related_id = :id ORDER BY send_on, id", {"id": invoice_id})
+            "SELECT id, status, send_on, send_at, reminder_type, channel, recipient_user_id, message, transactional"
+            " FROM reminders WHERE related_type = 'invoice' AND related_id = :id ORDER BY send_on, id", {"id": invoice_id})
 
     # -- lists ------------------------------------------------------------------------------------
     def _list_where(self, query: ListQuery, branch_id: int | None, student_id: int | None,

@@ -8,12 +8,16 @@ from app.dao.base import BaseDAO
 
 
 class NotificationDAO(BaseDAO):
-    def insert(self, user_id: int, title: str, message: str, now: datetime, level: str = "info") -> int:
-        """One unread in-app notification for ``user_id`` (level info, success, warning or danger)."""
+    def insert(self, user_id: int, title: str, message: str, now: datetime, level: str = "info", *,
+               related_type: str | None = None, related_id: int | None = None, kind: str | None = None) -> int:
+        """One unread in-app notification for ``user_id`` (level info, success, warning or danger), about
+        the record ``related_type``/``related_id`` when given (the inbox links to it)."""
         if level not in ("info", "success", "warning", "danger"):
             raise ValueError(f"not a notification level: {level!r}")
         return self.db.insert("notifications", {"user_id": user_id, "title": title[:160], "message": message,
-                                                "level": level, "is_read": 0, "created_at": now})
+                                                "level": level, "is_read": 0, "created_at": now,
+                                                "related_type": related_type, "related_id": related_id,
+                                                "kind": kind})
 
     # ------------------------------------------------------------------ the inbox (services/notifications.py)
 
@@ -21,7 +25,8 @@ class NotificationDAO(BaseDAO):
         """One user's notifications, newest first (two queries: the count and the page)."""
         where = "WHERE n.user_id = :user_id" + (" AND n.is_read = 0" if unread_only else "")
         return self.fetch_page(
-            "SELECT n.id, n.user_id, n.title, n.message, n.level, n.is_read, n.created_at"
+            "SELECT n.id, n.user_id, n.title, n.message, n.level, n.is_read, n.created_at,"
+            " n.related_type, n.related_id, n.kind, n.reminder_id"
             f" FROM notifications n {where}",
             f"SELECT COUNT(*) FROM notifications n {where}",
             {"user_id": user_id}, "n.created_at DESC, n.id DESC", query)

@@ -174,7 +174,8 @@ def apply(db: Database, data: Mapping[str, Any], *, ip: str | None, now: datetim
         for user_id in requests.branch_staff_user_ids(row["branch_id"]):
             notifications.notify(db, user_id, "New enrolment application",
                                  f"{name} applied for {course['title']}. Request #{request_id} is waiting in the "
-                                 "enrolment requests.", "info", now=now)
+                                 "enrolment requests.", "info", now=now,
+                                 related_type="enrollment_request", related_id=request_id)
         audit.record(db, applicant, "enrollment_request_created", "enrollment_request", request_id, now=now,
                      details="Public application; activation link issued.",
                      after={"student_id": student_id, "course_id": row["course_id"], "branch_id": row["branch_id"],

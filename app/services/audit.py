@@ -176,6 +176,12 @@ def pretty(snapshot_json: str | None) -> str:
 # Nothing below writes or hashes: these helpers turn stored rows into words for the audit viewer.
 
 ACTION_LABELS = {
+    "contact_preferences_changed": "Contact preferences changed",
+    "reminders_dispatched": "Reminders dispatched",
+    "reminder_retried": "Reminder retried",
+    "reminder_cancelled": "Reminder cancelled",
+    "reminder_run": "Reminder sent now (run now)",
+    "communication_sent": "Message sent to a group (broadcast queued)",
     "invoice_created": "Invoice created",
     "invoice_issued": "Invoice issued",
     "invoice_line_added": "Invoice line added",
@@ -263,6 +269,7 @@ ENTITY_LABELS = {
     "vehicle_service_log": "Service record", "schedule_series": "Lesson series",
     "enrollment_request": "Enrolment request",
     "payment": "Payment",
+    "communication": "Message (broadcast)",
 }
 
 SYSTEM_ACTOR = "System"

@@ -186,7 +186,8 @@ def assign(db: Database, actor: Actor, request_id: int, instructor_id: Any, *, n
         if instructor and new_id != request["instructor_id"]:
             notifications.notify(db, instructor["user_id"], "Enrolment request assigned to you",
                                  f"{request['first_name']} {request['last_name']} ({request['course_title']}): request "
-                                 f"#{request['id']} is yours to decide.", "info", now=now)
+                                 f"#{request['id']} is yours to decide.", "info", now=now,
+                                 related_type="enrollment_request", related_id=request["id"])
         audit.record(db, actor, "enrollment_request_assigned", "enrollment_request", request["id"], now=now,
                      before={"instructor_id": request["instructor_id"]}, after={"instructor_id": new_id})
     return request
@@ -219,7 +220,8 @@ def _decline(db: Database, actor: Actor, request: dict, data: Mapping[str, Any],
     dao.set_progress_summary(request["student_id"], f"Enrolment request declined on {day:%d %b %Y}.", now)
     notifications.notify(db, request["user_id"], "Enrolment request declined",
                          f"Your request to enrol in {request['course_title']} was declined. Reason: {reason}",
-                         "warning", now=now)
+                         "warning", now=now, related_type="enrollment_request", related_id=request["id"],
+                         kind="transactional")
     audit.record(db, actor, "enrollment_request_declined", "enrollment_request", request["id"], now=now,
                  before={"status": "pending"}, after={"status": "declined", "reason": reason}, details=reason[:255])
     return {"status": "declined", "request_id": request["id"]}
@@ -256,7 +258,8 @@ def _approve(db: Database, actor: Actor, request: dict, data: Mapping[str, Any],
         db, request["user_id"], "Welcome to Origin Driving School",
         f"Your enrolment in {course['title']} is approved. Your instructor is {teacher}; "
         f"{course['lesson_count']} lessons are in your package." + (" Your invoice is under My invoices." if invoice_id else "")
-        + (f" Note from the school: {notes}" if notes else ""), "success", now=now)
+        + (f" Note from the school: {notes}" if notes else ""), "success", now=now,
+        related_type="enrollment_request", related_id=request["id"], kind="transactional")
     audit.record(db, actor, "enrollment_created", "enrollment", enrollment_id, now=now,
                  after={"student_id": request["student_id"], "course_id": course["id"], "start_date": start,
                         "status": "active", "request_id": request["id"]},

@@ -32,7 +32,7 @@ from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import ListQuery, Page
 from app.dao.invoice import InvoiceDAO
 from app.dao.payment import PaymentDAO
-from app.services import audit
+from app.services import audit, reminders
 from app.services.money import (
     ZERO, fmt, money, parse_amount, parse_tax_rate, tax_rate_from, totals,
 )
@@ -358,8 +358,16 @@ def _queue_reminders(db: Database, invoice_id: int, number: str, total: Decimal,
         dao.insert_reminder({"related_type": "invoice", "related_id": invoice_id,
                              "recipient_user_id": ctx["student_user_id"], "channel": REMINDER_CHANNEL,
                              "reminder_type": REMINDER_TYPE, "message": message, "send_on": send_on,
-                             "send_at": send_at, "status": "pending", "created_at": now, "updated_at": now})
+                             "send_at": send_at, "status": "pending", "created_at": now, "updated_at": now,
+                             "idempotency_key": f"invoice:{invoice_id}:invoice-due:{offset}d:{due.isoformat()}"})
         queued += 1
+    # the original e-mailed "Invoice <number> issued" at once: a transactional message (it reaches the
+    # student in-app even with e-mail turned off), queued with the reminders, sent by the dispatcher
+    reminders.queue(db, related_type="invoice", related_id=invoice_id, recipient_user_id=ctx["student_user_id"],
+                    channel="email", reminder_type="Invoice issued", transactional=True, send_at=now, now=now,
+                    key=f"invoice:{invoice_id}:issued", zone=zone,
+                    message=f"Invoice {number} for {fmt(total)} is issued, due on {due.day} {due.strftime('%b %Y')}. "
+                            "You can view and pay it under My invoices.")
     return queued
 
 

@@ -1,4 +1,8 @@
-"""Outbound e-mail over SMTP, with a JSON-lines record of every attempt in logs/outbound.log.
+"""Direct e-mail for one-time links (account activation), with a JSON-lines record in logs/outbound.log.
+
+Reminders and broadcasts go through the dispatcher (services/reminders.py and services/outbound.py);
+this is the synchronous path for a message the page needs an answer about at once (the office sees
+the activation link itself when it could not be e-mailed). The SMTP transport is outbound.smtp_send.
 
 When MAIL_ENABLED is off (always in staging) or no MAIL_SERVER is set, nothing is
 sent and the attempt is logged as skipped. Header values are stripped of CR/LF.
@@ -10,9 +14,10 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Mapping
+
+from app.services import outbound
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +53,8 @@ def send_email(settings: Mapping[str, Any], to: str, subject: str, body: str) ->
     elif "@" not in to:
         delivery = Delivery(False, "skipped", "invalid_email")
     else:
-        message = EmailMessage()
-        message["From"] = _clean(settings["MAIL_FROM"])
-        message["To"] = to
-        message["Subject"] = subject
-        message.set_content(body)
         try:
-            with smtplib.SMTP(settings["MAIL_SERVER"], int(settings["MAIL_PORT"]), timeout=10) as smtp:
-                if settings.get("MAIL_USE_TLS"):
-                    smtp.starttls()
-                if settings.get("MAIL_USERNAME"):
-                    smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"])
-                smtp.send_message(message)
+            outbound.smtp_send(settings, to, subject, body)
             delivery = Delivery(True, "sent")
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("e-mail to %s failed: %s", to, exc)

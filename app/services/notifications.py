@@ -26,9 +26,20 @@ DEFAULT_SORT = "newest"
 FILTERS = {"show": ("unread",)}  # ?show=unread: only the unread ones
 
 
-def notify(db: Database, user_id: int, title: str, message: str, level: str = "info", *, now: datetime) -> int:
+RELATED_TYPES = ("schedule", "invoice", "enrollment_request", "communication", "gap_offer", "proposal")
+KINDS = ("reminder", "transactional", "broadcast")
+
+
+def notify(db: Database, user_id: int, title: str, message: str, level: str = "info", *, now: datetime,
+           related_type: str | None = None, related_id: int | None = None, kind: str | None = None) -> int:
     """Write one unread notification for the account ``user_id``; returns its id. Runs inside the
-    caller's transaction when there is one (the waitlist's offers are written with the cancellation)."""
+    caller's transaction when there is one (the waitlist's offers are written with the cancellation).
+    ``related_type``/``related_id`` name the record it is about (the inbox links to it); ``kind``
+    "transactional" labels a message that goes whatever the person's contact preferences."""
+    if related_type is not None and related_type not in RELATED_TYPES:
+        raise ValidationFailed(f"related_type must be one of {', '.join(RELATED_TYPES)}", field="related_type")
+    if kind is not None and kind not in KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}", field="kind")
     if level not in LEVELS:
         raise ValidationFailed(f"The level must be one of {', '.join(LEVELS)}.", field="level")
     title = (title or "").strip()
@@ -37,7 +48,8 @@ def notify(db: Database, user_id: int, title: str, message: str, level: str = "i
     message = (message or "").strip()
     if not message or len(message) > MESSAGE_MAX:
         raise ValidationFailed(f"A message of 1 to {MESSAGE_MAX} characters is needed.", field="message")
-    return NotificationDAO(db).insert(user_id, title, message, now, level=level)
+    return NotificationDAO(db).insert(user_id, title, message, now, level=level, related_type=related_type,
+                                      related_id=related_id if related_type else None, kind=kind)
 
 
 def inbox(db: Database, actor: Actor, query: ListQuery) -> Page:

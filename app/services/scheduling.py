@@ -39,7 +39,7 @@ from app.core.errors import AppError, Conflict as DbConflict, DatabaseUnavailabl
 from app.core.params import parse_date, parse_id
 from app.dao.booking import BookingDAO
 from app.dao.proposal import ProposalDAO
-from app.services import audit, conflicts, credits
+from app.services import audit, conflicts, credits, reminders
 from app.services.conflicts import Conflict, Slot
 from app.services.scope import Actor
 
@@ -390,7 +390,7 @@ def reminder_plan(event_type: str, day: date, start: time, zone: ZoneInfo, now: 
     where = f", pick-up at {pickup}" if pickup else ""
     kind = event_type if event_type in EVENT_TYPES else "lesson"
     message = f"Upcoming {kind}: {kind} booked for {_day(day)} at {_hm(start)}{where}"
-    return {"send_at": send_at, "send_on": send_on, "message": message}
+    return {"send_at": send_at, "send_on": send_on, "message": message, "start_at": start_utc}
 
 
 def reminder_row(schedule_id: int, recipient_user_id: int, reminder: Mapping[str, Any], now: datetime) -> dict:
@@ -400,6 +400,7 @@ def reminder_row(schedule_id: int, recipient_user_id: int, reminder: Mapping[str
         "related_type": "schedule", "related_id": schedule_id, "recipient_user_id": recipient_user_id,
         "channel": REMINDER_CHANNEL, "reminder_type": REMINDER_TYPE, "message": reminder["message"],
         "send_on": reminder["send_on"], "send_at": reminder["send_at"], "status": "pending",
+        "idempotency_key": reminders.lesson_key(schedule_id, reminder["start_at"]),
         "created_at": now, "updated_at": now,
     }
 
@@ -425,8 +426,19 @@ def replan_reminder(dao: BookingDAO, schedule_id: int, plan: Plan, now: datetime
     reminder = reminder_plan(plan.event_type, slot.day, slot.start, plan.zone, now, plan.pickup_location)
     if reminder is None:
         dao.withdraw_reminders(schedule_id, now)
-    elif not dao.replan_reminders(schedule_id, now=now, **reminder):
-        dao.insert_reminder(reminder_row(schedule_id, plan.student_user_id, reminder, now))
+        return None
+    key = reminders.lesson_key(schedule_id, reminder["start_at"])
+    try:
+        with dao.db.transaction():
+            replanned = dao.replan_reminders(schedule_id, now=now, key=key, send_at=reminder["send_at"],
+                                             send_on=reminder["send_on"], message=reminder["message"])
+    except DbConflict:  # back at a time it was already reminded of (or withdrawn from): that row decides
+        dao.withdraw_reminders(schedule_id, now)
+        replanned = 0
+    if not replanned:
+        reminders.queue(dao.db, related_type="schedule", related_id=schedule_id,
+                        recipient_user_id=plan.student_user_id, channel=REMINDER_CHANNEL, reminder_type=REMINDER_TYPE,
+                        message=reminder["message"], send_at=reminder["send_at"], now=now, key=key, zone=plan.zone)
     return reminder
 
 

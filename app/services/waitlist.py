@@ -214,13 +214,14 @@ def slot_freed(db: Database, cancelled: Mapping[str, Any], *, now: datetime, def
                f"Open “Earlier slots” to take it: the first student to accept gets it. "
                f"The offer ends {_day(expires_local.date())} at {_hm(expires_local.time())}.")
     for student in students:
-        dao.insert_offer({
+        offer_id = dao.insert_offer({
             "schedule_id": cancelled["id"], "student_id": student["student_id"], "branch_id": branch_id,
             "instructor_id": cancelled["instructor_id"], "vehicle_id": vehicle_id,
             "slot_date": day, "start_time": start, "end_time": end, "status": "offered",
             "expires_at": expires_at, "created_at": now,
         })
-        notifications.notify(db, student["user_id"], title, message, "info", now=now)
+        notifications.notify(db, student["user_id"], title, message, "info", now=now, related_type="gap_offer",
+                             related_id=offer_id, kind="transactional")
         # Outbound e-mail/SMS plugs in here once reminders/communications exist: queue one message per
         # offer in this same transaction (docs/waitlist.md, "E-mail and SMS"). Nothing is sent today.
     audit.record(db, None, "waitlist_offered", "schedule", cancelled["id"], now=now,

@@ -1,0 +1,246 @@
+"""ReminderDAO (PHP ReminderModel): the reminder queue as the dispatcher sees it (issue 10).
+
+Claiming is one short transaction: the due ids are selected with FOR UPDATE SKIP LOCKED on MariaDB
+(under BEGIN IMMEDIATE on SQLite) and moved to ``processing`` with the run's claim token and a lease
+before anything is sent. Every later write about a claimed row names the token and the status it
+expects, so a run that lost its claim changes nothing. The delivery log is message_deliveries; the
+runs are dispatcher_runs. Times are naive UTC.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Iterable, Mapping
+
+from app.dao.base import BaseDAO
+
+QUEUE_COLUMNS = ("related_type", "related_id", "recipient_user_id", "channel", "reminder_type", "message",
+                 "send_on", "send_at", "status", "idempotency_key", "transactional", "created_at", "updated_at")
+
+
+class ReminderDAO(BaseDAO):
+    # -- queueing ---------------------------------------------------------------------------------
+    def insert(self, row: Mapping[str, Any]) -> int:
+        return self.db.insert("reminders", row)
+
+    def insert_many(self, rows: list[Mapping[str, Any]]) -> int:
+        return self.db.insert_many("reminders", rows)
+
+    def by_key(self, key: str) -> dict | None:
+        return self.db.fetch_one("SELECT id, status FROM reminders WHERE idempotency_key = :key", {"key": key})
+
+    def revive_cancelled(self, reminder_id: int, *, send_at: datetime, send_on: date, message: str,
+                         now: datetime) -> int:
+        """A withdrawn reminder asked for again (the lesson came back at the same time): pending again."""
+        return self.db.execute(
+            "UPDATE reminders SET status = 'pending', send_at = :send_at, send_on = :send_on, message = :message,"
+            " attempts = 0, next_attempt_at = NULL, last_error = NULL, delivery_channel = NULL, updated_at = :now"
+            " WHERE id = :id AND status = 'cancelled'",
+            {"id": reminder_id, "send_at": send_at, "send_on": send_on, "message": message, "now": now}).rowcount
+
+    # -- rows written with the original's columns only ----------------------------------------------
+    def legacy_due_dates(self) -> list[date]:
+        """The send_on dates of pending rows without send_at (PHP-era rows)."""
+        rows = self.db.fetch_all(
+            "SELECT DISTINCT send_on FROM reminders WHERE status = 'pending' AND send_at IS NULL ORDER BY send_on")
+        return [r["send_on"] for r in rows]
+
+    def fill_send_at(self, send_on: date, send_at: datetime) -> int:
+        return self.db.execute(
+            "UPDATE reminders SET send_at = :send_at WHERE status = 'pending' AND send_at IS NULL AND send_on = :d",
+            {"send_at": send_at, "d": send_on}).rowcount
+
+    # -- claiming -----------------------------------------------------------------------------------
+    def due_ids(self, now: datetime, limit: int) -> list[int]:
+        """Up to ``limit`` due pending ids, oldest first, locked and skipping rows another run holds
+        (call inside a transaction)."""
+        rows = self.db.fetch_all(
+            "SELECT id FROM reminders WHERE status = 'pending' AND send_at <= :now"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)"
+            f" ORDER BY send_at, id LIMIT :limit{self.db.skip_locked}", {"now": now, "limit": int(limit)})
+        return [r["id"] for r in rows]
+
+    def pending_id(self, reminder_id: int) -> int | None:
+        """The row, locked, when it is pending (whatever its due time): "run now"."""
+        return self.db.fetch_value(
+            f"SELECT id FROM reminders WHERE id = :id AND status = 'pending'{self.db.for_update}", {"id": reminder_id})
+
+    def status_of(self, reminder_id: int) -> str | None:
+        return self.db.fetch_value("SELECT status FROM reminders WHERE id = :id", {"id": reminder_id})
+
+    def claim(self, ids: list[int], token: str, now: datetime, lease_until: datetime) -> int:
+        if not ids:
+            return 0
+        fragment, params = self.db.in_params("rid", ids)
+        return self.db.execute(
+            "UPDATE reminders SET status = 'processing', claim_token = :token, claimed_at = :now,"
+            " lease_until = :lease, attempts = attempts + 1, updated_at = :now"
+            f" WHERE id IN ({fragment}) AND status = 'pending'",
+            {**params, "token": token, "now": now, "lease": lease_until}).rowcount
+
+    def expired_claims(self, now: datetime, limit: int = 500) -> list[int]:
+        rows = self.db.fetch_all(
+            "SELECT id FROM reminders WHERE status = 'processing' AND lease_until < :now"
+            f" ORDER BY lease_until, id LIMIT :limit{self.db.skip_locked}", {"now": now, "limit": int(limit)})
+        return [r["id"] for r in rows]
+
+    def open_deliveries(self, ids: list[int]) -> dict[int, list[dict]]:
+        """{reminder id: its deliveries still ``queued``} (an e-mail or SMS whose outcome was never written)."""
+        if not ids:
+            return {}
+        fragment, params = self.db.in_params("rid", ids)
+        found: dict[int, list[dict]] = {}
+        for row in self.db.fetch_all(
+                "SELECT id, reminder_id, channel, created_at FROM message_deliveries"
+                f" WHERE reminder_id IN ({fragment}) AND state = 'queued' ORDER BY id", params):
+            found.setdefault(row["reminder_id"], []).append(row)
+        return found
+
+    def mark_deliveries_unknown(self, delivery_ids: list[int], now: datetime) -> int:
+        if not delivery_ids:
+            return 0
+        fragment, params = self.db.in_params("did", delivery_ids)
+        return self.db.execute(
+            "UPDATE message_deliveries SET state = 'unknown', finished_at = :now,"
+            " error = 'the dispatcher stopped before the outcome was known'"
+            f" WHERE id IN ({fragment}) AND state = 'queued'", {**params, "now": now}).rowcount
+
+    def release_expired(self, reminder_id: int, *, status: str, reason: str, now: datetime) -> int:
+        """An expired claim ends: back to ``pending`` (nothing left the building) or ``unknown`` (flagged)."""
+        return self.db.execute(
+            "UPDATE reminders SET status = :status, last_error = :reason, claim_token = NULL, lease_until = NULL,"
+            " next_attempt_at = CASE WHEN :status = 'pending' THEN :now ELSE next_attempt_at END, updated_at = :now"
+            " WHERE id = :id AND status = 'processing'",
+            {"id": reminder_id, "status": status, "reason": reason[:255], "now": now}).rowcount
+
+    # -- what a batch needs (one query) ---------------------------------------------------------------
+    def context(self, ids: list[int]) -> list[dict]:
+        """The claimed rows with their recipient, consent, zones and the state of what they are about."""
+        if not ids:
+            return []
+        fragment, params = self.db.in_params("rid", ids)
+        return self.db.fetch_all(
+            "SELECT r.id, r.related_type, r.related_id, r.recipient_user_id, r.channel, r.reminder_type, r.message,"
+            " r.transactional, r.attempts, r.max_attempts, r.delivery_channel, r.send_at, r.idempotency_key,"
+            " r.claim_token,"
+            " u.id AS user_id, u.status AS user_status, u.email, u.phone, u.first_name,"
+            " ub.timezone AS user_zone, cp.email_opt_out, cp.sms_opt_out, cp.in_app_opt_out,"
+            " s.id AS schedule_id, s.status AS schedule_status, s.scheduled_date, s.start_time,"
+            " sb.timezone AS schedule_zone, i.id AS invoice_id, i.status AS invoice_status,"
+            " c.id AS communication_id, er.id AS request_id"
+            " FROM reminders r"
+            " LEFT JOIN users u ON u.id = r.recipient_user_id"
+            " LEFT JOIN branches ub ON ub.id = u.branch_id"
+            " LEFT JOIN contact_preferences cp ON cp.user_id = r.recipient_user_id"
+            " LEFT JOIN schedules s ON r.related_type = 'schedule' AND s.id = r.related_id"
+            " LEFT JOIN branches sb ON sb.id = s.branch_id"
+            " LEFT JOIN invoices i ON r.related_type = 'invoice' AND i.id = r.related_id"
+            " LEFT JOIN communications c ON r.related_type = 'communication' AND c.id = r.related_id"
+            " LEFT JOIN enrollment_requests er ON r.related_type = 'enrollment_request' AND er.id = r.related_id"
+            f" WHERE r.id IN ({fragment}) ORDER BY r.id", params)
+
+    # -- outcomes -------------------------------------------------------------------------------------
+    def settle(self, reminder_id: int, token: str, *, status: str, now: datetime, reason: str | None = None,
+               channel: str | None = None, next_attempt_at: datetime | None = None, undo_attempt: bool = False) -> int:
+        """End a claim with ``status`` (sent, pending for a retry or a hold, skipped, failed, dead); only
+        while this run still holds it. Returns 1, or 0 when the claim was lost."""
+        return self.db.execute(
+            "UPDATE reminders SET status = :status, last_error = :reason, claim_token = NULL, lease_until = NULL,"
+            " next_attempt_at = :next_at, delivery_channel = COALESCE(:channel, delivery_channel),"
+            " sent_at = CASE WHEN :status = 'sent' THEN :now ELSE sent_at END,"
+            " attempts = CASE WHEN :undo = 1 AND attempts > 0 THEN attempts - 1 ELSE attempts END, updated_at = :now"
+            " WHERE id = :id AND claim_token = :token AND status = 'processing'",
+            {"id": reminder_id, "token": token, "status": status, "reason": reason[:255] if reason else None,
+             "channel": channel, "next_at": next_attempt_at, "now": now, "undo": 1 if undo_attempt else 0}).rowcount
+
+    def settle_sent_in_app(self, ids: list[int], token: str, now: datetime) -> int:
+        """Many claimed rows delivered in-app (one statement; the caller checks the count)."""
+        if not ids:
+            return 0
+        fragment, params = self.db.in_params("rid", ids)
+        return self.db.execute(
+            "UPDATE reminders SET status = 'sent', sent_at = :now, delivery_channel = 'in-app', last_error = NULL,"
+            " claim_token = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = :now"
+            f" WHERE id IN ({fragment}) AND claim_token = :token AND status = 'processing'",
+            {**params, "token": token, "now": now}).rowcount
+
+    def set_channel(self, reminder_id: int, token: str, channel: str, now: datetime) -> int:
+        return self.db.execute(
+            "UPDATE reminders SET delivery_channel = :channel, updated_at = :now"
+            " WHERE id = :id AND claim_token = :token AND status = 'processing'",
+            {"id": reminder_id, "token": token, "channel": channel, "now": now}).rowcount
+
+    def insert_notifications(self, rows: list[Mapping[str, Any]]) -> int:
+        return self.db.insert_many("notifications", rows)
+
+    # -- the delivery log -----------------------------------------------------------------------------
+    def insert_deliveries(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        return self.db.insert_many("message_deliveries", list(rows))
+
+    def insert_delivery(self, row: Mapping[str, Any]) -> int:
+        return self.db.insert("message_deliveries", row)
+
+    def finish_delivery(self, delivery_id: int, *, state: str, now: datetime, provider_message_id: str | None,
+                        error: str | None) -> int:
+        return self.db.execute(
+            "UPDATE message_deliveries SET state = :state, provider_message_id = :pid, error = :error,"
+            " finished_at = :now WHERE id = :id AND state = 'queued'",
+            {"id": delivery_id, "state": state, "pid": provider_message_id, "error": (error or None) and error[:255],
+             "now": now}).rowcount
+
+    def deliveries(self, reminder_id: int) -> list[dict]:
+        return self.db.fetch_all(
+            "SELECT id, attempt, channel, backend, address, state, provider_message_id, error, created_at, finished_at"
+            " FROM message_deliveries WHERE reminder_id = :id ORDER BY id", {"id": reminder_id})
+
+    # -- runs and health ------------------------------------------------------------------------------
+    def start_run(self, host: str, pid: int, now: datetime) -> int:
+        return self.db.insert("dispatcher_runs", {"host": host[:120], "pid": pid, "dry_run": 0, "started_at": now,
+                                                  "status": "running"})
+
+    def finish_run(self, run_id: int, *, status: str, counts: Mapping[str, int], error: str | None,
+                   now: datetime) -> int:
+        return self.db.execute(
+            "UPDATE dispatcher_runs SET status = :status, finished_at = :now, claimed = :claimed, sent = :sent,"
+            " failed = :failed, skipped = :skipped, flagged = :flagged, held = :held, error = :error WHERE id = :id",
+            {"id": run_id, "status": status, "now": now, "error": (error or None) and error[:255],
+             **{k: int(counts.get(k, 0)) for k in ("claimed", "sent", "failed", "skipped", "flagged", "held")}}
+        ).rowcount
+
+    def last_run(self) -> dict | None:
+        return self.db.fetch_one(
+            "SELECT id, host, pid, started_at, finished_at, status, claimed, sent, failed, skipped, flagged, held,"
+            " error FROM dispatcher_runs WHERE dry_run = 0 ORDER BY started_at DESC, id DESC LIMIT 1")
+
+    def last_finished_ok(self) -> datetime | None:
+        return self.db.fetch_value(
+            "SELECT MAX(finished_at) FROM dispatcher_runs WHERE status = 'ok' AND dry_run = 0")
+
+    def oldest_due(self, now: datetime, today: date) -> tuple[datetime | None, date | None]:
+        """(the earliest send_at of the reminders that are due and still waiting, the earliest send_on of
+        waiting PHP-era rows without send_at that are due by ``today``)."""
+        at = self.db.fetch_value(
+            "SELECT MIN(send_at) FROM reminders WHERE status = 'pending' AND send_at <= :now"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)", {"now": now})
+        legacy = self.db.fetch_value(
+            "SELECT MIN(send_on) FROM reminders WHERE status = 'pending' AND send_at IS NULL AND send_on <= :today",
+            {"today": today})
+        return at, legacy
+
+    def due_counts(self, now: datetime, today: date) -> dict[str, int]:
+        """{channel: rows due now} (the dry run's report), PHP-era rows included."""
+        counts: dict[str, int] = {}
+        for row in self.db.fetch_all(
+                "SELECT COALESCE(channel, 'in-app') AS channel, COUNT(*) AS n FROM reminders"
+                " WHERE status = 'pending' AND ((send_at <= :now AND (next_attempt_at IS NULL OR next_attempt_at <= :now))"
+                " OR (send_at IS NULL AND send_on <= :today)) GROUP BY COALESCE(channel, 'in-app')",
+                {"now": now, "today": today}):
+            counts[row["channel"]] = int(row["n"])
+        return counts
+
+    def expired_count(self, now: datetime) -> int:
+        return int(self.db.fetch_value(
+            "SELECT COUNT(*) FROM reminders WHERE status = 'processing' AND lease_until < :now", {"now": now}) or 0)
+
+    def status_counts(self) -> dict[str, int]:
+        return {r["status"]: int(r["n"]) for r in self.db.fetch_all(
+            "SELECT status, COUNT(*) AS n FROM reminders GROUP BY status")}

@@ -221,10 +221,14 @@ def test_a_move_is_rechecked_and_replans_the_reminder(world):
     # moving within its own old slot never clashes with itself
     scheduling.move(world.db, world.staff, booked.id, {"date": "2026-04-05", "start_time": "09:30",
                                                        "end_time": "10:30"}, now=NOW, settings=SETTINGS)
-    [reminder] = world.reminders(booked.id)
+    reminder, notice = world.reminders(booked.id)
     assert reminder["status"] == "pending"
     assert reminder["send_at"] == datetime(2026, 4, 3, 23, 30)  # 09:30 AEST 5 Apr = 23:30 UTC 4 Apr, minus 24 h
     assert "5 Apr 2026 at 09:30" in reminder["message"]
+    # the student hears of the move at once: a transactional SMS (in-app when every channel is off)
+    assert (notice["reminder_type"], notice["channel"], notice["send_at"], notice["status"]) == (
+        "Lesson moved", "sms", NOW, "pending")
+    assert notice["message"] == "Your lesson is now on 5 Apr 2026 at 09:30."
     assert world.db.fetch_value("SELECT COUNT(*) AS n FROM audit_trail WHERE action = 'schedule_moved'") == 1
 
 

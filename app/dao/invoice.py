@@ -198,9 +198,6 @@ class InvoiceWriteDAO(BaseDAO):
             params)}
 
     # -- reminders --------------------------------------------------------------------------------
-    def insert_reminder(self, row: dict) -> int:
-        return self.db.insert("reminders", row)
-
     def withdraw_reminders(self, invoice_id: int, now: datetime) -> int:
         return self.db.execute(
             "UPDATE reminders SET status = 'cancelled', updated_at = :now"

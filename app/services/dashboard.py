@@ -6,12 +6,14 @@ page tells them to ask an administrator) and costs no query at all.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any, Mapping
 
 from app.core.database import Database
 from app.dao.invoice import InvoiceDAO
 from app.dao.report import ReportDAO
 from app.dao.schedule import ScheduleDAO
+from app.services import reminders
 from app.services.scope import Actor
 
 OFFICE_KPIS = ("students", "upcoming_lessons", "overdue_invoices", "fleet_available", "fleet_total")
@@ -24,8 +26,15 @@ def _flag_overdue(invoices: list[dict], today: date) -> list[dict]:
     return invoices
 
 
-def for_actor(db: Database, actor: Actor, today: date) -> dict:
+def for_actor(db: Database, actor: Actor, today: date, now: datetime | None = None,
+              settings: Mapping[str, Any] | None = None) -> dict:
+    """The dashboard's data; an administrator's also carries the reminder dispatcher's health line
+    (``dispatcher``: services/reminders.health) when ``now`` is given."""
     reports, schedules, invoices = ReportDAO(db), ScheduleDAO(db), InvoiceDAO(db)
+    if actor.is_admin and now is not None:
+        data = for_actor(db, actor, today)
+        data["dispatcher"] = reminders.health(db, now, settings)
+        return data
     if actor.is_office:
         if actor.lacks_branch:
             return {"kind": "office", "no_branch": True, "summary": dict.fromkeys(OFFICE_KPIS, 0),

@@ -355,11 +355,11 @@ def _queue_reminders(db: Database, invoice_id: int, number: str, total: Decimal,
         send_at = max(now, local.astimezone(timezone.utc).replace(tzinfo=None))
         message = (f"Invoice {number} for {fmt(total)} is due on {due.day} {due.strftime('%b %Y')}. "
                    "You can view and pay it under My invoices.")
-        dao.insert_reminder({"related_type": "invoice", "related_id": invoice_id,
-                             "recipient_user_id": ctx["student_user_id"], "channel": REMINDER_CHANNEL,
-                             "reminder_type": REMINDER_TYPE, "message": message, "send_on": send_on,
-                             "send_at": send_at, "status": "pending", "created_at": now, "updated_at": now,
-                             "idempotency_key": f"invoice:{invoice_id}:invoice-due:{offset}d:{due.isoformat()}"})
+        if reminders.queue(db, related_type="invoice", related_id=invoice_id,
+                           recipient_user_id=ctx["student_user_id"], channel=REMINDER_CHANNEL,
+                           reminder_type=REMINDER_TYPE, message=message, send_at=send_at, now=now, zone=zone,
+                           key=f"invoice:{invoice_id}:invoice-due:{offset}d:{due.isoformat()}") is None:
+            continue
         queued += 1
     # the original e-mailed "Invoice <number> issued" at once: a transactional message (it reaches the
     # student in-app even with e-mail turned off), queued with the reminders, sent by the dispatcher

@@ -28,6 +28,7 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from typing import Any, Mapping
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 E164_RE = re.compile(r"^\+[1-9][0-9]{7,14}$")
+PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 SMS_MAX = 1600  # ten concatenated segments; longer texts are cut with an ellipsis
 ERROR_MAX = 255
 
@@ -121,11 +123,10 @@ def smtp_send(settings: Mapping[str, Any], to: str, subject: str, body: str, *,
 
 def _fill(template: Any, values: Mapping[str, str]) -> Any:
     """Replace "{name}" placeholders inside the strings of a parsed JSON template (values stay strings
-    and are encoded by json.dumps afterwards, so nothing can break out of its field)."""
+    and are encoded by json.dumps afterwards, so nothing can break out of its field). One pass: a "{key}"
+    typed inside the message stays as typed."""
     if isinstance(template, str):
-        for name, value in values.items():
-            template = template.replace("{" + name + "}", value)
-        return template
+        return PLACEHOLDER_RE.sub(lambda m: values[m.group(1)] if m.group(1) in values else m.group(0), template)
     if isinstance(template, list):
         return [_fill(item, values) for item in template]
     if isinstance(template, dict):
@@ -185,7 +186,8 @@ class OutboundMessageService:
             return Outcome(False, backend, address, error=_short(f"recipient refused ({', '.join(map(str, codes))})"),
                            permanent=all(int(c) >= 500 for c in codes))
         except smtplib.SMTPResponseException as exc:
-            return Outcome(False, backend, address, error=_short(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"),
+            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            return Outcome(False, backend, address, error=_short(f"SMTP {exc.smtp_code}: {text}"),
                            permanent=exc.smtp_code >= 500 and exc.smtp_code not in (530, 535, 554))
         except (smtplib.SMTPException, OSError) as exc:  # timeouts, refused connections, TLS errors
             return Outcome(False, backend, address, error=_short(exc))
@@ -219,10 +221,18 @@ class OutboundMessageService:
             headers={"Content-Type": "application/json", "Accept": "application/json", "Idempotency-Key": key,
                      **({"Authorization": f"Bearer {settings['SMS_HTTP_TOKEN']}"} if settings.get("SMS_HTTP_TOKEN") else {})})
         timeout = float(settings.get("SMS_HTTP_TIMEOUT") or 10)
+        deadline = time.monotonic() + timeout  # the socket timeout is per read: a trickling answer needs this too
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL from configuration
-                raw = response.read(65536)
                 status = response.status
+                raw = b""
+                while len(raw) < 65536:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("the gateway's answer took longer than the timeout")
+                    chunk = response.read1(65536 - len(raw))
+                    if not chunk:
+                        break
+                    raw += chunk
         except urllib.error.HTTPError as exc:
             permanent = 400 <= exc.code < 500 and exc.code not in (408, 425, 429)
             return Outcome(False, backend, number, error=f"gateway answered HTTP {exc.code}", permanent=permanent)

@@ -519,7 +519,7 @@ class Dispatcher:
                                              reason=prefix + "; ".join(reasons))
 
     def _call(self, channel: str, row: Mapping[str, Any], address: str) -> Outcome:
-        key = f"reminder-{row['id']}-{channel}-{row['attempts']}"
+        key = f"reminder-{row['id']}-{channel}"  # the same on every retry: an idempotent gateway sends it once
         title, body = _title_and_body(row)
         try:
             if channel == "email":

@@ -185,6 +185,8 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
                      "notes": plan.notes}
             dao.move_schedule(schedule_id, after, now)
             replan_reminder(dao, schedule_id, plan, now)
+            if (slot.day, slot.start) != (current["scheduled_date"], _as_time(current["start_time"])):
+                moved_notice(db, schedule_id, plan, now)
             ProposalDAO(db).withdraw_pending(schedule_id, actor.user_id or None, now)  # it answered the old time
             before = {k: current[k] for k in after}
             audit.record(db, actor, "schedule_moved", "schedule", schedule_id, now=now, before=before,
@@ -440,6 +442,26 @@ def replan_reminder(dao: BookingDAO, schedule_id: int, plan: Plan, now: datetime
                         recipient_user_id=plan.student_user_id, channel=REMINDER_CHANNEL, reminder_type=REMINDER_TYPE,
                         message=reminder["message"], send_at=reminder["send_at"], now=now, key=key, zone=plan.zone)
     return reminder
+
+
+def _as_time(value: Any) -> Any:
+    return (datetime.min + value).time() if isinstance(value, timedelta) else value
+
+
+def moved_notice(db: Database, schedule_id: int, plan: Plan, now: datetime) -> int | None:
+    """The office moved a lesson: a transactional SMS to the student (it falls back to e-mail, and
+    reaches them in-app even when every other channel is off), due at once, keyed by the new time."""
+    slot = plan.slot
+    start_utc = localtime.to_utc_naive(localtime.localize(slot.day, slot.start, plan.zone))
+    if start_utc <= now:
+        return None
+    kind = plan.event_type if plan.event_type in EVENT_TYPES else "lesson"
+    where = f", pick-up at {plan.pickup_location}" if plan.pickup_location else ""
+    return reminders.queue(db, related_type="schedule", related_id=schedule_id,
+                           recipient_user_id=plan.student_user_id, channel=REMINDER_CHANNEL,
+                           reminder_type=f"{kind.capitalize()} moved", transactional=True, send_at=now, now=now,
+                           zone=plan.zone, key=f"schedule:{schedule_id}:moved:{start_utc:%Y%m%dT%H%M}",
+                           message=f"Your {kind} is now on {_day(slot.day)} at {_hm(slot.start)}{where}.")
 
 
 def _require_office(actor: Actor) -> None:

@@ -157,6 +157,10 @@ def _init_blueprints(app: Flask) -> None:
     app.register_blueprint(packages.bp)
     for module in (invoices, studentinvoices):  # issue 9: invoices, statements, the student's list
         app.register_blueprint(module.bp)
+    from app.blueprints import reminders  # issue 10: the reminder queue and its delivery log
+    app.register_blueprint(reminders.bp)
+    from app.blueprints import communications  # issue 10: broadcasts (segments, preview, history)
+    app.register_blueprint(communications.bp)
 
 
 def _init_commands(app: Flask) -> None:

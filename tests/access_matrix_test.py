@@ -36,7 +36,8 @@ from tests.conftest import DEMO_PASSWORD, csrf_token, login
 
 PARAMS = ("branch_id", "student_id", "instructor_id", "vehicle_id", "staff_id", "document_id", "note_id",
           "window_id", "log_id", "user_id", "course_id", "audit_id", "schedule_id", "proposal_id",
-          "series_id", "offer_id", "invoice_id", "payment_id", "request_id", "enrollment_id")
+          "series_id", "offer_id", "invoice_id", "payment_id", "request_id", "enrollment_id", "communication_id",
+          "reminder_id")
 NOT_OBJECT_SCOPED = {"course_id", "audit_id"}  # school-wide catalogue; admin-only audit (tested below / elsewhere)
 NOT_IDS = {("activation.activate", "token"), ("feeds.feed", "token"), ("static", "filename"),
            ("bootstrap.static", "filename")}
@@ -47,7 +48,8 @@ ROLES = ("admin", "staff", "instructor", "student")
 VISIBLE_OWN = {
     "admin": set(PARAMS),
     "staff": {"branch_id", "student_id", "instructor_id", "vehicle_id", "document_id", "note_id", "window_id",
-              "log_id", "schedule_id", "series_id", "invoice_id", "payment_id", "request_id", "enrollment_id"},
+              "log_id", "schedule_id", "series_id", "invoice_id", "payment_id", "request_id", "enrollment_id",
+              "communication_id", "reminder_id"},
     "instructor": {"instructor_id", "student_id", "document_id", "window_id", "schedule_id", "request_id"},
     "student": {"student_id", "document_id", "schedule_id", "proposal_id", "offer_id", "invoice_id", "payment_id"},
 }
@@ -89,12 +91,22 @@ def _side(db, tag, now, upload_dir: Path):
     downtime = db.insert("vehicle_downtime", {
         "vehicle_id": vehicle, "start_datetime": datetime(2030, 1, 2, 9), "end_datetime": datetime(2030, 1, 2, 17)})
     log = db.insert("vehicle_service_logs", {"vehicle_id": vehicle, "service_date": date(2029, 12, 1)})
+    communication = db.insert("communications", {  # a broadcast the branch's staff sent to the branch
+        "sender_user_id": staff_user, "audience_scope": "everyone", "channel": "in-app", "subject": f"Zzmsg{t}",
+        "message": f"Zzmsg{t} body", "created_at": now, "branch_id": branch, "segment": "everyone",
+        "recipient_count": 1})
+    db.insert("communication_recipients", {"communication_id": communication, "user_id": student_user})
+    reminder = db.insert("reminders", {  # a failed reminder to the branch's student (the queue's pages)
+        "related_type": "schedule", "related_id": schedule, "recipient_user_id": student_user, "channel": "sms",
+        "reminder_type": "lesson_24h", "message": f"Zzmsg{t} reminder", "send_on": now.date(), "send_at": now,
+        "status": "failed", "created_at": now, "updated_at": now})
     return {"branch_id": branch, "staff_id": staff_id, "instructor_id": instructor, "student_id": student,
             "vehicle_id": vehicle, "document_id": document, "note_id": note, "log_id": log,
             "window_id": {"instructor": window, "vehicle": downtime},
             "user_id": student_user, "course_id": f.make_course(db), "audit_id": 1, "schedule_id": schedule,
             "series_id": series, "invoice_id": invoice, "payment_id": payment,
             "request_id": f.make_enrollment_request(db, student, instructor_id=instructor), "enrollment_id": enrolment,
+            "communication_id": communication, "reminder_id": reminder,
             "proposal_id": f.make_proposal(db, schedule, proposed_by=staff_user, expires_at=now + timedelta(hours=48)),
             "offer_id": f.make_gap_offer(db, schedule, student, instructor, branch_id=branch,
                                          slot_date=date.today() + timedelta(days=4), expires_at=now + timedelta(days=3)),
@@ -103,7 +115,7 @@ def _side(db, tag, now, upload_dir: Path):
             # Text that only this side's rows show (names, plate, file, note, invoice number, e-mails).
             "markers": [f"Zzbranch{t}", f"Zzstaff{t}", f"Zzinstructor{t}", f"Zzstudent{t}", f"Zzcar{t}",
                         f"ZZ-{t}-01", f"Zzdoc{t}", f"Zznote{t}", f"ZZINV-{t}", f"student.{tag}@origin.com",
-                        f"instructor.{tag}@origin.com"]}
+                        f"instructor.{tag}@origin.com", f"Zzmsg{t}"]}
 
 
 @pytest.fixture

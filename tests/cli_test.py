@@ -198,3 +198,76 @@ def test_purge_applications_forgets_attempts_older_than_a_day(runner, db):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "purged 1 application attempts older than a day"
     assert db.fetch_value("SELECT COUNT(*) FROM application_attempts", cast=int) == 1
+
+
+def _due_reminder(db, channel: str = "in-app") -> int:
+    from app.core import clock
+    from app.services import reminders
+    from tests.factories import make_invoice, make_user
+
+    return reminders.queue(db, related_type="invoice", related_id=make_invoice(db),
+                           recipient_user_id=make_user(db, phone="0400 111 222"), channel=channel,
+                           reminder_type="Invoice Due", message="Invoice INV-1 is due.",
+                           send_at=clock.now().replace(microsecond=0), now=clock.now(), key=None)
+
+
+def test_process_reminders_prints_one_summary_line_logs_start_and_end_and_dry_run_claims_nothing(runner, db, app):
+    first, second = _due_reminder(db), _due_reminder(db, "email")
+    dry = runner.invoke(args=["process-reminders", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.strip() == "dry run: 2 due (E-mail 1, In-app 1), 0 expired claims; nothing claimed or sent"
+    assert db.fetch_value("SELECT COUNT(*) FROM reminders WHERE status = 'pending'") == 2
+    limited = runner.invoke(args=["process-reminders", "--limit", "1"])
+    assert limited.exit_code == 0 and "claimed 1, sent 1," in limited.output
+    result = runner.invoke(args=["process-reminders"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("process-reminders: claimed 1, sent 1, failed 0, skipped 0,"
+                                                   " flagged 0")
+    assert {r["status"] for r in db.fetch_all("SELECT status FROM reminders WHERE id IN (:a, :b)",
+                                              {"a": first, "b": second})} == {"sent"}
+    log = (Path(app.config["LOG_DIR"]) / "application.log").read_text()
+    assert "process-reminders start limit=all" in log and "process-reminders end run=" in log
+    assert db.fetch_value("SELECT COUNT(*) FROM dispatcher_runs WHERE status = 'ok'") == 2
+
+
+def test_process_reminders_exits_1_when_the_run_fails(runner, db, monkeypatch):
+    from app.services import reminders
+
+    _due_reminder(db)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(reminders.Dispatcher, "process", broken)
+    result = runner.invoke(args=["process-reminders"])
+    assert result.exit_code == 1 and "process-reminders failed: RuntimeError: disk full" in result.output
+    run = db.fetch_one("SELECT status, error, claimed FROM dispatcher_runs")
+    assert (run["status"], run["error"]) == ("failed", "RuntimeError: disk full")
+
+
+def test_process_reminders_runs_as_a_process_the_way_cron_calls_it(db_url, tmp_path, db):
+    _due_reminder(db)
+    done = subprocess.run([sys.executable, "cli.py", "process-reminders"], cwd=ROOT, env=_env(db_url, tmp_path),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("process-reminders: claimed 1, sent 1,")
+
+
+def test_no_get_request_dispatches_a_reminder(seeded):
+    """The original ran the dispatcher on every dashboard view; here only the command (and the office's
+    "send now" POST) sends."""
+    from app.core.flask_db import get_db
+
+    with seeded.app_context():
+        db = get_db()
+        before = db.fetch_all("SELECT id, status FROM reminders ORDER BY id")
+        _due_reminder(db)
+    for email in ("admin@origin.com", "jack.mason@student.com"):
+        client = seeded.test_client()
+        login(client, email)
+        for path in ("/dashboard/", "/notifications/", "/reminders/", "/my/lessons"):
+            client.get(path)
+    with seeded.app_context():
+        after = get_db().fetch_all("SELECT id, status FROM reminders ORDER BY id")
+    assert after[:len(before)] == before and after[-1]["status"] == "pending"

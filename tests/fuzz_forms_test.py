@@ -197,10 +197,20 @@ def _make_state(db, upload_dir: Path) -> dict:
                                              "quantity": 1, "unit_price": Decimal("50.00"), "total": Decimal("50.00"),
                                              "kind": "fee_late_cancel"})
     WORLD.update(draft_invoice=draft, draft_item=draft_item)
+    # Issue 10 (the reminder queue): a failed reminder of Mia's (retry, cancel) and a pending in-app one (run
+    # now, cancel), about an invoice of hers no other form touches (a lesson's reminders go when it is moved
+    # or cancelled); _after_success puts both back as they were made.
+    mia_user = _lookup(db, "SELECT user_id FROM students WHERE id = :s", s=mia)
+    reminded = f.make_invoice(db, enrolment[mia], subtotal=Decimal("10.00"))
+    queue = {status: db.insert("reminders", {
+        "related_type": "invoice", "related_id": reminded, "recipient_user_id": mia_user, "channel": "in-app",
+        "reminder_type": "invoice_due", "message": "Fuzz reminder", "send_on": clock.today(), "send_at": now,
+        "status": status, "created_at": now, "updated_at": now}) for status in ("failed", "pending")}
+    WORLD.update(reminders=queue)
     office = [active, fresh, archived, {"schedule_id": cancelled},
               {"invoice_id": pay_invoices[mia], "payment_id": refundable},
               {"request_id": office_request, "enrollment_id": enrolment[mia]},
-              {"invoice_id": draft}]
+              {"invoice_id": draft}, {"reminder_id": queue["failed"]}, {"reminder_id": queue["pending"]}]
     return {"admin": office, "staff": office,
             "instructor": [{"instructor_id": amelia, "student_id": jack, "schedule_id": past},
                            {"schedule_id": jack_coming}, {"request_id": amelia_request}],
@@ -460,6 +470,14 @@ def _after_success(school: School, session: Session, endpoint: str, action: str)
         for invoice in WORLD["pay_invoices"].values():
             do(lambda db, i=invoice: db.execute("UPDATE invoices SET status = 'sent', voided_at = NULL,"
                                                 " void_reason = NULL WHERE id = :i", {"i": i}))
+    if endpoint.split(".")[0] == "reminders":  # the queue's two reminders as they were made
+        for status, reminder in WORLD["reminders"].items():
+            for table in ("notifications", "message_deliveries"):
+                do(lambda db, t=table, i=reminder: db.execute(f"DELETE FROM {t} WHERE reminder_id = :i", {"i": i}))
+            do(lambda db, s=status, i=reminder: db.execute(
+                "UPDATE reminders SET status = :s, attempts = 0, max_attempts = NULL, next_attempt_at = NULL,"
+                " claim_token = NULL, claimed_at = NULL, lease_until = NULL, sent_at = NULL, delivery_channel = NULL"
+                " WHERE id = :i", {"s": s, "i": i}))
     if endpoint in ("events.cancel", "outcomes.revive"):
         status = "scheduled" if endpoint == "events.cancel" else "cancelled"
         do(lambda db: db.execute("UPDATE schedules SET status = :s WHERE id = :i", {"s": status, "i": ids[0]}))

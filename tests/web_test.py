@@ -189,7 +189,7 @@ def test_role_navigation_shows_only_what_the_role_may_open(seeded, client):
         assert client.get(href, follow_redirects=True).status_code == 200, href
 
 
-@pytest.mark.parametrize("path", ["/dashboard/", "/account/password"])
+@pytest.mark.parametrize("path", ["/dashboard/", "/account/password", "/account/", "/reminders/"])
 def test_pages_require_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/auth/login?next=" in response.headers["Location"]

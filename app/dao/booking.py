@@ -128,7 +128,7 @@ class BookingDAO(BaseDAO):
         returns how many were pending. A key another row holds already raises Conflict."""
         return self.db.execute(
             "UPDATE reminders SET send_at = :send_at, send_on = :send_on, message = :message, idempotency_key = :key,"
-            " attempts = 0, next_attempt_at = NULL, last_error = NULL, delivery_channel = NULL, updated_at = :now"
+            " next_attempt_at = NULL, last_error = NULL, delivery_channel = NULL, updated_at = :now"
             " WHERE related_type = 'schedule' AND related_id = :id AND status = 'pending' AND transactional = 0",
             {"id": schedule_id, "send_at": send_at, "send_on": send_on, "message": message, "key": key,
              "now": now}).rowcount

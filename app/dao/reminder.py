@@ -30,10 +30,11 @@ class ReminderDAO(BaseDAO):
 
     def revive_cancelled(self, reminder_id: int, *, send_at: datetime, send_on: date, message: str,
                          now: datetime) -> int:
-        """A withdrawn reminder asked for again (the lesson came back at the same time): pending again."""
+        """A withdrawn reminder asked for again (the lesson came back at the same time): pending again.
+        Its attempts are kept: the delivery log numbers attempts, and a number is never reused."""
         return self.db.execute(
             "UPDATE reminders SET status = 'pending', send_at = :send_at, send_on = :send_on, message = :message,"
-            " attempts = 0, next_attempt_at = NULL, last_error = NULL, delivery_channel = NULL, updated_at = :now"
+            " next_attempt_at = NULL, last_error = NULL, delivery_channel = NULL, updated_at = :now"
             " WHERE id = :id AND status = 'cancelled'",
             {"id": reminder_id, "send_at": send_at, "send_on": send_on, "message": message, "now": now}).rowcount
 

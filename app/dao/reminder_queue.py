@@ -1,0 +1,161 @@
+"""ReminderQueueDAO: the office's view of the reminder queue (issue 10 item 9): the list with its counts,
+one reminder with its delivery log and the notification it wrote, and the status changes staff make by
+hand (retry, cancel). The dispatcher's own SQL lives in app/dao/reminder.py; the rules in
+app/services/reminder_queue.py.
+
+Scope is the recipient's branch (``users.branch_id``): ``branch_id=None`` means every branch (admin).
+The list costs two queries whatever its size: one aggregate (counts per status, channel and type, from
+which the page's total and the filters' choices come) and one page query that picks the page's ids in
+the index-friendly narrow form first and joins the recipient and what the reminder is about only for
+those rows.
+
+Hand-made status changes lock the row (``lock``: FOR UPDATE on MariaDB; BEGIN IMMEDIATE serialises
+writers on SQLite) and name the status they expect in the UPDATE's WHERE, so a row the dispatcher has
+claimed meanwhile is left alone (rowcount 0).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from app.core.pagination import ListQuery, Page
+from app.dao.base import BaseDAO, profile_ids
+
+# When a reminder is due: send_at (naive UTC), else the start of its send_on day (a PHP-era row).
+DUE = "COALESCE(r.send_at, r.send_on)"
+ORDER = f"{DUE} DESC, r.id DESC"
+
+_REMINDER_COLUMNS = (
+    "r.id, r.related_type, r.related_id, r.recipient_user_id, r.channel, r.delivery_channel, r.reminder_type,"
+    " r.message, r.send_on, r.send_at, r.status, r.transactional, r.attempts, r.max_attempts, r.next_attempt_at,"
+    " r.claimed_at, r.lease_until, r.last_error, r.sent_at, r.idempotency_key, r.created_at, r.updated_at"
+)
+# The recipient (and the profile pages their name links to) and what the reminder is about: a lesson,
+# an invoice, a broadcast or an enrolment request (one LEFT JOIN each, matched on related_type).
+_CONTEXT_COLUMNS = (
+    f"{_REMINDER_COLUMNS}, u.first_name AS recipient_first_name, u.last_name AS recipient_last_name,"
+    " u.role AS recipient_role, u.branch_id AS recipient_branch_id, u.status AS recipient_status,"
+    " (SELECT MIN(rst.id) FROM students rst WHERE rst.user_id = u.id) AS recipient_student_id,"
+    f" {profile_ids('u', 'recipient')},"
+    " s.scheduled_date AS lesson_date, s.start_time AS lesson_start, s.status AS lesson_status,"
+    " s.branch_id AS lesson_branch_id, s.instructor_id AS lesson_instructor_id,"
+    " i.invoice_number, i.status AS invoice_status, c.subject AS communication_subject,"
+    " er.status AS request_status"
+)
+_CONTEXT_JOINS = (
+    " JOIN users u ON u.id = r.recipient_user_id"
+    " LEFT JOIN schedules s ON r.related_type = 'schedule' AND s.id = r.related_id"
+    " LEFT JOIN invoices i ON r.related_type = 'invoice' AND i.id = r.related_id"
+    " LEFT JOIN communications c ON r.related_type = 'communication' AND c.id = r.related_id"
+    " LEFT JOIN enrollment_requests er ON r.related_type = 'enrollment_request' AND er.id = r.related_id"
+)
+
+
+def _scope(branch_id: int | None, params: dict) -> tuple[str, str]:
+    """(JOIN, WHERE condition) limiting reminders to recipients of ``branch_id`` (none for admin)."""
+    if branch_id is None:
+        return "", "1 = 1"
+    params["scope_branch"] = branch_id
+    return " JOIN users su ON su.id = r.recipient_user_id", "su.branch_id = :scope_branch"
+
+
+class ReminderQueueDAO(BaseDAO):
+    # ------------------------------------------------------------------ the list
+
+    def counts(self, branch_id: int | None) -> list[dict]:
+        """Reminders in scope grouped by (status, channel, reminder_type): {status, channel, reminder_type, n}.
+        One aggregate; the service derives the per-status counts, the total and the type choices from it."""
+        params: dict[str, Any] = {}
+        join, where = _scope(branch_id, params)
+        rows = self.db.fetch_all(
+            f"SELECT r.status, r.channel, r.reminder_type, COUNT(*) AS n FROM reminders r{join} WHERE {where}"
+            " GROUP BY r.status, r.channel, r.reminder_type", params)
+        return [{**row, "n": int(row["n"])} for row in rows]
+
+    def page(self, branch_id: int | None, filters: Mapping[str, str], query: ListQuery, total: int) -> Page:
+        """One page of reminders in scope, newest due first, with their recipient and subject (one query;
+        ``total`` comes from :meth:`counts`). A page past the end is clamped to the last one."""
+        params: dict[str, Any] = {}
+        join, where = _scope(branch_id, params)
+        for column in ("status", "channel", "reminder_type"):
+            if filters.get(column):
+                where += f" AND r.{column} = :f_{column}"
+                params[f"f_{column}"] = filters[column]
+        last_page = max(1, -(-total // query.per_page))
+        if query.page > last_page:
+            query = query.with_page(last_page)
+        if not total:
+            return Page(items=[], total=0, query=query)
+        items = self.db.fetch_all(
+            f"SELECT {_CONTEXT_COLUMNS} FROM (SELECT r.id AS pick_id FROM reminders r{join} WHERE {where}"
+            f" ORDER BY {ORDER} LIMIT :page_limit OFFSET :page_offset) pick"
+            f" JOIN reminders r ON r.id = pick.pick_id{_CONTEXT_JOINS} ORDER BY {ORDER}",
+            {**params, "page_limit": query.per_page, "page_offset": query.offset})
+        return Page(items=items, total=total, query=query)
+
+    # ------------------------------------------------------------------ one reminder
+
+    def find(self, reminder_id: int) -> dict | None:
+        """One reminder with its recipient and what it is about."""
+        return self.db.fetch_one(
+            f"SELECT {_CONTEXT_COLUMNS}, u.email AS recipient_email, u.phone AS recipient_phone"
+            f" FROM reminders r{_CONTEXT_JOINS} WHERE r.id = :id", {"id": reminder_id})
+
+    def deliveries(self, reminder_id: int, limit: int = 200) -> list[dict]:
+        """The delivery log of one reminder, oldest attempt first."""
+        return self.db.fetch_all(
+            "SELECT id, attempt, channel, backend, address, state, provider_message_id, error, created_at,"
+            " finished_at FROM message_deliveries WHERE reminder_id = :id ORDER BY attempt, created_at, id"
+            " LIMIT :limit", {"id": reminder_id, "limit": int(limit)})
+
+    def notification(self, reminder_id: int) -> dict | None:
+        """The in-app notification the reminder wrote (at most one: UNIQUE reminder_id)."""
+        return self.db.fetch_one(
+            "SELECT id, user_id, title, message, level, is_read, kind, created_at FROM notifications"
+            " WHERE reminder_id = :id", {"id": reminder_id})
+
+    # ------------------------------------------------------------------ hand-made status changes
+
+    def lock(self, reminder_id: int) -> dict | None:
+        """The reminder's row, locked for the rest of the transaction (take it before any plain read),
+        with its recipient's branch (read after the lock, from the users row, unlocked)."""
+        row = self.db.fetch_one(
+            "SELECT id, status, recipient_user_id, channel, reminder_type, attempts, max_attempts, last_error, claim_token"
+            f" FROM reminders WHERE id = :id{self.db.for_update}", {"id": reminder_id})
+        if row is None:
+            return None
+        row["recipient_branch_id"] = self.db.fetch_value(
+            "SELECT branch_id FROM users WHERE id = :u", {"u": row["recipient_user_id"]})
+        return row
+
+    def recipient_branch(self, reminder_id: int) -> tuple[bool, int | None]:
+        """(exists, the recipient's branch) without locking: the scope check before "run now"."""
+        row = self.db.fetch_one(
+            "SELECT r.id, u.branch_id FROM reminders r JOIN users u ON u.id = r.recipient_user_id WHERE r.id = :id",
+            {"id": reminder_id})
+        return (row is not None, row["branch_id"] if row else None)
+
+    def status_of(self, reminder_id: int) -> str | None:
+        return self.db.fetch_value("SELECT status FROM reminders WHERE id = :id", {"id": reminder_id})
+
+    def retry(self, reminder_id: int, expected: Iterable[str], *, note: str, now: datetime, budget: int) -> int:
+        """Back to pending, due now, with no claim and a fresh budget of ``budget`` attempts; only while the
+        status is one of ``expected`` (returns the rowcount: 0 when the row moved on meanwhile).
+
+        ``attempts`` keeps counting (max_attempts moves up instead): the delivery log numbers its rows by
+        attempt (UNIQUE reminder_id, attempt, channel), so starting again at 1 would collide with the
+        first try's rows."""
+        fragment, params = self.db.in_params("expected", expected)
+        return self.db.execute(
+            "UPDATE reminders SET status = 'pending', max_attempts = attempts + :budget, next_attempt_at = :now,"
+            " claim_token = NULL, claimed_at = NULL, lease_until = NULL, delivery_channel = NULL, sent_at = NULL,"
+            f" last_error = :note, updated_at = :now WHERE id = :id AND status IN ({fragment})",
+            {**params, "id": reminder_id, "now": now, "note": note[:255], "budget": int(budget)}).rowcount
+
+    def cancel(self, reminder_id: int, expected: Iterable[str], *, note: str, now: datetime) -> int:
+        """Withdrawn (cancelled) with the reason in last_error; only while the status is one of ``expected``."""
+        fragment, params = self.db.in_params("expected", expected)
+        return self.db.execute(
+            "UPDATE reminders SET status = 'cancelled', claim_token = NULL, claimed_at = NULL, lease_until = NULL,"
+            f" last_error = :note, updated_at = :now WHERE id = :id AND status IN ({fragment})",
+            {**params, "id": reminder_id, "now": now, "note": note[:255]}).rowcount

@@ -133,6 +133,14 @@ class BookingDAO(BaseDAO):
             {"id": schedule_id, "send_at": send_at, "send_on": send_on, "message": message, "key": key,
              "now": now}).rowcount
 
+    def withdraw_notices(self, schedule_id: int, now: datetime) -> int:
+        """Cancel the event's transactional messages still waiting (a "moved" notice the dispatcher has
+        not sent yet, made out of date by a later move)."""
+        return self.db.execute(
+            "UPDATE reminders SET status = 'cancelled', updated_at = :now, last_error = 'out of date: the lesson"
+            " changed again before it was sent' WHERE related_type = 'schedule' AND related_id = :id"
+            " AND status = 'pending' AND transactional = 1", {"id": schedule_id, "now": now}).rowcount
+
     def withdraw_reminders(self, schedule_id: int, now: datetime) -> int:
         """Cancel the event's pending reminders (sent ones stay as they were)."""
         return self.db.execute(

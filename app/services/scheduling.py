@@ -186,6 +186,7 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
             dao.move_schedule(schedule_id, after, now)
             replan_reminder(dao, schedule_id, plan, now)
             if (slot.day, slot.start) != (current["scheduled_date"], _as_time(current["start_time"])):
+                dao.withdraw_notices(schedule_id, now)  # an earlier "moved" notice not yet sent is out of date
                 moved_notice(db, schedule_id, plan, now)
             ProposalDAO(db).withdraw_pending(schedule_id, actor.user_id or None, now)  # it answered the old time
             before = {k: current[k] for k in after}

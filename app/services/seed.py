@@ -58,8 +58,8 @@ from app.core import clock, localtime, passwords
 from app.core.database import Database
 from app.dao.migration import MigrationDAO
 from app.dao.user import UserDAO
-from app.services import (applications, audit, availability, invoicing, outcomes, packages, payments, policy,
-                          proposals, scheduling, series, waitlist)
+from app.services import (applications, audit, availability, contact, invoicing, outcomes, packages, payments,
+                          policy, proposals, scheduling, series, waitlist)
 from app.services.scope import Actor
 
 DEMO_PASSWORD = "Password123!"
@@ -468,6 +468,7 @@ def seed_demo(db: Database, now: datetime, today: date, *, settings: Mapping[str
         if lived_in:
             _finance_demo(db, now=now, today=today, settings=settings, office=staff_actor, lucas_invoice=inv_lucas,
                           cbd=cbd, learner=learner)
+            _messages_demo(db, now=now, settings=settings, office=staff_actor, noah_user=students_u[1])
 
         if next_jack is not None:
             add("notifications", dict(user_id=amelia_u, title="New Lesson Assigned",
@@ -502,6 +503,21 @@ def _sell_top_up(db: Database, office: Actor, enrollment_id: int, credits: int, 
     payments.record(db, office, invoice_id, {"amount": str(invoicing.balance(db, invoice_id)), "method": "card",
                                              "reference": reference}, now=now, settings=settings)
     return invoice_id
+
+
+def _messages_demo(db: Database, *, now: datetime, settings: Mapping[str, Any], office: Actor,
+                   noah_user: int) -> None:
+    """Issue 10: Noah takes no SMS (his lesson reminders go by e-mail), and the CBD office has told its
+    students about the car park works (a broadcast, queued for the dispatcher like every reminder)."""
+    from app.services import communications
+
+    contact.set_preferences(db, Actor(user_id=noah_user, role="student"), email=True, sms=False, in_app=True,
+                            now=now - timedelta(days=20))
+    communications.send(db, office, {
+        "segment": "role", "segment_value": "student", "channel": "in-app", "subject": "Car park works next week",
+        "message": "The Collins St car park is closed from Monday to Wednesday. Your instructor will meet you at"
+                   " the Flinders Lane entrance instead."}, now=now - timedelta(minutes=20),
+        settings={"APP_NAME": "Origin Driving School", **settings})
 
 
 def _finance_demo(db: Database, *, now: datetime, today: date, settings: Mapping[str, Any], office: Actor,

@@ -5,6 +5,7 @@ from Flask so that services, commands and tests can load settings the same way.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -182,8 +183,17 @@ def load_settings(
         raise ConfigError(f"EMAIL_BACKEND must be log, smtp or disabled, got {settings['EMAIL_BACKEND']!r}")
     if settings["SMS_BACKEND"] not in ("log", "sms-http", "disabled"):
         raise ConfigError(f"SMS_BACKEND must be log, sms-http or disabled, got {settings['SMS_BACKEND']!r}")
-    if settings["SMS_BACKEND"] == "sms-http" and not str(settings["SMS_HTTP_URL"]).startswith(("http://", "https://")):
-        raise ConfigError("SMS_BACKEND=sms-http needs SMS_HTTP_URL (http:// or https://)")
+    if settings["SMS_BACKEND"] == "sms-http":
+        if not str(settings["SMS_HTTP_URL"]).startswith(("http://", "https://")):
+            raise ConfigError("SMS_BACKEND=sms-http needs SMS_HTTP_URL (http:// or https://)")
+        try:
+            payload = json.loads(str(settings["SMS_HTTP_PAYLOAD"]))
+        except ValueError as exc:
+            raise ConfigError(f"SMS_HTTP_PAYLOAD is not valid JSON: {exc}") from exc
+        if not isinstance(payload, dict):
+            raise ConfigError("SMS_HTTP_PAYLOAD must be a JSON object, e.g. {\"to\": \"{to}\", \"message\": \"{message}\"}")
+    if settings["EMAIL_BACKEND"] == "smtp" and not settings["MAIL_SERVER"]:
+        raise ConfigError("EMAIL_BACKEND=smtp needs MAIL_SERVER")
     if profile == "production":
         if settings["SECRET_KEY"] in INSECURE_SECRET_KEYS or len(settings["SECRET_KEY"]) < 32:
             raise ConfigError("SECRET_KEY is missing, a placeholder or shorter than 32 characters")

@@ -118,6 +118,17 @@ def test_db_upgrade_takes_over_a_php_era_database_and_its_users_log_in(php_datab
         assert client.get("/dashboard/").status_code == 200, email
     hashes = Database.from_url(php_database).fetch_all("SELECT password_hash FROM users")
     assert all(h["password_hash"].startswith("$argon2id$") for h in hashes)
+    # the PHP rows (send_on only, no send_at) are processed like any other; the sent one stays as it was
+    result = app.test_cli_runner().invoke(args=["process-reminders"])
+    assert result.exit_code == 0 and "claimed 1," in result.output, result.output
+    rows = Database.from_url(php_database).fetch_all(
+        "SELECT related_type, status, send_at, last_error, delivery_channel FROM reminders ORDER BY id")
+    invoice, lesson = rows
+    assert invoice["status"] in ("sent", "skipped") and invoice["send_at"] is not None
+    # (the test profile turns e-mail off, so it reaches the student in-app, saying why)
+    assert invoice["delivery_channel"] in ("email", "in-app") if invoice["status"] == "sent" \
+        else invoice["last_error"], invoice
+    assert (lesson["status"], lesson["send_at"]) == ("sent", None)
 
 
 def _env(db_url: str, tmp_path: Path) -> dict:

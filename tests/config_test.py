@@ -82,3 +82,22 @@ def test_relative_paths_resolve_against_the_project_not_the_cwd(tmp_path, monkey
     assert settings["LOG_DIR"] == str(PROJECT_ROOT / "logs")
     relative = load_settings(environ={"DATABASE_URL": "sqlite:///instance/y.db"}, env_file=tmp_path / "none")
     assert relative["DATABASE_URL"] == "sqlite:///" + str(PROJECT_ROOT / "instance" / "y.db")
+
+
+def test_outbound_backends_are_checked_and_staging_turns_them_off(tmp_path):
+    from app.config import ConfigError, load_settings
+
+    env = tmp_path / "none.env"
+    assert load_settings({}, env_file=env)["EMAIL_BACKEND"] == "log"
+    staging = load_settings({"APP_ENV": "staging", "EMAIL_BACKEND": "smtp", "MAIL_SERVER": "smtp.example.com",
+                             "SMS_BACKEND": "log"}, env_file=env)
+    assert (staging["EMAIL_BACKEND"], staging["SMS_BACKEND"]) == ("disabled", "disabled")
+    for bad, message in [({"EMAIL_BACKEND": "pigeon"}, "EMAIL_BACKEND must be"),
+                         ({"SMS_BACKEND": "sms-http"}, "needs SMS_HTTP_URL"),
+                         ({"SMS_BACKEND": "sms-http", "SMS_HTTP_URL": "https://gw.example", "SMS_HTTP_PAYLOAD": "{to"},
+                          "not valid JSON"),
+                         ({"SMS_BACKEND": "sms-http", "SMS_HTTP_URL": "https://gw.example", "SMS_HTTP_PAYLOAD": "[]"},
+                          "must be a JSON object"),
+                         ({"EMAIL_BACKEND": "smtp"}, "needs MAIL_SERVER")]:
+        with pytest.raises(ConfigError, match=message):
+            load_settings(bad, env_file=env)

@@ -340,11 +340,23 @@ def process_reminders_command(limit: int | None, dry: bool) -> None:
     click.echo(f"process-reminders: {result.summary()}")
 
 
+@click.command("queue-agendas")
+@with_appcontext
+def queue_agendas_command() -> None:
+    """Cron, daily 17:00: queue each instructor's agenda for tomorrow (one e-mail per instructor with
+    lessons, in-app when e-mail is off; process-reminders sends it). Running it twice queues nothing more."""
+    from app.services import reminders
+
+    queued = reminders.queue_agendas(get_db(), clock.now(), current_app.config)
+    click.echo(f"queued {queued} instructor agendas for tomorrow")
+
+
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
             verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
             rotate_logs_command, expire_proposals_command, mark_overdue_invoices_command,
-            expire_credits_command, purge_applications_command, process_reminders_command)
+            expire_credits_command, purge_applications_command, process_reminders_command,
+            queue_agendas_command)
 
 
 def init_app(app: Flask) -> None:

@@ -316,3 +316,25 @@ def test_health_warns_when_the_dispatcher_has_not_run_for_thirty_minutes(db, set
     assert fresh["oldest_due"] == row(db, waiting)["send_at"]
     stale = reminders.health(db, NOW + timedelta(minutes=31), settings)
     assert stale["stale"] and "has not run for 31 minutes" in stale["warning"]
+
+
+def test_each_instructor_gets_tomorrows_agenda_once_by_the_channels_they_allow(db, settings):
+    from tests.factories import make_instructor
+
+    busy = make_instructor(db)
+    for start, status in ((time(8, 0), "scheduled"), (time(13, 0), "scheduled"), (time(15, 0), "cancelled")):
+        make_schedule(db, instructor_id=busy, scheduled_date=date(2026, 3, 11), start_time=start,
+                      end_time=time(start.hour + 1, 30), status=status)
+    idle = make_instructor(db)
+    make_schedule(db, instructor_id=idle, scheduled_date=date(2026, 3, 12))  # not tomorrow
+    gone = make_instructor(db, user_id=person(db, role="instructor", status="archived"))
+    make_schedule(db, instructor_id=gone, scheduled_date=date(2026, 3, 11))
+    assert reminders.queue_agendas(db, NOW, settings) == 1
+    assert reminders.queue_agendas(db, NOW, settings) == 0  # keyed per instructor and day
+    agenda = db.fetch_one("SELECT * FROM reminders WHERE related_type = 'instructor'")
+    assert agenda["related_id"] == busy and agenda["channel"] == "email"
+    assert agenda["message"].startswith("You have 2 lessons on Wed 11 Mar from 08:00 to 14:30.")
+    user = db.fetch_value("SELECT user_id FROM instructors WHERE id = :i", {"i": busy})
+    contact.set_preferences(db, Actor(user, "instructor"), email=False, sms=False, in_app=True, now=NOW)
+    assert reminders.process_due(db, NOW, settings).sent == 1
+    assert deliveries(db, agenda["id"]) == [("email", "consent", "failed"), ("in-app", "in-app", "sent")]

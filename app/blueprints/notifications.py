@@ -36,9 +36,10 @@ RELATED_PAGES = {
     "enrollment_request": {role: ("enrollmentrequests.view", "request_id") for role in ("admin", "staff", "instructor")},
     "gap_offer": {"student": ("waitlist.offers", None)},
     "proposal": {"student": ("proposals.index", None)},
+    "instructor": {"instructor": ("schedules.index", None)},  # the daily agenda: the calendar
 }
 LINK_TEXT = {"schedule": "Open the lesson", "invoice": "Open the invoice", "enrollment_request": "Open the request",
-             "gap_offer": "See your offers", "proposal": "See your proposals"}
+             "gap_offer": "See your offers", "proposal": "See your proposals", "instructor": "Open the calendar"}
 
 
 def related_target(role: str | None, related_type: str | None, related_id) -> tuple[str, dict] | None:

@@ -38,6 +38,23 @@ class ReminderDAO(BaseDAO):
             " WHERE id = :id AND status = 'cancelled'",
             {"id": reminder_id, "send_at": send_at, "send_on": send_on, "message": message, "now": now}).rowcount
 
+    def agendas(self, day: date) -> list[dict]:
+        """Per active instructor with scheduled events on ``day``: their account, how many, the first
+        start and the last end (one aggregate)."""
+        return self.db.fetch_all(
+            "SELECT i.id AS instructor_id, i.user_id, COUNT(*) AS events, MIN(s.start_time) AS first_start,"
+            " MAX(s.end_time) AS last_end FROM schedules s JOIN instructors i ON i.id = s.instructor_id"
+            " JOIN users u ON u.id = i.user_id AND u.status = 'active'"
+            " WHERE s.scheduled_date = :day AND s.status = 'scheduled' GROUP BY i.id, i.user_id ORDER BY i.id",
+            {"day": day})
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        fragment, params = self.db.in_params("k", keys)
+        return {r["idempotency_key"] for r in self.db.fetch_all(
+            f"SELECT idempotency_key FROM reminders WHERE idempotency_key IN ({fragment})", params)}
+
     # -- rows written with the original's columns only ----------------------------------------------
     def legacy_due_dates(self) -> list[date]:
         """The send_on dates of pending rows without send_at (PHP-era rows)."""
@@ -127,7 +144,7 @@ class ReminderDAO(BaseDAO):
             " ub.timezone AS user_zone, cp.email_opt_out, cp.sms_opt_out, cp.in_app_opt_out,"
             " s.id AS schedule_id, s.status AS schedule_status, s.scheduled_date, s.start_time,"
             " sb.timezone AS schedule_zone, i.id AS invoice_id, i.status AS invoice_status,"
-            " c.id AS communication_id, er.id AS request_id"
+            " c.id AS communication_id, er.id AS request_id, ins.id AS instructor_profile_id"
             " FROM reminders r"
             " LEFT JOIN users u ON u.id = r.recipient_user_id"
             " LEFT JOIN branches ub ON ub.id = u.branch_id"
@@ -137,6 +154,7 @@ class ReminderDAO(BaseDAO):
             " LEFT JOIN invoices i ON r.related_type = 'invoice' AND i.id = r.related_id"
             " LEFT JOIN communications c ON r.related_type = 'communication' AND c.id = r.related_id"
             " LEFT JOIN enrollment_requests er ON r.related_type = 'enrollment_request' AND er.id = r.related_id"
+            " LEFT JOIN instructors ins ON r.related_type = 'instructor' AND ins.id = r.related_id"
             f" WHERE r.id IN ({fragment}) ORDER BY r.id", params)
 
     # -- outcomes -------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ DEFAULT_SORT = "newest"
 FILTERS = {"show": ("unread",)}  # ?show=unread: only the unread ones
 
 
-RELATED_TYPES = ("schedule", "invoice", "enrollment_request", "communication", "gap_offer", "proposal")
+RELATED_TYPES = ("schedule", "invoice", "enrollment_request", "communication", "gap_offer", "proposal", "instructor")
 KINDS = ("reminder", "transactional", "broadcast")
 
 

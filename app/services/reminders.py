@@ -52,7 +52,7 @@ from app.services.outbound import Outcome, OutboundMessageService
 log = logging.getLogger("origin.reminders")
 
 CHANNELS = ("email", "sms", "in-app")
-RELATED_TYPES = ("invoice", "schedule", "communication", "enrollment_request")
+RELATED_TYPES = ("invoice", "schedule", "communication", "enrollment_request", "instructor")
 FALLBACK = {"sms": ("sms", "email", "in-app"), "email": ("email", "in-app"), "in-app": ("in-app",)}
 STATUS_LABELS = {"pending": "Pending", "processing": "Sending", "sent": "Sent", "cancelled": "Cancelled",
                  "failed": "Failed", "dead": "Gave up", "unknown": "Needs review", "skipped": "Skipped"}
@@ -158,6 +158,43 @@ def queue_many(db: Database, rows: list[Mapping[str, Any]], now: datetime) -> in
     return ReminderDAO(db).insert_many(built)
 
 
+def _clock_time(value: Any) -> time | None:
+    if isinstance(value, timedelta):  # MariaDB TIME
+        return (datetime.min + value).time()
+    if isinstance(value, str):  # SQLite hands an aggregate of a TIME column back as text
+        try:
+            return time.fromisoformat(value.strip()[:8])
+        except ValueError:
+            return None
+    return value if isinstance(value, time) else None
+
+
+def queue_agendas(db: Database, now: datetime, settings: Mapping[str, Any], day: date | None = None) -> int:
+    """Each instructor's agenda for ``day`` (default: tomorrow in APP_TIMEZONE): one e-mail reminder
+    (falling back in-app, consent honoured) per instructor with lessons that day, due now. Keyed per
+    instructor and day, so running it twice queues nothing more. Returns how many were queued."""
+    zone = localtime.zone_for(None, str(settings.get("APP_TIMEZONE") or "Australia/Melbourne"))
+    day = day or (now.replace(tzinfo=timezone.utc).astimezone(zone).date() + timedelta(days=1))
+    dao = ReminderDAO(db)
+    found = dao.agendas(day)
+    keys = {row["instructor_id"]: f"instructor:{row['instructor_id']}:agenda:{day.isoformat()}" for row in found}
+    with db.transaction():
+        taken = dao.existing_keys(list(keys.values()))
+        rows = []
+        for row in found:
+            if keys[row["instructor_id"]] in taken:
+                continue
+            n = int(row["events"])
+            first, last = _clock_time(row["first_start"]), _clock_time(row["last_end"])
+            span = f" from {first:%H:%M} to {last:%H:%M}" if isinstance(first, time) and isinstance(last, time) else ""
+            rows.append({"related_type": "instructor", "related_id": row["instructor_id"],
+                         "recipient_user_id": row["user_id"], "channel": "email", "reminder_type": "Tomorrow's lessons",
+                         "message": f"You have {n} lesson{'s' if n != 1 else ''} on {day:%a} {day.day} {day:%b}{span}."
+                                    " The calendar's day view has the students and pick-up points.",
+                         "send_at": now, "key": keys[row["instructor_id"]], "zone": zone})
+        return queue_many(db, rows, now)
+
+
 def lesson_key(schedule_id: int, start_utc: datetime, lead: str = "24h") -> str:
     """The idempotency key of a lesson reminder: the lesson, the reminder, the lead time and the start
     it is about (a lesson moved after its reminder went out gets a reminder for the new time)."""
@@ -255,6 +292,9 @@ def skip_reason(row: Mapping[str, Any], now: datetime, settings: Mapping[str, An
     elif kind == "enrollment_request":
         if row.get("request_id") is None:
             return "the enrolment request no longer exists"
+    elif kind == "instructor":
+        if row.get("instructor_profile_id") is None:
+            return "the instructor profile no longer exists"
     return None
 
 

@@ -1,7 +1,7 @@
 -- Migration 0021_dispatcher (MariaDB/MySQL): the reminder dispatcher, the delivery log, contact
 -- preferences, dispatcher runs and segmented broadcasts (issue 10, docs/reminders.md).
 --
--- reminders: related_type gains communication and enrollment_request, status gains processing,
+-- reminders: related_type gains communication, enrollment_request and instructor (the daily agenda), status gains processing,
 -- failed, dead, unknown (flagged for review) and skipped (supersets of the original's ENUMs, so a
 -- PHP-era row stays valid); claim, attempt, backoff and outcome columns are appended after send_at,
 -- every one nullable or defaulted. idempotency_key is unique (NULL for PHP-era rows: many NULLs are
@@ -15,7 +15,7 @@
 -- Loader rules: every statement ends with a semicolon at the end of a line, no
 -- semicolon inside a statement, comments only as whole "--" lines, no triggers.
 
-ALTER TABLE reminders MODIFY related_type ENUM('invoice','schedule','communication','enrollment_request') NOT NULL;
+ALTER TABLE reminders MODIFY related_type ENUM('invoice','schedule','communication','enrollment_request','instructor') NOT NULL;
 ALTER TABLE reminders MODIFY status ENUM('pending','sent','cancelled','processing','failed','dead','unknown','skipped') DEFAULT 'pending';
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS idempotency_key VARCHAR(160) NULL;
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS transactional TINYINT(1) NOT NULL DEFAULT 0;

@@ -791,7 +791,7 @@ ALTER TABLE reminders ADD COLUMN IF NOT EXISTS last_error VARCHAR(255) NULL;
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS sent_at DATETIME NULL;
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS delivery_channel VARCHAR(6) NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS uq_reminder_idempotency ON reminders(idempotency_key);
-CREATE INDEX IF NOT EXISTS idx_reminder_status_lease ON reminders(status, lease_until);
+CREATE INDEX IF NOT EXISTS idx_reminder_lease ON reminders(lease_until);
 
 CREATE TABLE IF NOT EXISTS message_deliveries (
     id                  INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,

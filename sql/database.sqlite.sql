@@ -895,7 +895,7 @@ DROP INDEX IF EXISTS fk_payment_invoice;
 -- 0021: the reminder dispatcher (issue 10): reminders are declared in their table above (0021 rebuilds
 -- it); the delivery log, notification links, contact preferences, dispatcher runs, broadcast segments
 CREATE UNIQUE INDEX IF NOT EXISTS uq_reminder_idempotency ON reminders(idempotency_key);
-CREATE INDEX IF NOT EXISTS idx_reminder_status_lease ON reminders(status, lease_until);
+CREATE INDEX IF NOT EXISTS idx_reminder_lease ON reminders(lease_until);
 
 CREATE TABLE IF NOT EXISTS message_deliveries (
     id                  INTEGER PRIMARY KEY AUTOINCREMENT,

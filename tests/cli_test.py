@@ -250,7 +250,7 @@ def test_process_reminders_exits_1_when_the_run_fails(runner, db, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(reminders.Dispatcher, "process", broken)
+    monkeypatch.setattr(reminders.Dispatcher, "run_batch", broken)
     result = runner.invoke(args=["process-reminders"])
     assert result.exit_code == 1 and "process-reminders failed: RuntimeError: disk full" in result.output
     run = db.fetch_one("SELECT status, error, claimed FROM dispatcher_runs")

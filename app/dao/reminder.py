@@ -97,7 +97,7 @@ class ReminderDAO(BaseDAO):
 
     def expired_claims(self, now: datetime, limit: int = 500) -> list[int]:
         rows = self.db.fetch_all(
-            "SELECT id FROM reminders WHERE status = 'processing' AND lease_until < :now"
+            "SELECT id FROM reminders WHERE lease_until < :now AND status = 'processing'"
             f" ORDER BY lease_until, id LIMIT :limit{self.db.skip_locked}", {"now": now, "limit": int(limit)})
         return [r["id"] for r in rows]
 
@@ -159,34 +159,86 @@ class ReminderDAO(BaseDAO):
 
     # -- outcomes -------------------------------------------------------------------------------------
     def settle(self, reminder_id: int, token: str, *, status: str, now: datetime, reason: str | None = None,
-               channel: str | None = None, next_attempt_at: datetime | None = None, undo_attempt: bool = False) -> int:
+               channel: str | None = None, next_attempt_at: datetime | None = None) -> int:
         """End a claim with ``status`` (sent, pending for a retry or a hold, skipped, failed, dead); only
         while this run still holds it. Returns 1, or 0 when the claim was lost."""
         return self.db.execute(
             "UPDATE reminders SET status = :status, last_error = :reason, claim_token = NULL, lease_until = NULL,"
             " next_attempt_at = :next_at, delivery_channel = COALESCE(:channel, delivery_channel),"
-            " sent_at = CASE WHEN :status = 'sent' THEN :now ELSE sent_at END,"
-            " attempts = CASE WHEN :undo = 1 AND attempts > 0 THEN attempts - 1 ELSE attempts END, updated_at = :now"
+            " sent_at = CASE WHEN :status = 'sent' THEN :now ELSE sent_at END, updated_at = :now"
             " WHERE id = :id AND claim_token = :token AND status = 'processing'",
             {"id": reminder_id, "token": token, "status": status, "reason": reason[:255] if reason else None,
-             "channel": channel, "next_at": next_attempt_at, "now": now, "undo": 1 if undo_attempt else 0}).rowcount
+             "channel": channel, "next_at": next_attempt_at, "now": now}).rowcount
 
-    def settle_sent_in_app(self, ids: list[int], token: str, now: datetime) -> int:
-        """Many claimed rows delivered in-app (one statement; the caller checks the count)."""
+    def settle_pending(self, reminder_id: int, *, status: str, reason: str | None, now: datetime) -> int:
+        """A pending row this transaction has locked ends without a send (skipped): one attempt counted."""
+        return self.db.execute(
+            "UPDATE reminders SET status = :status, last_error = :reason, attempts = attempts + 1,"
+            " next_attempt_at = NULL, updated_at = :now WHERE id = :id AND status = 'pending'",
+            {"id": reminder_id, "status": status, "reason": reason[:255] if reason else None, "now": now}).rowcount
+
+    def hold(self, reminder_id: int, *, until: datetime, reason: str, now: datetime) -> int:
+        """A locked pending SMS waits for the end of quiet hours (no attempt counted)."""
+        return self.db.execute(
+            "UPDATE reminders SET next_attempt_at = :until, delivery_channel = 'sms', last_error = :reason,"
+            " updated_at = :now WHERE id = :id AND status = 'pending'",
+            {"id": reminder_id, "until": until, "reason": reason[:255], "now": now}).rowcount
+
+    def settle_sent_in_app(self, ids: list[int], now: datetime) -> int:
+        """Many locked pending rows delivered in-app (one statement; the caller checks the count)."""
         if not ids:
             return 0
         fragment, params = self.db.in_params("rid", ids)
         return self.db.execute(
             "UPDATE reminders SET status = 'sent', sent_at = :now, delivery_channel = 'in-app', last_error = NULL,"
-            " claim_token = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = :now"
-            f" WHERE id IN ({fragment}) AND claim_token = :token AND status = 'processing'",
-            {**params, "token": token, "now": now}).rowcount
+            " attempts = attempts + 1, next_attempt_at = NULL, updated_at = :now"
+            f" WHERE id IN ({fragment}) AND status = 'pending'", {**params, "now": now}).rowcount
+
+    def extend_lease(self, ids: list[int], token: str, lease_until: datetime) -> int:
+        """Push the lease of the rows this run still holds (before each e-mail or SMS: a slow batch never
+        outlives its lease while it is still working). By primary key: no scan, no lock on other rows."""
+        if not ids:
+            return 0
+        fragment, params = self.db.in_params("rid", ids)
+        return self.db.execute(
+            f"UPDATE reminders SET lease_until = :lease WHERE id IN ({fragment}) AND claim_token = :token"
+            " AND status = 'processing'", {**params, "token": token, "lease": lease_until}).rowcount
 
     def set_channel(self, reminder_id: int, token: str, channel: str, now: datetime) -> int:
         return self.db.execute(
             "UPDATE reminders SET delivery_channel = :channel, updated_at = :now"
             " WHERE id = :id AND claim_token = :token AND status = 'processing'",
             {"id": reminder_id, "token": token, "channel": channel, "now": now}).rowcount
+
+    def insert_plain_notifications(self, ids: list[int], now: datetime) -> int:
+        """The in-app notification of each plain reminder (asked for in-app, not transactional, not a
+        broadcast) built from its row by the database: title "Reminder: <type>", the message (its title
+        when empty). The dispatcher's hot path: the text never travels to Python and back."""
+        if not ids:
+            return 0
+        fragment, params = self.db.in_params("rid", ids)
+        if self.db.backend == "mysql":
+            title = "LEFT(CONCAT('Reminder: ', reminder_type), 160)"
+            body = f"COALESCE(NULLIF(LEFT(message, 2000), ''), {title})"
+        else:
+            title = "substr('Reminder: ' || reminder_type, 1, 160)"
+            body = f"COALESCE(NULLIF(substr(message, 1, 2000), ''), {title})"
+        return self.db.execute(
+            "INSERT INTO notifications (user_id, title, message, level, is_read, created_at, reminder_id, related_type,"
+            f" related_id, kind) SELECT recipient_user_id, {title}, {body}, 'info', 0, :now, id, related_type,"
+            f" related_id, 'reminder' FROM reminders WHERE id IN ({fragment}) ORDER BY id", {**params, "now": now}
+        ).rowcount
+
+    def insert_in_app_deliveries(self, ids: list[int], now: datetime) -> int:
+        """The delivery-log row of each in-app delivery (attempt = the row's attempts + 1: call before
+        settle_sent_in_app adds it)."""
+        if not ids:
+            return 0
+        fragment, params = self.db.in_params("rid", ids)
+        return self.db.execute(
+            "INSERT INTO message_deliveries (reminder_id, attempt, channel, backend, state, created_at, finished_at)"
+            " SELECT id, attempts + 1, 'in-app', 'in-app', 'sent', :now, :now FROM reminders"
+            f" WHERE id IN ({fragment}) ORDER BY id", {**params, "now": now}).rowcount
 
     def insert_notifications(self, rows: list[Mapping[str, Any]]) -> int:
         return self.db.insert_many("notifications", rows)

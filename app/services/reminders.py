@@ -6,10 +6,12 @@ every 15 minutes (several hosts may run it at once) and this module keeps these 
 (security-reliability §3):
 
 - **Claiming** is one short transaction per batch: the due ids are locked with FOR UPDATE SKIP LOCKED
-  (BEGIN IMMEDIATE on SQLite) and moved to ``processing`` with this run's claim token and a lease
-  before anything is sent. Two runs never hold the same row.
+  (BEGIN IMMEDIATE on SQLite); in that transaction whatever needs no network is settled (skips, SMS held
+  for quiet hours, in-app deliveries) and the e-mail and SMS rows move to ``processing`` with this run's
+  claim token and a lease, committed before anything is sent. Two runs never hold the same row. The
+  lease of every row a run holds is pushed on before each send, so a slow batch keeps its rows.
 - **In-app: exactly once.** The notification insert (unique per reminder) and the status change commit
-  together.
+  together, under the row locks.
 - **E-mail and SMS: at most once.** The attempt is written to the delivery log as ``queued`` and
   committed *before* the provider is called, and its outcome after. A row whose lease ran out while an
   attempt was still ``queued`` (the dispatcher was killed mid-send) is flagged ``unknown`` for staff
@@ -60,6 +62,13 @@ CHANNEL_LABELS = {"email": "E-mail", "sms": "SMS", "in-app": "In-app"}
 CONSENT_COLUMN = {"email": "email_opt_out", "sms": "sms_opt_out", "in-app": "in_app_opt_out"}
 FINISHED_LESSON = ("completed", "not_completed", "no_show")
 STALE_AFTER = timedelta(minutes=30)
+BUSY_RETRIES = 5  # a batch that hits a deadlock or a lock wait is rolled back whole and taken again
+
+
+def _pause(seconds: float) -> None:
+    import time as _time
+
+    _time.sleep(seconds)
 
 
 class LostClaim(Exception):
@@ -340,7 +349,7 @@ def _notification(row: Mapping[str, Any], now: datetime, level: str) -> dict:
         body = f"{body}\n\n(We could not reach you by {CHANNEL_LABELS.get(row['channel'] or 'in-app', 'message')}.)"
     related_type = row["related_type"]
     return {"user_id": row["recipient_user_id"], "title": title, "message": body[:2000] or title, "level": level,
-            "is_read": 0, "created_at": now, "reminder_id": row["id"], "related_type": related_type,
+            "created_at": now, "reminder_id": row["id"], "related_type": related_type,
             "related_id": row["related_id"], "kind": _kind(row)}
 
 
@@ -354,6 +363,7 @@ class Dispatcher:
         self.outbound = outbound or OutboundMessageService(settings)
         self.rng = rng or random.Random()
         self.token = secrets.token_hex(16)
+        self.holding: set[int] = set()  # e-mail/SMS rows this run has claimed and not yet settled
         self.lease = timedelta(seconds=max(5, _settings_int(settings, "REMINDER_LEASE_SECONDS", 900)))
         self.max_attempts = max(1, _settings_int(settings, "REMINDER_MAX_ATTEMPTS", 5))
         self.app_name = str(settings.get("APP_NAME") or "Origin Driving School")
@@ -396,31 +406,51 @@ class Dispatcher:
                             reminder_id, status="pending", now=now,
                             reason="returned to the queue: the dispatcher stopped before sending anything")
 
-    # -- claiming ---------------------------------------------------------------------------------
-    def claim_due(self, limit: int) -> list[int]:
+    # -- one batch: claim, and settle what needs no network, in one transaction ---------------------
+    def run_batch(self, limit: int, result: RunResult, only: int | None = None) -> int:
+        """Lock up to ``limit`` due rows (or the one pending row ``only``: "send now") FOR UPDATE SKIP
+        LOCKED and, in the same short transaction, settle everything that needs no network: skips, SMS
+        held for quiet hours, and in-app deliveries (notification and status commit together: exactly
+        once). E-mail and SMS rows are claimed (``processing``, this run's token, a lease) in that
+        transaction and sent after it commits. Returns how many rows were taken."""
+        for n in range(BUSY_RETRIES + 1):
+            delta = RunResult()
+            try:
+                taken, external = self._take(limit, only, delta)
+                break
+            except Conflict as exc:  # a deadlock or lock wait: the batch rolled back whole; take it again
+                if exc.constraint is not None or n == BUSY_RETRIES:
+                    raise
+                _pause(0.02 * (n + 1) + self.rng.uniform(0, 0.03))
+        if not taken:
+            return 0
+        result.add(delta)
+        result.claimed += taken
+        for row, chain, passed in external:
+            self._send_external(row, chain, passed, result)
+        return taken
+
+    def _take(self, limit: int, only: int | None, delta: RunResult) -> tuple[int, list]:
         now = self.clock()
         with self.db.transaction():
-            ids = self.dao.due_ids(now, limit)
-            if ids:
-                self.dao.claim(ids, self.token, now, now + self.lease)
-        return ids
+            if only is None:
+                ids = self.dao.due_ids(now, limit)
+            else:
+                found = self.dao.pending_id(only)
+                ids = [found] if found is not None else []
+            if not ids:
+                return 0, []
+            rows = self.dao.context(ids)
+            for row in rows:
+                row["attempts"] = int(row["attempts"]) + 1  # this attempt (the UPDATEs add it too)
+            skipped, held, in_app, external = self._classify(rows, now)
+            self._settle_batch(skipped, held, in_app, now, delta)
+            if external:
+                self.dao.claim([row["id"] for row, _c, _p in external], self.token, now, now + self.lease)
+        self.holding.update(row["id"] for row, _c, _p in external)
+        return len(ids), external
 
-    def claim_one(self, reminder_id: int) -> list[int]:
-        now = self.clock()
-        with self.db.transaction():
-            found = self.dao.pending_id(reminder_id)
-            if found is None:
-                return []
-            self.dao.claim([found], self.token, now, now + self.lease)
-        return [found]
-
-    # -- one batch --------------------------------------------------------------------------------
-    def process(self, ids: list[int], result: RunResult) -> None:
-        if not ids:
-            return
-        result.claimed += len(ids)
-        rows = [r for r in self.dao.context(ids) if r["claim_token"] == self.token]
-        now = self.clock()
+    def _classify(self, rows: list[dict], now: datetime):
         skipped: list[tuple[dict, str, list[dict]]] = []
         held: list[tuple[dict, datetime]] = []
         in_app: list[tuple[dict, list[dict], str]] = []
@@ -452,40 +482,60 @@ class Dispatcher:
                 in_app.append((row, passed, "info" if requested == "in-app" else "warning"))
             else:
                 external.append((row, chain[first:], passed))
-        self._settle_batch(skipped, held, in_app, now, result)
-        for row, chain, passed in external:
-            self._send_external(row, chain, passed, result)
+        return skipped, held, in_app, external
 
     def _settle_batch(self, skipped, held, in_app, now: datetime, result: RunResult) -> None:
-        """Skips, holds and in-app deliveries of a batch: one transaction (notification rows and their
-        reminders' status commit together)."""
-        if not (skipped or held or in_app):
-            return
-        with self.db.transaction():
-            deliveries: list[dict] = []
-            for row, reason, passed in skipped:
+        """Skips, holds and in-app deliveries of a batch of rows locked (still pending) by run_batch's
+        transaction."""
+        deliveries: list[dict] = []
+        for row, reason, passed in skipped:
+            deliveries.extend(passed)
+            result.skipped += self.dao.settle_pending(row["id"], status="skipped", reason=reason, now=now)
+        for row, until in held:
+            local = until.replace(tzinfo=timezone.utc).astimezone(_zone(row, self.settings))
+            result.held += self.dao.hold(row["id"], until=until, now=now,
+                                         reason=f"held for SMS quiet hours until {local:%H:%M} local time")
+        if in_app:
+            ids = [row["id"] for row, _passed, _level in in_app]
+            for _row, passed, _level in in_app:
                 deliveries.extend(passed)
-                result.skipped += self.dao.settle(row["id"], self.token, status="skipped", reason=reason, now=now)
-            for row, until in held:
-                local = until.replace(tzinfo=timezone.utc).astimezone(_zone(row, self.settings))
-                result.held += self.dao.settle(
-                    row["id"], self.token, status="pending", now=now, channel="sms", next_attempt_at=until,
-                    undo_attempt=True, reason=f"held for SMS quiet hours until {local:%H:%M} local time")
-            if in_app:
-                ids = [row["id"] for row, _passed, _level in in_app]
-                notifications = [_notification(row, now, level) for row, _passed, level in in_app]
-                for row, passed, _level in in_app:
-                    deliveries.extend(passed)
-                    deliveries.append(_delivery(row, "in-app", "in-app", None, "sent", now, finished=True))
-                self.dao.insert_notifications(notifications)
-                if self.dao.settle_sent_in_app(ids, self.token, now) != len(ids):
-                    raise LostClaim(f"{len(ids)} in-app reminders: the claim was lost")
-                result.sent += len(ids)
-                result.by_channel["in-app"] = result.by_channel.get("in-app", 0) + len(ids)
-            self.dao.insert_deliveries(deliveries)
+            self.dao.insert_deliveries(deliveries)  # the channels passed over first, in the log's order
+            deliveries = []
+            self.dao.insert_in_app_deliveries(ids, now)
+            plain = [row["id"] for row, _passed, level in in_app
+                     if level == "info" and not row["transactional"] and row["related_type"] != "communication"]
+            self.dao.insert_plain_notifications(plain, now)
+            chosen = set(plain)
+            self.dao.insert_notifications([_notification(row, now, level) for row, _passed, level in in_app
+                                           if row["id"] not in chosen])
+            if self.dao.settle_sent_in_app(ids, now) != len(ids):
+                raise LostClaim(f"{len(ids)} in-app reminders changed under the lock")
+            result.sent += len(ids)
+            result.by_channel["in-app"] = result.by_channel.get("in-app", 0) + len(ids)
+        self.dao.insert_deliveries(deliveries)
+
+    def _retry(self, work: Callable[[], Any]) -> Any:
+        """One transaction of a claimed row's work, taken again after a deadlock or lock wait (it rolled
+        back whole). A row whose outcome could never be written stays ``processing`` with its delivery
+        ``queued``, and is flagged for review after its lease: never resent."""
+        for n in range(BUSY_RETRIES + 1):
+            try:
+                with self.db.transaction():
+                    return work()
+            except Conflict as exc:
+                if exc.constraint is not None or n == BUSY_RETRIES:
+                    raise
+                _pause(0.02 * (n + 1) + self.rng.uniform(0, 0.03))
+        return None  # pragma: no cover - the loop returns or raises
 
     def _send_external(self, row: dict, chain: tuple[str, ...], passed: list[dict], result: RunResult) -> None:
         """One e-mail or SMS reminder, down its fallback chain; see the module docstring."""
+        try:
+            self._deliver_external(row, chain, passed, result)
+        finally:
+            self.holding.discard(row["id"])
+
+    def _deliver_external(self, row: dict, chain: tuple[str, ...], passed: list[dict], result: RunResult) -> None:
         max_attempts = int(row["max_attempts"] or self.max_attempts)
         reasons: list[str] = []
         exhausted = False
@@ -496,13 +546,16 @@ class Dispatcher:
                     passed.append(_consent_failure(row, "in-app", now))
                     reasons.append("opted out of in-app")
                     break
-                with self.db.transaction():
+
+                def fall_back_in_app() -> None:
                     self.dao.insert_notifications([_notification(row, now, "warning")])
                     self.dao.insert_deliveries(passed + [_delivery(row, "in-app", "in-app", None, "sent", now,
                                                                    finished=True)])
                     if not self.dao.settle(row["id"], self.token, status="sent", now=now, channel="in-app",
                                            reason="; ".join(reasons) or None):
                         raise LostClaim(f"reminder {row['id']}: the claim was lost")
+
+                self._retry(fall_back_in_app)
                 result.sent += 1
                 result.by_channel["in-app"] = result.by_channel.get("in-app", 0) + 1
                 return
@@ -522,41 +575,56 @@ class Dispatcher:
                                         "failed", now, error=error, finished=True))
                 reasons.append(f"{CHANNEL_LABELS[channel]}: {error}")
                 continue
-            # the intent, committed before the provider is called
-            with self.db.transaction():
+
+            def intent() -> int:
+                """Committed before the provider is called, with every held lease pushed on."""
+                self.dao.extend_lease(sorted(self.holding), self.token, now + self.lease)
                 self.dao.insert_deliveries(passed)
-                passed = []
-                delivery_id = self.dao.insert_delivery(_delivery(row, channel, backend, address, "queued", now))
+                delivery = self.dao.insert_delivery(_delivery(row, channel, backend, address, "queued", now))
                 if not self.dao.set_channel(row["id"], self.token, channel, now):
                     raise LostClaim(f"reminder {row['id']}: the claim was lost")
+                return delivery
+
+            delivery_id = self._retry(intent)
+            passed = []
             outcome = self._call(channel, row, address)
             now = self.clock()
-            with self.db.transaction():
+            retry_now = not outcome.sent and not outcome.permanent and int(row["attempts"]) < max_attempts
+            wait = backoff(int(row["attempts"]), self.settings, self.rng) if retry_now else None
+
+            def record() -> int:
                 self.dao.finish_delivery(delivery_id, state=outcome.state, now=now,
                                          provider_message_id=outcome.provider_message_id, error=outcome.error)
                 if outcome.sent:
-                    self.dao.settle(row["id"], self.token, status="sent", now=now, channel=channel,
-                                    reason="; ".join(reasons) or None)
+                    return self.dao.settle(row["id"], self.token, status="sent", now=now, channel=channel,
+                                           reason="; ".join(reasons) or None)
+                if wait is not None:
+                    return self.dao.settle(
+                        row["id"], self.token, status="pending", now=now, channel=channel, next_attempt_at=now + wait,
+                        reason=f"attempt {row['attempts']} of {max_attempts} failed: {outcome.error};"
+                               f" next try in {int(wait.total_seconds())} s")
+                return 0
+
+            settled = self._retry(record)
+            if outcome.sent:
+                if settled:
                     result.sent += 1
                     result.by_channel[channel] = result.by_channel.get(channel, 0) + 1
-                    return
-                reasons.append(f"{CHANNEL_LABELS[channel]}: {outcome.error}")
-                if not outcome.permanent and int(row["attempts"]) < max_attempts:
-                    wait = backoff(int(row["attempts"]), self.settings, self.rng)
-                    self.dao.settle(row["id"], self.token, status="pending", now=now, channel=channel,
-                                    next_attempt_at=now + wait,
-                                    reason=f"attempt {row['attempts']} of {max_attempts} failed: {outcome.error};"
-                                           f" next try in {int(wait.total_seconds())} s")
-                    result.retrying += 1
-                    return
-                exhausted = exhausted or not outcome.permanent
+                return
+            if wait is not None:
+                result.retrying += settled
+                return
+            reasons.append(f"{CHANNEL_LABELS[channel]}: {outcome.error}")
+            exhausted = exhausted or not outcome.permanent
         now = self.clock()
-        with self.db.transaction():
+        status = "dead" if exhausted else "failed"
+        prefix = f"gave up after {row['attempts']} attempts: " if exhausted else "undeliverable: "
+
+        def give_up() -> int:
             self.dao.insert_deliveries(passed)
-            status = "dead" if exhausted else "failed"
-            prefix = f"gave up after {row['attempts']} attempts: " if exhausted else "undeliverable: "
-            result.failed += self.dao.settle(row["id"], self.token, status=status, now=now,
-                                             reason=prefix + "; ".join(reasons))
+            return self.dao.settle(row["id"], self.token, status=status, now=now, reason=prefix + "; ".join(reasons))
+
+        result.failed += self._retry(give_up)
 
     def _call(self, channel: str, row: Mapping[str, Any], address: str) -> Outcome:
         key = f"reminder-{row['id']}-{channel}"  # the same on every retry: an idempotent gateway sends it once
@@ -593,10 +661,8 @@ def process_due(db: Database, now: datetime, settings: Mapping[str, Any], *, lim
         dispatcher.recover_expired(result)
         while limit is None or result.claimed < limit:
             size = batch if limit is None else min(batch, limit - result.claimed)
-            ids = dispatcher.claim_due(size)
-            if not ids:
+            if not dispatcher.run_batch(size, result):
                 break
-            dispatcher.process(ids, result)
     except BaseException as exc:
         if record_run and result.run_id and not isinstance(exc, DatabaseUnavailable):
             try:
@@ -622,14 +688,12 @@ def process_one(db: Database, reminder_id: Any, now: datetime, settings: Mapping
         wanted = int(reminder_id)
     except (TypeError, ValueError):
         raise NotFound("Not found") from None
-    ids = dispatcher.claim_one(wanted)
-    if not ids:
+    if not dispatcher.run_batch(1, result, only=wanted):
         status = dispatcher.dao.status_of(wanted)
         if status is None:
             raise NotFound("Not found")
         raise Conflict(f"Only a pending reminder can be sent now (this one is {STATUS_LABELS.get(status, status).lower()}).",
                        field="status")
-    dispatcher.process(ids, result)
     return result
 
 

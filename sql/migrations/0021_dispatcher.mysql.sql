@@ -5,7 +5,8 @@
 -- failed, dead, unknown (flagged for review) and skipped (supersets of the original's ENUMs, so a
 -- PHP-era row stays valid); claim, attempt, backoff and outcome columns are appended after send_at,
 -- every one nullable or defaulted. idempotency_key is unique (NULL for PHP-era rows: many NULLs are
--- allowed). message_deliveries is the delivery log (one row per channel attempt, unique per
+-- allowed). idx_reminder_lease finds expired claims (only claimed rows have a lease, so an in-app
+-- delivery, which never takes one, does not touch it). message_deliveries is the delivery log (one row per channel attempt, unique per
 -- reminder, attempt and channel). notifications gain the reminder behind them (unique: an in-app
 -- reminder is delivered once) and the record they are about. contact_preferences holds the
 -- per-channel opt-outs (no row: every channel allowed). dispatcher_runs records every
@@ -29,7 +30,7 @@ ALTER TABLE reminders ADD COLUMN IF NOT EXISTS last_error VARCHAR(255) NULL;
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS sent_at DATETIME NULL;
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS delivery_channel VARCHAR(6) NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS uq_reminder_idempotency ON reminders(idempotency_key);
-CREATE INDEX IF NOT EXISTS idx_reminder_status_lease ON reminders(status, lease_until);
+CREATE INDEX IF NOT EXISTS idx_reminder_lease ON reminders(lease_until);
 
 CREATE TABLE IF NOT EXISTS message_deliveries (
     id                  INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,

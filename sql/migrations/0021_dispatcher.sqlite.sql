@@ -55,7 +55,7 @@ CREATE INDEX IF NOT EXISTS fk_reminder_user ON reminders(recipient_user_id);
 CREATE INDEX IF NOT EXISTS idx_reminder_related ON reminders(related_type, related_id);
 CREATE INDEX IF NOT EXISTS idx_reminder_status_send_at ON reminders(status, send_at);
 CREATE UNIQUE INDEX IF NOT EXISTS uq_reminder_idempotency ON reminders(idempotency_key);
-CREATE INDEX IF NOT EXISTS idx_reminder_status_lease ON reminders(status, lease_until);
+CREATE INDEX IF NOT EXISTS idx_reminder_lease ON reminders(lease_until);
 
 CREATE TABLE IF NOT EXISTS message_deliveries (
     id                  INTEGER PRIMARY KEY AUTOINCREMENT,

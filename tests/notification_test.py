@@ -51,3 +51,26 @@ def test_the_inbox_reads_are_one_users_newest_first_and_marking_is_scoped(db):
     assert dao.unread_count(user) == 4
     assert dao.page_for_user(user, ListQuery(sort="newest"), unread_only=True).total == 4
     assert dao.mark_all_read(user) == 4 and dao.unread_count(user) == 0 and dao.unread_count(other) == 1
+
+
+def test_a_notification_names_what_it_is_about_and_its_kind(db):
+    import pytest
+
+    from app.core.errors import ValidationFailed
+    from app.core.pagination import ListQuery
+    from app.services import notifications
+
+    user = f.make_user(db)
+    now = datetime(2026, 3, 10, 2, 30)
+    notifications.notify(db, user, "Lesson moved", "Now at 10:00", now=now, related_type="schedule", related_id=7,
+                         kind="transactional")
+    notifications.notify(db, user, "Hello", "Plain", now=now + timedelta(seconds=1))
+    plain, moved = NotificationDAO(db).page_for_user(user, ListQuery("newest", "desc")).items
+    assert (moved["related_type"], moved["related_id"], moved["kind"], moved["reminder_id"]) == (
+        "schedule", 7, "transactional", None)
+    assert (plain["related_type"], plain["related_id"], plain["kind"]) == (None, None, None)
+    with pytest.raises(ValidationFailed) as caught:
+        notifications.notify(db, user, "x", "y", now=now, related_type="users")
+    assert caught.value.field == "related_type"
+    with pytest.raises(ValidationFailed):
+        notifications.notify(db, user, "x", "y", now=now, kind="spam")

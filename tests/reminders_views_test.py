@@ -162,7 +162,7 @@ def test_the_dispatcher_health_line(app, world):
 def test_inbox_links_follow_the_readers_role():
     from app.blueprints.notifications import related_target
 
-    assert related_target("student", "schedule", 7) == ("events.view", {"schedule_id": 7})
+    assert related_target("student", "schedule", 7) == ("portal.lessons", {})
     assert related_target("instructor", "schedule", "7") == ("events.view", {"schedule_id": 7})
     assert related_target("student", "invoice", 3) == ("studentinvoices.view", {"invoice_id": 3})
     assert related_target("staff", "invoice", 3) == ("invoices.view", {"invoice_id": 3})
@@ -185,5 +185,47 @@ def test_the_inbox_links_each_notification_and_labels_transactional_ones(app, wo
         notifications.notify(db, jack, "School news", "Closed Monday", now=NOW, related_type="communication",
                              related_id=1, kind="broadcast")
     html = _client(app, "jack@x.com").get("/notifications/").get_data(as_text=True)
-    assert f'href="/schedules/{world["lesson"]}">Open the lesson' in html
+    assert 'href="/my/lessons">Open the lesson' in html  # a student's lessons page (no page per lesson)
     assert html.count("Transactional") == 1 and html.count("Open the") == 1
+
+
+def test_every_inbox_link_opens_for_its_reader_after_a_dispatch(seeded):
+    """On the demo school: lesson, invoice and enrolment-request reminders are delivered in-app by the
+    dispatcher; every link in each reader's inbox then opens (200) for that reader."""
+    import re
+
+    from app.core import clock
+    from app.services import reminders
+
+    with seeded.app_context():
+        db = get_db()
+        now = clock.now()
+        pairs = db.fetch_all(
+            "SELECT s.id AS schedule_id, st.user_id AS student_user, i.user_id AS instructor_user,"
+            " (SELECT MIN(v.id) FROM invoices v WHERE v.enrollment_id = e.id) AS invoice_id"
+            " FROM schedules s JOIN enrollments e ON e.id = s.enrollment_id JOIN students st ON st.id = e.student_id"
+            " JOIN instructors i ON i.id = s.instructor_id WHERE s.status = 'scheduled' AND s.scheduled_date > :d"
+            " ORDER BY s.id LIMIT 1", {"d": clock.today()})
+        (lesson,) = pairs
+        request_id = db.fetch_value("SELECT MIN(id) FROM enrollment_requests")
+        staff_user = db.fetch_value("SELECT id FROM users WHERE email = 'admin@origin.com'")
+        for related_type, related_id, user in (("schedule", lesson["schedule_id"], lesson["student_user"]),
+                                               ("schedule", lesson["schedule_id"], lesson["instructor_user"]),
+                                               ("invoice", lesson["invoice_id"], lesson["student_user"]),
+                                               ("enrollment_request", request_id, staff_user)):
+            reminders.queue(db, related_type=related_type, related_id=related_id, recipient_user_id=user,
+                            channel="in-app", reminder_type="Check", message="Zzlink check", send_at=now, now=now,
+                            key=None)
+        reminders.process_due(db, now, seeded.config)
+        emails = {u: db.fetch_value("SELECT email FROM users WHERE id = :u", {"u": u})
+                  for u in (lesson["student_user"], lesson["instructor_user"], staff_user)}
+    opened = 0
+    for email in emails.values():
+        client = seeded.test_client()
+        login(client, email)
+        html = client.get("/notifications/").get_data(as_text=True)
+        for block in html.split("Zzlink check")[1:]:
+            href = re.search(r'href="(/[^"]+)"', block).group(1)
+            assert client.get(href).status_code == 200, (email, href)
+            opened += 1
+    assert opened == 4

@@ -30,7 +30,9 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 # related_type -> {role: (endpoint, URL argument or None)}; a role not listed gets no link.
 RELATED_PAGES = {
-    "schedule": {role: ("events.view", "schedule_id") for role in ("admin", "staff", "instructor", "student")},
+    # students have no page per lesson: their lessons page lists it (with cancel and reschedule)
+    "schedule": {**{role: ("events.view", "schedule_id") for role in ("admin", "staff", "instructor")},
+                 "student": ("portal.lessons", None)},
     "invoice": {"student": ("studentinvoices.view", "invoice_id"), "admin": ("invoices.view", "invoice_id"),
                 "staff": ("invoices.view", "invoice_id")},
     "enrollment_request": {role: ("enrollmentrequests.view", "request_id") for role in ("admin", "staff", "instructor")},

@@ -45,7 +45,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
-from app.core import localtime
+from app.core import clock, localtime
 from app.core.database import Database
 from app.core.errors import Conflict, DatabaseUnavailable, NotFound, ValidationFailed
 from app.dao.reminder import ReminderDAO
@@ -113,14 +113,15 @@ def _send_on(send_at: datetime, zone: ZoneInfo) -> date:
 def reminder_row(*, related_type: str, related_id: int, recipient_user_id: int, channel: str, reminder_type: str,
                  message: str, send_at: datetime, now: datetime, key: str | None, transactional: bool = False,
                  zone: ZoneInfo | None = None) -> dict:
-    """A pending reminders row (send_on, the original's column, is send_at's local date in ``zone``)."""
+    """A pending reminders row (send_on, the original's column, is send_at's local date in ``zone``, by
+    default the school's)."""
     if related_type not in RELATED_TYPES:
         raise ValidationFailed(f"related_type must be one of {', '.join(RELATED_TYPES)}", field="related_type")
     if channel not in CHANNELS:
         raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
     if not (message or "").strip():
         raise ValidationFailed("A message is needed.", field="message")
-    zone = zone or ZoneInfo("UTC")
+    zone = zone or ZoneInfo(clock.timezone_name())  # the school's zone (APP_TIMEZONE)
     return {"related_type": related_type, "related_id": int(related_id), "recipient_user_id": int(recipient_user_id),
             "channel": channel, "reminder_type": reminder_type[:80], "message": message,
             "send_on": _send_on(send_at, zone), "send_at": send_at, "status": "pending",

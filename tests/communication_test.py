@@ -138,6 +138,16 @@ def test_send_records_recipients_and_queues_one_reminder_each_in_one_transaction
     assert r["send_at"] == NOW
     assert db.fetch_value("SELECT COUNT(*) FROM audit_trail WHERE action = 'communication_sent' AND entity_id = :c",
                           {"c": cid}) == 1
+    # the dispatcher delivers it (here e-mail is off, so in-app, with the subject as the title)
+    from app.services import reminders
+
+    result = reminders.process_due(db, NOW, {**SETTINGS, "MAIL_ENABLED": False, "SMS_QUIET_HOURS": ""})
+    assert result.sent == 1
+    note = db.fetch_one("SELECT title, message, kind, related_type, related_id FROM notifications"
+                        " WHERE reminder_id = :r", {"r": r["id"]})
+    assert (note["title"], note["kind"], note["related_type"], note["related_id"]) == (
+        "A message from Origin Driving School", "broadcast", "communication", cid)
+    assert note["message"].startswith("Lessons resume on Monday.\nSee you then.")
 
 
 def test_a_failure_while_queueing_leaves_nothing(db, monkeypatch):

@@ -777,7 +777,7 @@ DROP INDEX IF EXISTS fk_payment_invoice ON payments;
 
 -- 0021: the reminder dispatcher (issue 10): reminder claim/attempt/outcome columns and the wider
 -- ENUMs, the delivery log, notification links, contact preferences, dispatcher runs, broadcast segments
-ALTER TABLE reminders MODIFY related_type ENUM('invoice','schedule','communication','enrollment_request','instructor') NOT NULL;
+ALTER TABLE reminders MODIFY related_type ENUM('invoice','schedule','communication','enrollment_request','instructor','gap_offer') NOT NULL;
 ALTER TABLE reminders MODIFY status ENUM('pending','sent','cancelled','processing','failed','dead','unknown','skipped') DEFAULT 'pending';
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS idempotency_key VARCHAR(160) NULL;
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS transactional TINYINT(1) NOT NULL DEFAULT 0;

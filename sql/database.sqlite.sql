@@ -315,7 +315,7 @@ CREATE INDEX IF NOT EXISTS fk_payment_user ON payments(recorded_by);
 
 CREATE TABLE IF NOT EXISTS reminders (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
-    related_type      VARCHAR(18) NOT NULL CHECK (related_type IN ('invoice','schedule','communication','enrollment_request','instructor')),
+    related_type      VARCHAR(18) NOT NULL CHECK (related_type IN ('invoice','schedule','communication','enrollment_request','instructor','gap_offer')),
     related_id        INTEGER NOT NULL CHECK (related_id >= 0),
     recipient_user_id INTEGER NOT NULL,
     channel           VARCHAR(6) DEFAULT 'sms' CHECK (channel IN ('email','sms','in-app')),

@@ -229,7 +229,7 @@ def past(app, world, frozen):
 
 def test_an_outcome_is_recorded_then_corrected_through_patch(app, world, past):
     lesson = past["a"]
-    assert _value(app, "SELECT status FROM reminders WHERE related_id = :id", {"id": lesson}) == "pending"
+    assert _value(app, "SELECT status FROM reminders WHERE related_type = 'schedule' AND related_id = :id", {"id": lesson}) == "pending"
     staff = _client(app, "staff.a@x.com")
     done = _send(staff, "PATCH", f"/api/schedules/{lesson}", {"status": "completed", "student_rating": 4,
                                                              "student_feedback": "Smooth merges", "notes": "Wet"})
@@ -240,7 +240,7 @@ def test_an_outcome_is_recorded_then_corrected_through_patch(app, world, past):
     assert (body["id"], body["status"], body["student_rating"], body["student_feedback"], body["notes"],
             body["corrected"]) == (lesson, "completed", 4, "Smooth merges", "Wet", False)
     assert body["completion_marked_at"] == "2030-03-13T03:00:00+00:00"
-    assert _value(app, "SELECT status FROM reminders WHERE related_id = :id", {"id": lesson}) == "cancelled"
+    assert _value(app, "SELECT status FROM reminders WHERE related_type = 'schedule' AND related_id = :id", {"id": lesson}) == "cancelled"
 
     needs_reason = _send(staff, "PATCH", f"/api/schedules/{lesson}", {"student_rating": 5})
     assert needs_reason.status_code == 422 and "correction_reason" in needs_reason.get_json()["fields"]

@@ -320,7 +320,7 @@ def test_cancel_and_notify_withdraws_the_reminder_and_notifies_both(world):
     assert disruptions.cancel_and_notify(world.db, world.staff, lesson, "Instructor unavailable", NOW,
                                          expected=row["fingerprint"]) == 2
     assert world.db.fetch_value("SELECT status FROM schedules WHERE id = :id", {"id": lesson}) == "cancelled"
-    assert world.db.fetch_value("SELECT status FROM reminders WHERE related_id = :id", {"id": lesson}) == "cancelled"
+    assert world.db.fetch_value("SELECT status FROM reminders WHERE related_type = 'schedule' AND related_id = :id", {"id": lesson}) == "cancelled"
     notes = world.db.fetch_all("SELECT user_id, title, message, level, is_read FROM notifications ORDER BY id")
     assert [n["user_id"] for n in notes] == [people["s"], people["i"]]
     assert all(n["level"] == "warning" and n["is_read"] == 0 for n in notes)

@@ -432,7 +432,7 @@ def test_moving_a_lesson(app, world):
     with app.app_context():
         row = get_db().fetch_one("SELECT scheduled_date, start_time, vehicle_id, notes FROM schedules WHERE id = :id",
                                  {"id": lesson})
-        reminder = get_db().fetch_one("SELECT send_on, message FROM reminders WHERE related_id = :id", {"id": lesson})
+        reminder = get_db().fetch_one("SELECT send_on, message FROM reminders WHERE related_type = 'schedule' AND related_id = :id", {"id": lesson})
     assert row == {"scheduled_date": date(2030, 3, 14), "start_time": time(11, 0), "vehicle_id": None,
                    "notes": "Moved by phone"}
     assert reminder["send_on"] == date(2030, 3, 13) and "14 Mar 2030" in reminder["message"]

@@ -90,7 +90,7 @@ def _check(url, lesson, results):
         assert (row["status"], row["student_rating"]) == (winners[0].status, winners[0].student_rating)
         audits = check.fetch_all("SELECT action FROM audit_trail WHERE entity_id = :id", {"id": lesson})
         assert [a["action"] for a in audits] == ["schedule_outcome_recorded"]
-        assert check.fetch_value("SELECT status FROM reminders WHERE related_id = :id", {"id": lesson}) == "cancelled"
+        assert check.fetch_value("SELECT status FROM reminders WHERE related_type = 'schedule' AND related_id = :id", {"id": lesson}) == "cancelled"
         assert outcomes.audit.verify(check).ok
     finally:
         check.close()

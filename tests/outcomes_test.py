@@ -76,7 +76,7 @@ class World:
             "status": status})
 
     def reminder_statuses(self, schedule_id=None):
-        rows = self.db.fetch_all("SELECT status FROM reminders WHERE related_id = :id ORDER BY id",
+        rows = self.db.fetch_all("SELECT status FROM reminders WHERE related_type = 'schedule' AND related_id = :id ORDER BY id",
                                  {"id": schedule_id or self.lesson})
         return [r["status"] for r in rows]
 

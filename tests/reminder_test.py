@@ -338,3 +338,32 @@ def test_each_instructor_gets_tomorrows_agenda_once_by_the_channels_they_allow(d
     contact.set_preferences(db, Actor(user, "instructor"), email=False, sms=False, in_app=True, now=NOW)
     assert reminders.process_due(db, NOW, settings).sent == 1
     assert deliveries(db, agenda["id"]) == [("email", "consent", "failed"), ("in-app", "in-app", "sent")]
+
+
+def test_a_freed_slot_offer_goes_by_sms_while_it_stands_and_never_in_app_twice(db, settings):
+    from tests.factories import make_gap_offer
+
+    user = person(db)
+    student = make_student(db, user_id=user)
+    enrolment = make_enrollment(db, student_id=student)
+
+    def offer(**extra):
+        lesson = make_schedule(db, enrolment, status="cancelled")
+        instructor = db.fetch_value("SELECT instructor_id FROM schedules WHERE id = :s", {"s": lesson})
+        return make_gap_offer(db, lesson, student, instructor, **extra)
+
+    standing = offer(expires_at=NOW + timedelta(hours=6))
+    taken = offer(status="taken", expires_at=NOW + timedelta(hours=6))
+    expired = offer(expires_at=NOW - timedelta(minutes=1))
+    ids = {offer: queue(db, user, "sms", related_type="gap_offer", related_id=offer, key=f"gap_offer:{offer}:sms",
+                        reminder_type="An earlier lesson is free", message="A lesson has come free.")
+           for offer in (standing, taken, expired)}
+    silent = person(db)
+    contact.set_preferences(db, Actor(silent, "student"), email=False, sms=False, in_app=True, now=NOW)
+    muted = queue(db, silent, "sms", related_type="gap_offer", related_id=standing, message="A lesson has come free.")
+    reminders.process_due(db, NOW, settings)
+    assert row(db, ids[standing])["status"] == "sent" and row(db, ids[standing])["delivery_channel"] == "sms"
+    assert row(db, ids[taken])["last_error"] == "the offer was taken before it could be sent"
+    assert row(db, ids[expired])["last_error"] == "the offer has expired"
+    assert row(db, muted)["status"] == "skipped" and "in their notifications" in row(db, muted)["last_error"]
+    assert db.fetch_value("SELECT COUNT(*) FROM notifications") == 0  # the offer's own notice is the in-app copy

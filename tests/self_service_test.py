@@ -61,7 +61,7 @@ def test_a_listed_slot_books_with_its_reminder_and_audit(db):
     booked = w.book(day=date.fromisoformat(first["date"]), start=first["start_time"])
     row = db.fetch_one("SELECT status, start_time, branch_id FROM schedules WHERE id = :id", {"id": booked.id})
     assert row["status"] == "scheduled" and row["branch_id"] == w.branch
-    assert db.fetch_value("SELECT COUNT(*) FROM reminders WHERE related_id = :id", {"id": booked.id}) == 1
+    assert db.fetch_value("SELECT COUNT(*) FROM reminders WHERE related_type = 'schedule' AND related_id = :id", {"id": booked.id}) == 1
     assert db.fetch_value("SELECT details FROM audit_trail WHERE action = 'schedule_created'"
                           " AND entity_id = :id", {"id": booked.id}) == "booked by the student"
     later = self_service.next_slots(db, w.student, duration_minutes=60, now=NOW, settings=SETTINGS)
@@ -179,7 +179,7 @@ def test_cancel_at_the_cutoff_minute_says_whom_to_call(db):
     self_service.cancel(db, w.student, booked.id, now=last_ok, settings=SETTINGS)
     row = db.fetch_one("SELECT status, cancel_reason FROM schedules WHERE id = :id", {"id": booked.id})
     assert row["status"] == "cancelled" and row["cancel_reason"] == self_service.DEFAULT_CANCEL_REASON
-    assert db.fetch_value("SELECT status FROM reminders WHERE related_id = :id", {"id": booked.id}) == "cancelled"
+    assert db.fetch_value("SELECT status FROM reminders WHERE related_type = 'schedule' AND related_id = :id", {"id": booked.id}) == "cancelled"
 
 
 @pytest.mark.parametrize("day, last_ok_utc", [
@@ -202,7 +202,7 @@ def test_reschedule_moves_and_replans_inside_the_policy(db):
     assert moved.id == booked.id
     row = db.fetch_one("SELECT scheduled_date, start_time, end_time FROM schedules WHERE id = :id", {"id": booked.id})
     assert row["scheduled_date"] == date(2026, 3, 12) and str(row["end_time"]).startswith(("15:00", "0 days 15"))
-    send_at = db.fetch_value("SELECT send_at FROM reminders WHERE related_id = :id AND status = 'pending'",
+    send_at = db.fetch_value("SELECT send_at FROM reminders WHERE related_type = 'schedule' AND related_id = :id AND status = 'pending'",
                              {"id": booked.id})
     assert send_at == datetime(2026, 3, 11, 3, 0)     # 24 h before 14:00 +11
     # its own old time does not hold it (an overlapping move of itself is fine)

@@ -85,7 +85,7 @@ def test_ten_simultaneous_accepts_of_one_slot_book_exactly_one_lesson(mysql_sche
         assert check.fetch_value("SELECT COUNT(*) FROM schedules") == schedules_before + 1
         assert check.fetch_value("SELECT COUNT(*) FROM schedules WHERE status = 'scheduled' AND scheduled_date = :d",
                                  {"d": DAY}) == 1
-        assert check.fetch_value("SELECT COUNT(*) FROM reminders WHERE related_id = :id AND status = 'pending'",
+        assert check.fetch_value("SELECT COUNT(*) FROM reminders WHERE related_type = 'schedule' AND related_id = :id AND status = 'pending'",
                                  {"id": booked[0].id}) == 1
         statuses = sorted(r["status"] for r in check.fetch_all("SELECT status FROM gap_offers"))
         assert statuses == ["accepted"] + ["taken"] * (STUDENTS - 1)

@@ -230,7 +230,7 @@ def test_the_first_accept_books_through_the_engine_and_the_others_see_taken(db):
                           {"id": booked.id})
     assert (lesson["status"], lesson["instructor_id"], lesson["scheduled_date"], lesson["student_id"]) == \
         ("scheduled", w.instructor, DAY, first)
-    assert db.fetch_value("SELECT COUNT(*) FROM reminders WHERE related_id = :id AND status = 'pending'",
+    assert db.fetch_value("SELECT COUNT(*) FROM reminders WHERE related_type = 'schedule' AND related_id = :id AND status = 'pending'",
                           {"id": booked.id}) == 1
     assert db.fetch_value("SELECT details FROM audit_trail WHERE action = 'schedule_created' AND entity_id = :id",
                           {"id": booked.id}).startswith("taken from the waitlist")

@@ -144,7 +144,8 @@ class ReminderDAO(BaseDAO):
             " ub.timezone AS user_zone, cp.email_opt_out, cp.sms_opt_out, cp.in_app_opt_out,"
             " s.id AS schedule_id, s.status AS schedule_status, s.scheduled_date, s.start_time,"
             " sb.timezone AS schedule_zone, i.id AS invoice_id, i.status AS invoice_status,"
-            " c.id AS communication_id, er.id AS request_id, ins.id AS instructor_profile_id"
+            " c.id AS communication_id, er.id AS request_id, ins.id AS instructor_profile_id,"
+            " go.id AS offer_id, go.status AS offer_status, go.expires_at AS offer_expires_at"
             " FROM reminders r"
             " LEFT JOIN users u ON u.id = r.recipient_user_id"
             " LEFT JOIN branches ub ON ub.id = u.branch_id"
@@ -155,6 +156,7 @@ class ReminderDAO(BaseDAO):
             " LEFT JOIN communications c ON r.related_type = 'communication' AND c.id = r.related_id"
             " LEFT JOIN enrollment_requests er ON r.related_type = 'enrollment_request' AND er.id = r.related_id"
             " LEFT JOIN instructors ins ON r.related_type = 'instructor' AND ins.id = r.related_id"
+            " LEFT JOIN gap_offers go ON r.related_type = 'gap_offer' AND go.id = r.related_id"
             f" WHERE r.id IN ({fragment}) ORDER BY r.id", params)
 
     # -- outcomes -------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ from app.services.outbound import Outcome, OutboundMessageService
 log = logging.getLogger("origin.reminders")
 
 CHANNELS = ("email", "sms", "in-app")
-RELATED_TYPES = ("invoice", "schedule", "communication", "enrollment_request", "instructor")
+RELATED_TYPES = ("invoice", "schedule", "communication", "enrollment_request", "instructor", "gap_offer")
 FALLBACK = {"sms": ("sms", "email", "in-app"), "email": ("email", "in-app"), "in-app": ("in-app",)}
 STATUS_LABELS = {"pending": "Pending", "processing": "Sending", "sent": "Sent", "cancelled": "Cancelled",
                  "failed": "Failed", "dead": "Gave up", "unknown": "Needs review", "skipped": "Skipped"}
@@ -305,6 +305,14 @@ def skip_reason(row: Mapping[str, Any], now: datetime, settings: Mapping[str, An
     elif kind == "instructor":
         if row.get("instructor_profile_id") is None:
             return "the instructor profile no longer exists"
+    elif kind == "gap_offer":
+        if row.get("offer_id") is None:
+            return "the offer no longer exists"
+        if row["offer_status"] != "offered":
+            return f"the offer was {row['offer_status']} before it could be sent"
+        expires = row.get("offer_expires_at")
+        if isinstance(expires, datetime) and expires <= now:
+            return "the offer has expired"
     return None
 
 
@@ -463,6 +471,8 @@ class Dispatcher:
                 continue
             requested = row["channel"] if row["channel"] in FALLBACK else "in-app"
             chain = FALLBACK[row["delivery_channel"] if row["delivery_channel"] in FALLBACK else requested]
+            if row["related_type"] == "gap_offer":  # the offer is in the inbox already: no in-app copy
+                chain = tuple(c for c in chain if c != "in-app")
             passed: list[dict] = []
             first = None
             for index, channel in enumerate(chain):
@@ -471,7 +481,9 @@ class Dispatcher:
                     break
                 passed.append(_consent_failure(row, channel, now))
             if first is None:
-                skipped.append((row, "the recipient opted out of every channel", passed))
+                skipped.append((row, "the recipient opted out of every channel" if row["related_type"] != "gap_offer"
+                                else "the recipient takes no SMS or e-mail (the offer is in their notifications)",
+                                passed))
                 continue
             channel = chain[first]
             if channel == "sms":

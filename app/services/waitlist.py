@@ -48,7 +48,8 @@ from app.core.errors import AppError, NotFound, PermissionDenied, ValidationFail
 from app.core.pagination import ListQuery, Page
 from app.core.params import parse_id
 from app.dao.waitlist import WaitlistDAO
-from app.services import audit, availability, conflicts, notifications, policy as policy_service, scheduling
+from app.services import audit, availability, conflicts, notifications, policy as policy_service, reminders, \
+    scheduling
 from app.services.scheduling import Booked
 from app.services.scope import Actor
 
@@ -213,6 +214,7 @@ def slot_freed(db: Database, cancelled: Mapping[str, Any], *, now: datetime, def
     message = (f"A lesson with {instructor} on {_day(day)}, {_hm(start)}–{_hm(end)} has come free. "
                f"Open “Earlier slots” to take it: the first student to accept gets it. "
                f"The offer ends {_day(expires_local.date())} at {_hm(expires_local.time())}.")
+    texts: list[dict] = []
     for student in students:
         offer_id = dao.insert_offer({
             "schedule_id": cancelled["id"], "student_id": student["student_id"], "branch_id": branch_id,
@@ -222,8 +224,12 @@ def slot_freed(db: Database, cancelled: Mapping[str, Any], *, now: datetime, def
         })
         notifications.notify(db, student["user_id"], title, message, "info", now=now, related_type="gap_offer",
                              related_id=offer_id, kind="transactional")
-        # Outbound e-mail/SMS plugs in here once reminders/communications exist: queue one message per
-        # offer in this same transaction (docs/waitlist.md, "E-mail and SMS"). Nothing is sent today.
+        texts.append({"related_type": "gap_offer", "related_id": offer_id, "recipient_user_id": student["user_id"],
+                      "channel": "sms", "reminder_type": title, "message": message, "send_at": now,
+                      "key": f"gap_offer:{offer_id}:sms", "zone": zone})
+    # and by SMS (e-mail when SMS is off), sent by the dispatcher, written in this same transaction: a
+    # cancellation that rolls back sends nothing (docs/waitlist.md, "E-mail and SMS")
+    reminders.queue_many(db, texts, now)
     audit.record(db, None, "waitlist_offered", "schedule", cancelled["id"], now=now,
                  after={"student_ids": [s["student_id"] for s in students], "expires_at": expires_at},
                  details=f"freed slot offered to {len(students)} waiting student{'s' if len(students) != 1 else ''}")

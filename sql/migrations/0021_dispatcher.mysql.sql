@@ -1,8 +1,8 @@
 -- Migration 0021_dispatcher (MariaDB/MySQL): the reminder dispatcher, the delivery log, contact
 -- preferences, dispatcher runs and segmented broadcasts (issue 10, docs/reminders.md).
 --
--- reminders: related_type gains communication, enrollment_request and instructor (the daily agenda), status gains processing,
--- failed, dead, unknown (flagged for review) and skipped (supersets of the original's ENUMs, so a
+-- reminders: related_type gains communication, enrollment_request, instructor (the daily agenda)
+-- and gap_offer (a freed slot offered by SMS); status gains processing, failed, dead, unknown (flagged for review) and skipped (supersets of the original's ENUMs, so a
 -- PHP-era row stays valid); claim, attempt, backoff and outcome columns are appended after send_at,
 -- every one nullable or defaulted. idempotency_key is unique (NULL for PHP-era rows: many NULLs are
 -- allowed). idx_reminder_lease finds expired claims (only claimed rows have a lease, so an in-app
@@ -16,7 +16,7 @@
 -- Loader rules: every statement ends with a semicolon at the end of a line, no
 -- semicolon inside a statement, comments only as whole "--" lines, no triggers.
 
-ALTER TABLE reminders MODIFY related_type ENUM('invoice','schedule','communication','enrollment_request','instructor') NOT NULL;
+ALTER TABLE reminders MODIFY related_type ENUM('invoice','schedule','communication','enrollment_request','instructor','gap_offer') NOT NULL;
 ALTER TABLE reminders MODIFY status ENUM('pending','sent','cancelled','processing','failed','dead','unknown','skipped') DEFAULT 'pending';
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS idempotency_key VARCHAR(160) NULL;
 ALTER TABLE reminders ADD COLUMN IF NOT EXISTS transactional TINYINT(1) NOT NULL DEFAULT 0;

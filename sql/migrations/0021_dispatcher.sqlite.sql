@@ -14,7 +14,7 @@
 
 CREATE TABLE reminders_new (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
-    related_type      VARCHAR(18) NOT NULL CHECK (related_type IN ('invoice','schedule','communication','enrollment_request','instructor')),
+    related_type      VARCHAR(18) NOT NULL CHECK (related_type IN ('invoice','schedule','communication','enrollment_request','instructor','gap_offer')),
     related_id        INTEGER NOT NULL CHECK (related_id >= 0),
     recipient_user_id INTEGER NOT NULL,
     channel           VARCHAR(6) DEFAULT 'sms' CHECK (channel IN ('email','sms','in-app')),

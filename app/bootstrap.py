@@ -336,6 +336,9 @@ def _init_templates(app: Flask) -> None:
         "invoice": ("invoices.view", "invoice_id", ""),
         "lesson": ("events.view", "schedule_id", ""),
         "enrolment": ("students.view", "student_id", "#enrolments"),
+        "enrollment_request": ("enrollmentrequests.view", "request_id", ""),
+        "communication": ("communications.view", "communication_id", ""),
+        "reminder": ("reminders.view", "reminder_id", ""),
     }
     app.jinja_env.globals.update(role_label=auth.role_label, app_name=app.config["APP_NAME"])
 

@@ -131,3 +131,14 @@ def test_to_utc_naive_refuses_a_naive_value():
 def test_zone_without_daylight_saving_has_no_gap():
     brisbane = zone_for("Australia/Brisbane", "UTC")
     assert iso_with_offset(OCTOBER_CHANGE, time(2, 30), brisbane) == "2026-10-04T02:30:00+10:00"
+
+
+def test_as_time_reads_a_time_column_from_either_driver():
+    from datetime import time, timedelta
+
+    from app.core.localtime import as_time
+
+    assert as_time(time(9, 30)) == time(9, 30)
+    assert as_time(timedelta(hours=9, minutes=30)) == time(9, 30)   # PyMySQL
+    assert as_time("08:00:00") == time(8, 0)                       # SQLite aggregate (MIN(start_time))
+    assert as_time("junk") is None and as_time(None, time(0, 0)) == time(0, 0)

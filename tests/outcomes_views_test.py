@@ -96,7 +96,7 @@ def _row(app, schedule_id):
 
 def _visible(html):
     """The page without its CSRF tokens (random text that may contain "Zz" by chance)."""
-    return re.sub(r'(name="csrf_token" type="hidden" value|name="csrf-token" content)="[^"]*"', "", html)
+    return re.sub(r'<input[^>]*name="csrf_token"[^>]*>|<meta name="csrf-token"[^>]*>', "", html)
 
 
 def _listed(html):

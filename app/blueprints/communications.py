@@ -18,7 +18,6 @@ from app.services import communications
 
 bp = Blueprint("communications", __name__, url_prefix="/communications")
 
-REMINDER_ENDPOINTS = ("reminders.show", "reminders.view")  # the reminder queue's page of one row
 
 
 @bp.get("/")
@@ -81,17 +80,6 @@ def new():
                        status)
 
 
-def _reminder_url(reminder_id) -> str | None:
-    """The reminder's page in the reminder queue when that page exists (and takes one id)."""
-    if reminder_id is None:
-        return None
-    for endpoint in REMINDER_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            names = list(next(current_app.url_map.iter_rules(endpoint)).arguments)
-            return url_for(endpoint, **{names[0]: reminder_id}) if len(names) == 1 else None
-    return None
-
-
 @bp.get("/<int:communication_id>")
 @roles_required(*STAFF_ROLES)
 def view(communication_id: int):
@@ -99,6 +87,6 @@ def view(communication_id: int):
                                 filters={"status": tuple(communications.DELIVERY_LABELS)},
                                 labels={"status": "delivery status"})
     communication, page = communications.recipients(get_db(), current_actor(), communication_id, query)
-    return render_template("communications/view.html", c=communication, page=page, reminder_url=_reminder_url,
+    return render_template("communications/view.html", c=communication, page=page,
                            delivery_labels=communications.DELIVERY_LABELS, channel_labels=communications.CHANNELS,
                            status_options=list(communications.DELIVERY_LABELS.items()))

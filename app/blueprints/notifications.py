@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 
-from app.core import clock
 from app.core.auth import ANY_ROLE, current_actor, roles_required
 from app.core.errors import AppError
 from app.core.flask_db import get_db

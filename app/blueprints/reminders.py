@@ -23,29 +23,18 @@ from app.services import reminder_queue
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
 
-def _allowed(endpoint: str) -> bool:
-    view = current_app.view_functions.get(endpoint)
-    return view is not None and current_actor().role in (getattr(view, "_access_roles", None) or ())
-
-
 @bp.app_template_global()
 def reminder_subject_url(row) -> str | None:
-    """The page of what a reminder is about, when the viewer may open it: the lesson or the invoice
-    (link_for's rules), the broadcast, the enrolment request; None otherwise (plain text then)."""
+    """The page of what a reminder is about, when the viewer may open it (link_for's rules): the lesson,
+    the invoice, the broadcast, the enrolment request; None otherwise (plain text then)."""
     kind, record = row.get("related_type"), row.get("related_id")
-    if not record:
-        return None
     link_for = current_app.jinja_env.globals["link_for"]
     if kind == "schedule" and row.get("lesson_date") is not None:
         return link_for("lesson", record, branch_id=row.get("lesson_branch_id"))
     if kind == "invoice" and row.get("invoice_number"):
         return link_for("invoice", record, branch_id=row.get("recipient_branch_id"))
-    if kind == "communication":
-        for endpoint in ("communications.view", "communications.show"):
-            if _allowed(endpoint):
-                return url_for(endpoint, communication_id=record)
-    if kind == "enrollment_request" and row.get("request_status") and _allowed("enrollmentrequests.view"):
-        return url_for("enrollmentrequests.view", request_id=record)
+    if kind == "communication" or (kind == "enrollment_request" and row.get("request_status")):
+        return link_for(kind, record)
     return None
 
 

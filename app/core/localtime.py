@@ -107,3 +107,20 @@ def utc_offset(day: date, moment: time, zone: ZoneInfo) -> timedelta:
 def iso_with_offset(day: date, moment: time, zone: ZoneInfo, field: str = "start_time") -> str:
     """ISO 8601 with the zone's offset, seconds included: ``2026-10-05T09:00:00+11:00``."""
     return localize(day, moment.replace(microsecond=0), zone, field).isoformat()
+
+
+def as_time(value: object, default: time | None = None) -> time | None:
+    """A TIME column's value as a ``time`` whichever way the driver handed it back: ``time`` (SQLite's
+    converter), ``timedelta`` (PyMySQL), text (SQLite returns an aggregate such as MIN(start_time) as
+    "08:00:00"); ``default`` for anything else."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, timedelta):
+        return (datetime.min + value).time()
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value.strip()[:8])
+        except ValueError:
+            return default
+    return default
+

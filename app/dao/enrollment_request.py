@@ -8,9 +8,10 @@ instructor: the requests assigned to them). The request's branch is its student'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
+from app.core import localtime
 from app.core.pagination import ListQuery, Page
 from app.core.params import valid_id
 from app.dao.base import BaseDAO, as_datetime, like_pattern, money
@@ -251,12 +252,4 @@ class ApplicationAttemptDAO(BaseDAO):
         return self.db.execute("DELETE FROM application_attempts WHERE attempted_at < :c", {"c": cutoff}).rowcount
 
 
-def as_time(value: Any) -> time | None:
-    """TIME from either driver (PyMySQL hands back a timedelta)."""
-    if value is None or isinstance(value, time):
-        return value
-    from datetime import timedelta
-
-    if isinstance(value, timedelta):
-        return (datetime.min + value).time()
-    return None
+as_time = localtime.as_time  # TIME from either driver (PyMySQL hands back a timedelta)

@@ -284,10 +284,6 @@ class ReminderDAO(BaseDAO):
             "SELECT id, host, pid, started_at, finished_at, status, claimed, sent, failed, skipped, flagged, held,"
             " error FROM dispatcher_runs WHERE dry_run = 0 ORDER BY started_at DESC, id DESC LIMIT 1")
 
-    def last_finished_ok(self) -> datetime | None:
-        return self.db.fetch_value(
-            "SELECT MAX(finished_at) FROM dispatcher_runs WHERE status = 'ok' AND dry_run = 0")
-
     def oldest_due(self, now: datetime, today: date) -> tuple[datetime | None, date | None]:
         """(the earliest send_at of the reminders that are due and still waiting, the earliest send_on of
         waiting PHP-era rows without send_at that are due by ``today``)."""
@@ -314,6 +310,3 @@ class ReminderDAO(BaseDAO):
         return int(self.db.fetch_value(
             "SELECT COUNT(*) FROM reminders WHERE status = 'processing' AND lease_until < :now", {"now": now}) or 0)
 
-    def status_counts(self) -> dict[str, int]:
-        return {r["status"]: int(r["n"]) for r in self.db.fetch_all(
-            "SELECT status, COUNT(*) AS n FROM reminders GROUP BY status")}

@@ -135,9 +135,6 @@ class ReminderQueueDAO(BaseDAO):
             {"id": reminder_id})
         return (row is not None, row["branch_id"] if row else None)
 
-    def status_of(self, reminder_id: int) -> str | None:
-        return self.db.fetch_value("SELECT status FROM reminders WHERE id = :id", {"id": reminder_id})
-
     def retry(self, reminder_id: int, expected: Iterable[str], *, note: str, now: datetime, budget: int) -> int:
         """Back to pending, due now, with no claim and a fresh budget of ``budget`` attempts; only while the
         status is one of ``expected`` (returns the rowcount: 0 when the row moved on meanwhile).

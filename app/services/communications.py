@@ -30,18 +30,17 @@ from app.core.pagination import ListQuery, Page
 from app.core.params import parse_id
 from app.dao.branch import BranchDAO
 from app.dao.communication import ENROLMENT_STATUSES, ROLES, CommunicationDAO, audience_clause
-from app.services import audit
+from app.services import audit, enrollments, reminders
 from app.services.scope import NO_BRANCH, Actor
 
 SEGMENTS = {"everyone": "Everyone", "role": "A role", "branch": "A branch", "course": "A course",
             "enrolment_status": "An enrolment status"}
 ROLE_LABELS = {"student": "Students", "instructor": "Instructors", "staff": "Office staff", "admin": "Administrators"}
-STATUS_LABELS = {"active": "Active", "in_progress": "In progress", "completed": "Completed", "cancelled": "Cancelled"}
-CHANNELS = {"in-app": "In-app", "email": "E-mail", "sms": "SMS"}
+STATUS_LABELS = enrollments.STATUS_LABELS  # an enrolment's statuses, in the enrolments' own words
+CHANNELS = {c: reminders.CHANNEL_LABELS[c] for c in ("in-app", "email", "sms")}  # in the form's order
 # The original's audience labels (PHP-era rows have no segment).
 LEGACY_SCOPES = {"selected": "Selected people", "all_students": "All students", "all_instructors": "All instructors"}
-DELIVERY_LABELS = {"pending": "Waiting", "processing": "Sending", "sent": "Sent", "failed": "Failed", "dead": "Gave up",
-                   "unknown": "Flagged for review", "skipped": "Skipped", "cancelled": "Withdrawn"}
+DELIVERY_LABELS = reminders.STATUS_LABELS  # a recipient's delivery is their reminder's status (same words)
 DELIVERY_ORDER = ("sent", "pending", "processing", "failed", "dead", "unknown", "skipped", "cancelled")
 MESSAGE_MIN, MESSAGE_MAX, SUBJECT_MAX = 5, 2000, 160
 REMINDER_TYPE = "Broadcast"
@@ -184,8 +183,6 @@ def preview(db: Database, actor: Actor, segment: Any, value: Any, channel: Any) 
 
 def send(db: Database, actor: Actor, data: Mapping[str, Any], *, now: datetime, settings: Mapping[str, Any]) -> int:
     """Record the broadcast and queue one reminder per recipient (one transaction); returns its id."""
-    from app.services import reminders
-
     _require_office(actor)
     errors: dict[str, list[str]] = {}
     audience = None

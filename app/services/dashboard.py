@@ -30,11 +30,14 @@ def for_actor(db: Database, actor: Actor, today: date, now: datetime | None = No
               settings: Mapping[str, Any] | None = None) -> dict:
     """The dashboard's data; an administrator's also carries the reminder dispatcher's health line
     (``dispatcher``: services/reminders.health) when ``now`` is given."""
-    reports, schedules, invoices = ReportDAO(db), ScheduleDAO(db), InvoiceDAO(db)
+    data = _for_role(db, actor, today)
     if actor.is_admin and now is not None:
-        data = for_actor(db, actor, today)
         data["dispatcher"] = reminders.health(db, now, settings)
-        return data
+    return data
+
+
+def _for_role(db: Database, actor: Actor, today: date) -> dict:
+    reports, schedules, invoices = ReportDAO(db), ScheduleDAO(db), InvoiceDAO(db)
     if actor.is_office:
         if actor.lacks_branch:
             return {"kind": "office", "no_branch": True, "summary": dict.fromkeys(OFFICE_KPIS, 0),

@@ -44,7 +44,7 @@ an in-app notification to the student and to the instructor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from app.core import clock, localtime

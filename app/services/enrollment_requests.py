@@ -16,7 +16,7 @@ The decision is ONE transaction that starts by locking the request row (FOR UPDA
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Mapping
 
 from app.core import clock

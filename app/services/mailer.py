@@ -9,12 +9,9 @@ sent and the attempt is logged as skipped. Header values are stripped of CR/LF.
 """
 from __future__ import annotations
 
-import json
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Mapping
 
 from app.services import outbound
@@ -29,28 +26,16 @@ class Delivery:
     reason: str = ""
 
 
-def _clean(value: str) -> str:
-    return " ".join(str(value).replace("\r", " ").replace("\n", " ").split())
-
-
-def _record(settings: Mapping[str, Any], entry: dict) -> None:
-    path = Path(settings["LOG_DIR"]) / "outbound.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(f"[{stamp}] {json.dumps(entry, ensure_ascii=False)}\n")
-
-
 def mail_configured(settings: Mapping[str, Any]) -> bool:
     return bool(settings.get("MAIL_ENABLED")) and bool(settings.get("MAIL_SERVER"))
 
 
 def send_email(settings: Mapping[str, Any], to: str, subject: str, body: str) -> Delivery:
-    to, subject = _clean(to), _clean(subject)
+    to, subject = outbound.clean_header(to), outbound.clean_header(subject)
     entry = {"channel": "email", "to": to, "subject": subject}
     if not mail_configured(settings):
         delivery = Delivery(False, "skipped", "mail disabled" if not settings.get("MAIL_ENABLED") else "no MAIL_SERVER")
-    elif "@" not in to:
+    elif not outbound.valid_email(to):
         delivery = Delivery(False, "skipped", "invalid_email")
     else:
         try:
@@ -59,5 +44,5 @@ def send_email(settings: Mapping[str, Any], to: str, subject: str, body: str) ->
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("e-mail to %s failed: %s", to, exc)
             delivery = Delivery(False, "failed", type(exc).__name__)
-    _record(settings, {**entry, "status": delivery.status, "reason": delivery.reason})
+    outbound.append_log(settings, {**entry, "status": delivery.status, "reason": delivery.reason})
     return delivery

@@ -60,7 +60,8 @@ class Outcome:
         return "sent" if self.sent else "failed"
 
 
-def _clean_header(value: str) -> str:
+def clean_header(value: str) -> str:
+    """A header value on one line (CR/LF and runs of spaces become one space: no header injection)."""
     return " ".join(str(value).replace("\r", " ").replace("\n", " ").split())
 
 
@@ -105,9 +106,9 @@ def smtp_send(settings: Mapping[str, Any], to: str, subject: str, body: str, *,
     """Hand one message to MAIL_SERVER (STARTTLS and login when configured); returns its Message-ID.
     Raises smtplib.SMTPException or OSError (a timeout is socket.timeout, an OSError)."""
     message = EmailMessage()
-    message["From"] = _clean_header(settings["MAIL_FROM"])
-    message["To"] = _clean_header(to)
-    message["Subject"] = _clean_header(subject)
+    message["From"] = clean_header(settings["MAIL_FROM"])
+    message["To"] = clean_header(to)
+    message["Subject"] = clean_header(subject)
     message["Message-ID"] = message_id or make_msgid(domain=str(settings["MAIL_FROM"]).rpartition("@")[2] or None)
     message.set_content(body)
     timeout = float(settings.get("MAIL_TIMEOUT") or 10)
@@ -174,7 +175,7 @@ class OutboundMessageService:
         if backend == "disabled":
             return Outcome(False, backend, address, error="e-mail sending is disabled", permanent=True)
         if backend == "log":
-            append_log(self.settings, {"channel": "email", "to": address, "subject": _clean_header(subject),
+            append_log(self.settings, {"channel": "email", "to": address, "subject": clean_header(subject),
                                        "message": body, "key": key})
             return Outcome(True, backend, address, provider_message_id=f"log:{key}")
         if not self.settings.get("MAIL_SERVER"):

@@ -36,7 +36,7 @@ conflict engine: the event is in the past and the record describes what happened
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
@@ -148,7 +148,7 @@ def can_revive(actor: Actor, event: Mapping[str, Any]) -> bool:
 def start_instant(event: Mapping[str, Any], default_zone: str | None = None) -> datetime | None:
     """The event's start as naive UTC (None when the row lacks a date or time). A stored time in a
     spring-forward gap (legacy data) is read with the offset after the change instead of failing."""
-    day, moment = event.get("scheduled_date"), _as_time(event.get("start_time"))
+    day, moment = event.get("scheduled_date"), localtime.as_time(event.get("start_time"))
     if not isinstance(day, date) or moment is None:
         return None
     zone = _zone(event, default_zone)
@@ -340,10 +340,3 @@ def _local(now: datetime, zone: ZoneInfo) -> tuple[date, time]:
     local = localtime.from_utc_naive(now, zone)
     return local.date(), local.time().replace(microsecond=0, tzinfo=None)
 
-
-def _as_time(value: Any) -> time | None:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, timedelta):
-        return (datetime.min + value).time()
-    return None

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from app.core.database import Database
 from app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from app.core.params import valid_id
-from app.dao.policy import BOOKING_FIELDS, FEE_FIELDS, FIELDS, PolicyDAO
+from app.dao.policy import BOOKING_FIELDS, FIELDS, PolicyDAO
 from app.services import audit
 from app.services.scope import Actor
 

@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 
 from app.core import clock, localtime
 from app.core.database import Database
-from app.core.errors import NotFound, PermissionDenied, ValidationFailed
+from app.core.errors import NotFound, PermissionDenied
 from app.core.pagination import ListQuery, Page
 from app.core.params import clean_text, parse_date, parse_id, parse_int, valid_id
 from app.dao.portal import PortalDAO

@@ -103,8 +103,8 @@ def propose(db: Database, actor: Actor, schedule_id: Any, data: Mapping[str, Any
         changes["vehicle_id"] = vehicle_id
     plan = _plan(db, current, changes, settings)
     slot = plan.slot
-    same = (slot.day == current["scheduled_date"] and slot.start == _as_time(current["start_time"])
-            and slot.end == _as_time(current["end_time"]) and slot.instructor_id == current["instructor_id"]
+    same = (slot.day == current["scheduled_date"] and slot.start == localtime.as_time(current["start_time"])
+            and slot.end == localtime.as_time(current["end_time"]) and slot.instructor_id == current["instructor_id"]
             and slot.vehicle_id == current["vehicle_id"])
     if same:
         raise ValidationFailed("That is the lesson's current time; propose a different one.", field="date")
@@ -114,7 +114,7 @@ def propose(db: Database, actor: Actor, schedule_id: Any, data: Mapping[str, Any
     found = scheduling.conflicts_for(db, plan, now)
     _refuse(found, "The proposed time cannot be offered")
     hours = _expiry_hours(settings)
-    lesson_start = _instant_or_none(current["scheduled_date"], _as_time(current["start_time"]), plan.zone)
+    lesson_start = _instant_or_none(current["scheduled_date"], localtime.as_time(current["start_time"]), plan.zone)
     expires_at = min(now + timedelta(hours=hours), lesson_start, new_start).replace(microsecond=0)
     proposals, bookings = ProposalDAO(db), BookingDAO(db)
     row = {
@@ -172,7 +172,7 @@ def can_propose(actor: Actor, event: Mapping[str, Any], now: datetime, default_z
     if not _may_propose(actor, event):
         return False
     zone = localtime.zone_for(event.get("branch_timezone"), default_zone or "Australia/Melbourne")
-    return _instant_or_none(event.get("scheduled_date"), _as_time(event.get("start_time")), zone) > now
+    return _instant_or_none(event.get("scheduled_date"), localtime.as_time(event.get("start_time")), zone) > now
 
 
 # ------------------------------------------------------------------------------------------ answer
@@ -413,7 +413,7 @@ def _require_ahead(current: Mapping[str, Any], now: datetime, settings: Mapping[
         raise ValidationFailed(f"Only scheduled lessons can be moved; this one is {current['status']}.",
                                field="status")
     zone = localtime.zone_for(current.get("branch_timezone"), settings.get("APP_TIMEZONE") or "Australia/Melbourne")
-    if _instant_or_none(current["scheduled_date"], _as_time(current["start_time"]), zone) <= now:
+    if _instant_or_none(current["scheduled_date"], localtime.as_time(current["start_time"]), zone) <= now:
         raise ValidationFailed("The lesson has started, so a new time can no longer be proposed.", field="status")
 
 
@@ -527,13 +527,6 @@ def _instant_or_none(day: Any, moment: time | None, zone) -> datetime:
         aware = datetime.combine(day, moment).replace(tzinfo=zone, fold=0)
         return aware.astimezone(timezone.utc).replace(tzinfo=None)
 
-
-def _as_time(value: Any) -> time | None:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, timedelta):
-        return (datetime.min + value).time()
-    return None
 
 
 def _name(row: Mapping[str, Any], who: str) -> str:

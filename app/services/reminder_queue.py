@@ -27,6 +27,7 @@ from app.core.database import Database
 from app.core.errors import Conflict, NotFound, PermissionDenied
 from app.core.pagination import ListQuery
 from app.dao.reminder_queue import ReminderQueueDAO
+from app.dao.reminder import ReminderDAO
 from app.dao.user import UserDAO
 from app.services import audit, reminders as dispatcher
 from app.services.scope import Actor
@@ -34,7 +35,7 @@ from app.services.scope import Actor
 STATUS_LABELS = dispatcher.STATUS_LABELS  # pending "Pending", processing "Sending", ..., unknown "Needs review"
 CHANNEL_LABELS = dispatcher.CHANNEL_LABELS
 RELATED_LABELS = {"schedule": "Lesson", "invoice": "Invoice", "communication": "Broadcast",
-                  "enrollment_request": "Enrolment request"}
+                  "enrollment_request": "Enrolment request", "instructor": "Agenda", "gap_offer": "Earlier slot"}
 RETRYABLE = ("failed", "dead", "unknown", "skipped")
 CANCELLABLE = ("pending", "failed", "dead", "unknown")
 RUNNABLE = ("pending",)
@@ -49,6 +50,10 @@ RULES = {
     "cancel": "Only a pending, failed, given-up or flagged reminder can be cancelled",
     "run": "Only a pending reminder can be sent now",
 }
+
+
+def dispatch_status(db: Database, reminder_id: int) -> str | None:
+    return ReminderDAO(db).status_of(reminder_id)
 
 
 def _require_office(actor: Actor) -> None:
@@ -122,7 +127,7 @@ def _change(db: Database, actor: Actor, reminder_id: int, action: str, allowed: 
             raise _refused(action, row["status"])
         note = f"{'retried' if action == 'retry' else 'cancelled'} by {_actor_name(db, actor)}"
         if write(dao, note) != 1:  # the dispatcher moved it on between the lock and the write (SQLite)
-            raise _refused(action, dao.status_of(reminder_id))
+            raise _refused(action, dispatch_status(db, reminder_id))
         after = {"status": "pending" if action == "retry" else "cancelled", "last_error": note}
         audit.record(db, actor, "reminder_retried" if action == "retry" else "reminder_cancelled", "reminder",
                      reminder_id, now=now, before={"status": row["status"], "attempts": row["attempts"],
@@ -158,13 +163,14 @@ def run_now(db: Database, actor: Actor, reminder_id: int, *, now: datetime, sett
     if not exists:
         raise NotFound("No such reminder.")
     _in_scope(actor, branch)
-    status = dao.status_of(reminder_id)
+    status = dispatch_status(db, reminder_id)
     if status not in RUNNABLE:
         raise _refused("run", status)
-    result = dispatcher.process_one(db, reminder_id, now, settings)
-    if not getattr(result, "claimed", 0):  # a cron run claimed it first, or it moved on meanwhile
-        raise _refused("run", dao.status_of(reminder_id))
-    outcome = dao.status_of(reminder_id)
+    try:
+        result = dispatcher.process_one(db, reminder_id, now, settings)
+    except Conflict:  # a cron run claimed it first, or it moved on meanwhile
+        raise _refused("run", dispatch_status(db, reminder_id)) from None
+    outcome = dispatch_status(db, reminder_id)
     with db.transaction():
         audit.record(db, actor, "reminder_run", "reminder", reminder_id, now=now,
                      before={"status": status}, after={"status": outcome},

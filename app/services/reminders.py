@@ -168,17 +168,6 @@ def queue_many(db: Database, rows: list[Mapping[str, Any]], now: datetime) -> in
     return ReminderDAO(db).insert_many(built)
 
 
-def _clock_time(value: Any) -> time | None:
-    if isinstance(value, timedelta):  # MariaDB TIME
-        return (datetime.min + value).time()
-    if isinstance(value, str):  # SQLite hands an aggregate of a TIME column back as text
-        try:
-            return time.fromisoformat(value.strip()[:8])
-        except ValueError:
-            return None
-    return value if isinstance(value, time) else None
-
-
 def queue_agendas(db: Database, now: datetime, settings: Mapping[str, Any], day: date | None = None) -> int:
     """Each instructor's agenda for ``day`` (default: tomorrow in APP_TIMEZONE): one e-mail reminder
     (falling back in-app, consent honoured) per instructor with lessons that day, due now. Keyed per
@@ -195,7 +184,7 @@ def queue_agendas(db: Database, now: datetime, settings: Mapping[str, Any], day:
             if keys[row["instructor_id"]] in taken:
                 continue
             n = int(row["events"])
-            first, last = _clock_time(row["first_start"]), _clock_time(row["last_end"])
+            first, last = localtime.as_time(row["first_start"]), localtime.as_time(row["last_end"])
             span = f" from {first:%H:%M} to {last:%H:%M}" if isinstance(first, time) and isinstance(last, time) else ""
             rows.append({"related_type": "instructor", "related_id": row["instructor_id"],
                          "recipient_user_id": row["user_id"], "channel": "email", "reminder_type": "Tomorrow's lessons",
@@ -280,10 +269,8 @@ def skip_reason(row: Mapping[str, Any], now: datetime, settings: Mapping[str, An
         if row["schedule_status"] in FINISHED_LESSON:
             return "the lesson has already taken place"
         zone = localtime.zone_for(row.get("schedule_zone"), str(settings.get("APP_TIMEZONE") or "Australia/Melbourne"))
-        start = row["start_time"]
-        if isinstance(start, timedelta):
-            start = (datetime.min + start).time()
-        if isinstance(start, time) and isinstance(row["scheduled_date"], date):
+        start = localtime.as_time(row["start_time"])
+        if start is not None and isinstance(row["scheduled_date"], date):
             begins = localtime.to_utc_naive(datetime.combine(row["scheduled_date"], start).replace(tzinfo=zone))
             if begins <= now:
                 return "the lesson has already started"

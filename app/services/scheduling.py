@@ -185,7 +185,7 @@ def move(db: Database, actor: Actor, schedule_id: int, changes: Mapping[str, Any
                      "notes": plan.notes}
             dao.move_schedule(schedule_id, after, now)
             replan_reminder(dao, schedule_id, plan, now)
-            if (slot.day, slot.start) != (current["scheduled_date"], _as_time(current["start_time"])):
+            if (slot.day, slot.start) != (current["scheduled_date"], localtime.as_time(current["start_time"])):
                 dao.withdraw_notices(schedule_id, now)  # an earlier "moved" notice not yet sent is out of date
                 moved_notice(db, schedule_id, plan, now)
             ProposalDAO(db).withdraw_pending(schedule_id, actor.user_id or None, now)  # it answered the old time
@@ -443,10 +443,6 @@ def replan_reminder(dao: BookingDAO, schedule_id: int, plan: Plan, now: datetime
                         recipient_user_id=plan.student_user_id, channel=REMINDER_CHANNEL, reminder_type=REMINDER_TYPE,
                         message=reminder["message"], send_at=reminder["send_at"], now=now, key=key, zone=plan.zone)
     return reminder
-
-
-def _as_time(value: Any) -> Any:
-    return (datetime.min + value).time() if isinstance(value, timedelta) else value
 
 
 def moved_notice(db: Database, schedule_id: int, plan: Plan, now: datetime) -> int | None:

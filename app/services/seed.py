@@ -58,8 +58,9 @@ from app.core import clock, localtime, passwords
 from app.core.database import Database
 from app.dao.migration import MigrationDAO
 from app.dao.user import UserDAO
-from app.services import (applications, audit, availability, contact, invoicing, outcomes, packages, payments,
+from app.services import (applications, audit, availability, invoicing, outcomes, packages, payments,
                           policy, proposals, scheduling, series, waitlist)
+from app.services import contact as consent
 from app.services.scope import Actor
 
 DEMO_PASSWORD = "Password123!"
@@ -511,7 +512,7 @@ def _messages_demo(db: Database, *, now: datetime, settings: Mapping[str, Any], 
     students about the car park works (a broadcast, queued for the dispatcher like every reminder)."""
     from app.services import communications
 
-    contact.set_preferences(db, Actor(user_id=noah_user, role="student"), email=True, sms=False, in_app=True,
+    consent.set_preferences(db, Actor(user_id=noah_user, role="student"), email=True, sms=False, in_app=True,
                             now=now - timedelta(days=20))
     communications.send(db, office, {
         "segment": "role", "segment_value": "student", "channel": "in-app", "subject": "Car park works next week",

@@ -28,7 +28,7 @@ one transaction that re-checks the new time and re-plans the reminder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
 
 from app.core import localtime

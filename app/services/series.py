@@ -483,7 +483,7 @@ def _targets(rows: list[dict], anchor: dict | None, scope: str, zone: ZoneInfo, 
 
 
 def _order(row: Mapping[str, Any]) -> tuple:
-    return row["scheduled_date"], _as_time(row["start_time"]), row["id"]
+    return row["scheduled_date"], localtime.as_time(row["start_time"], time(0, 0)), row["id"]
 
 
 def _scope(value: Any) -> str:
@@ -622,20 +622,13 @@ def _today(now: datetime, zone: ZoneInfo) -> date:
 
 def _ahead(row: Mapping[str, Any], zone: ZoneInfo, now: datetime) -> bool:
     """The occurrence has not started (its start instant is after ``now``, naive UTC)."""
-    start = _as_time(row["start_time"])
+    start = localtime.as_time(row["start_time"], time(0, 0))
     try:
         instant = localtime.localize(row["scheduled_date"], start, zone)
     except ValidationFailed:  # legacy data in the gap: read with the offset before the change
         instant = datetime.combine(row["scheduled_date"], start).replace(tzinfo=zone, fold=0)
     return localtime.to_utc_naive(instant) > now
 
-
-def _as_time(value: Any) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, timedelta):
-        return (datetime.min + value).time()
-    return time(0, 0)
 
 
 def _given(value: Any) -> bool:
@@ -698,7 +691,7 @@ def hm(value: Any) -> str:
 
 def _hm(value: Any) -> str:
     if isinstance(value, timedelta):
-        value = _as_time(value)
+        value = localtime.as_time(value, time(0, 0))
     return value.strftime("%H:%M") if hasattr(value, "strftime") else str(value or "")[:5]
 
 

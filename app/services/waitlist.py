@@ -92,7 +92,7 @@ def preferences(db: Database, actor: Actor) -> dict:
         return {"active": False, "weekdays": _days(DEFAULT_WEEKDAYS), "earliest_time": _hm(DEFAULT_EARLIEST),
                 "latest_time": _hm(DEFAULT_LATEST), "saved": False, "opted_in_at": None}
     return {"active": bool(row["active"]), "weekdays": _days(row["weekdays"]),
-            "earliest_time": _hm(_as_time(row["earliest_time"])), "latest_time": _hm(_as_time(row["latest_time"])),
+            "earliest_time": _hm(localtime.as_time(row["earliest_time"])), "latest_time": _hm(localtime.as_time(row["latest_time"])),
             "saved": True, "opted_in_at": row["opted_in_at"]}
 
 
@@ -178,7 +178,7 @@ def slot_freed(db: Database, cancelled: Mapping[str, Any], *, now: datetime, def
     pol = policy_service.for_branch(db, branch_id)
     zone = localtime.zone_for(context.get("branch_timezone") or cancelled.get("branch_timezone"), default_zone)
     day = cancelled["scheduled_date"]
-    start, end = _as_time(cancelled["start_time"]), _as_time(cancelled["end_time"])
+    start, end = localtime.as_time(cancelled["start_time"]), localtime.as_time(cancelled["end_time"])
     length = _minutes(end) - _minutes(start)
     grid = pol.slot_grid_minutes
     if not (availability.MIN_DURATION <= length <= availability.MAX_DURATION) or length % grid \
@@ -293,7 +293,7 @@ def accept(db: Database, actor: Actor, offer_id: Any, *, now: datetime, settings
     if offer is None or offer["student_id"] != student_id:
         raise NotFound("Not found")
     _require_open(offer, now)
-    start, end = _as_time(offer["start_time"]), _as_time(offer["end_time"])
+    start, end = localtime.as_time(offer["start_time"]), localtime.as_time(offer["end_time"])
     data = {"instructor_id": offer["instructor_id"], "date": offer["slot_date"].isoformat(),
             "start_time": _hm(start), "duration_minutes": _minutes(end) - _minutes(start),
             "vehicle_id": offer["vehicle_id"]}
@@ -382,11 +382,6 @@ def _days(mask: Any) -> list[int]:
     text = str(mask or "")
     return [i for i in range(7) if i < len(text) and text[i] == "1"]
 
-
-def _as_time(value: Any) -> time:
-    if isinstance(value, timedelta):  # MariaDB hands TIME back as a timedelta
-        return (datetime.min + value).time()
-    return value
 
 
 def _minutes(value: time) -> int:

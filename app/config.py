@@ -57,6 +57,14 @@ DEFAULTS: dict[str, Any] = {
     # Failures from one client address (any accounts) within the window before it must wait.
     "LOGIN_MAX_FAILURES_PER_IP": 50,
     "PASSWORD_MIN_LENGTH": 8,
+    # Security (issue 11, docs/security.md). Roles that must pass a TOTP second factor (comma list;
+    # the others may enrol). The demo and the test suite may narrow it; production refuses to drop
+    # admin or staff from it.
+    "SECOND_FACTOR_ROLES": "admin,staff",
+    # Minutes a confirmed password (and second factor) counts for sensitive changes.
+    "REAUTH_MINUTES": 10,
+    # Minutes an e-mailed password-reset link stays valid (single use).
+    "PASSWORD_RESET_MINUTES": 30,
     # argon2id cost (RFC 9106 low-memory profile by default); tests lower it for speed.
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 65536,
@@ -199,9 +207,17 @@ def load_settings(
             raise ConfigError("SECRET_KEY is missing, a placeholder or shorter than 32 characters")
         if settings["DEBUG"]:
             raise ConfigError("DEBUG must be off in production")
+        if not {"admin", "staff"} <= set(second_factor_roles(settings)):
+            raise ConfigError("SECOND_FACTOR_ROLES must include admin and staff in production")
         settings["SESSION_COOKIE_SECURE"] = True
         settings["PREFERRED_URL_SCHEME"] = "https"
     return settings
+
+
+def second_factor_roles(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The roles SECOND_FACTOR_ROLES names (unknown words ignored)."""
+    words = str(settings.get("SECOND_FACTOR_ROLES", "") or "").replace(" ", "").lower().split(",")
+    return tuple(role for role in ("admin", "staff", "instructor", "student") if role in words)
 
 
 def database_url(settings: Mapping[str, Any]) -> str:

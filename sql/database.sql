@@ -848,3 +848,27 @@ ALTER TABLE communications ADD COLUMN IF NOT EXISTS segment VARCHAR(20) NULL;
 ALTER TABLE communications ADD COLUMN IF NOT EXISTS segment_value VARCHAR(80) NULL;
 ALTER TABLE communications ADD COLUMN IF NOT EXISTS recipient_count INT UNSIGNED NOT NULL DEFAULT 0;
 ALTER TABLE communications ADD CONSTRAINT fk_comm_branch FOREIGN KEY IF NOT EXISTS (branch_id) REFERENCES branches(id) ON DELETE SET NULL;
+
+-- 0022: security (issue 11): the TOTP second factor, recovery codes, the re-authentication time of a
+-- session and the anonymisation time of a former student
+CREATE TABLE IF NOT EXISTS user_second_factors (
+    user_id        INT UNSIGNED NOT NULL PRIMARY KEY,
+    secret         VARCHAR(255) NOT NULL,
+    enabled_at     DATETIME NULL,
+    last_used_step BIGINT NULL,
+    created_at     DATETIME NOT NULL,
+    CONSTRAINT fk_second_factor_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS recovery_codes (
+    id         INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+    user_id    INT UNSIGNED NOT NULL,
+    code_hash  CHAR(64) NOT NULL,
+    used_at    DATETIME NULL,
+    created_at DATETIME NOT NULL,
+    CONSTRAINT fk_recovery_codes_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE,
+    UNIQUE INDEX uq_recovery_codes_user_hash (user_id, code_hash)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+ALTER TABLE user_sessions ADD COLUMN IF NOT EXISTS reauthenticated_at DATETIME NULL;
+ALTER TABLE users ADD COLUMN IF NOT EXISTS anonymised_at DATETIME NULL;

@@ -952,3 +952,27 @@ ALTER TABLE communications ADD COLUMN segment VARCHAR(20) NULL;
 ALTER TABLE communications ADD COLUMN segment_value VARCHAR(80) NULL;
 ALTER TABLE communications ADD COLUMN recipient_count INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS fk_comm_branch ON communications(branch_id);
+
+-- 0022: security (issue 11): the TOTP second factor, recovery codes, the re-authentication time of a
+-- session and the anonymisation time of a former student
+CREATE TABLE IF NOT EXISTS user_second_factors (
+    user_id        INTEGER NOT NULL PRIMARY KEY,
+    secret         VARCHAR(255) NOT NULL,
+    enabled_at     DATETIME NULL,
+    last_used_step BIGINT NULL,
+    created_at     DATETIME NOT NULL,
+    CONSTRAINT fk_second_factor_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+
+CREATE TABLE IF NOT EXISTS recovery_codes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    code_hash  CHAR(64) NOT NULL,
+    used_at    DATETIME NULL,
+    created_at DATETIME NOT NULL,
+    CONSTRAINT fk_recovery_codes_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX IF NOT EXISTS uq_recovery_codes_user_hash ON recovery_codes(user_id, code_hash);
+
+ALTER TABLE user_sessions ADD COLUMN reauthenticated_at DATETIME NULL;
+ALTER TABLE users ADD COLUMN anonymised_at DATETIME NULL;

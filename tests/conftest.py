@@ -135,6 +135,9 @@ def app_overrides(db_url: str, tmp_path: Path, **extra) -> dict:
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "MAIL_ENABLED": False,
         "SMS_ENABLED": False,
+        # The bulk of the suite signs in with a password only; tests/security/ and the second-factor
+        # tests set SECOND_FACTOR_ROLES="admin,staff" (the default) themselves.
+        "SECOND_FACTOR_ROLES": "",
         **FAST_HASH,
         **extra,
     }

@@ -13,7 +13,7 @@ from flask import Flask, g, has_request_context, jsonify, render_template, reque
 from flask_bootstrap import Bootstrap5
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -97,6 +97,7 @@ def _init_config(app: Flask, settings: Mapping[str, Any]) -> None:
         BOOTSTRAP_SERVE_LOCAL=True,
         BOOTSTRAP_BOOTSWATCH_THEME=None,
         SERVER_NAME=settings["SERVER_NAME"] or None,
+        TRUSTED_HOSTS=[h.strip() for h in str(settings["TRUSTED_HOSTS"] or "").split(",") if h.strip()] or None,
         TRAP_HTTP_EXCEPTIONS=False,
     )
     clock.set_timezone(settings["APP_TIMEZONE"])
@@ -161,6 +162,12 @@ def _init_blueprints(app: Flask) -> None:
     app.register_blueprint(reminders.bp)
     from app.blueprints import communications  # issue 10: broadcasts (segments, preview, history)
     app.register_blueprint(communications.bp)
+    from app.blueprints import second_factor  # issue 11: TOTP challenge, set-up, admin reset
+    app.register_blueprint(second_factor.bp)
+    from app.blueprints import password_reset  # issue 11: forgot password, the e-mailed reset link
+    app.register_blueprint(password_reset.bp)
+    from app.blueprints import privacy  # issue 11: privacy requests (the student's data, anonymise)
+    app.register_blueprint(privacy.bp)
 
 
 def _init_commands(app: Flask) -> None:
@@ -264,6 +271,8 @@ def _init_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
+        if isinstance(exc, SecurityError):  # a Host outside TRUSTED_HOSTS: no URL can be built, so no page
+            return app.response_class("Bad request: this host is not served here.\n", 400, mimetype="text/plain")
         messages = {
             401: "Please sign in to continue.",
             403: "You do not have access to this page.",
@@ -314,6 +323,7 @@ def _init_security_headers(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
         response.headers["X-Request-ID"] = g.get("request_id", "-")
         if app.config["APP_ENV"] == "production":
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"

@@ -87,11 +87,16 @@ def seed_demo_command(force: bool, if_empty: bool) -> None:
     except seed.AlreadySeeded as exc:
         if if_empty:
             click.echo("Database already has users; demo data not loaded.")
+            # a database seeded before the second factor existed: its demo admin and staff get one too
+            seed.enrol_demo_second_factors(get_db(), clock.now(), current_app.config)
             return
         raise click.ClickException(str(exc)) from exc
     except AppError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Demo data loaded: {summary.rows} rows in {summary.tables} tables.")
+    enrolled = seed.enrol_demo_second_factors(get_db(), clock.now(), current_app.config)
+    if enrolled:
+        click.echo(f"Second factor switched on for {', '.join(enrolled)} (random secrets).")
     if not if_empty:  # `make run` prints the logins itself, every time
         click.echo(demo_logins_text())
 
@@ -100,6 +105,8 @@ def demo_logins_text() -> str:
     lines = ["Demo logins (password for all: %s):" % seed.DEMO_PASSWORD]
     for email, role in seed.DEMO_ACCOUNTS:
         lines.append(f"  {role:<10} {email}")
+    lines.append("Admin and staff also need a 6-digit code after the password: `flask demo-code EMAIL` prints it")
+    lines.append("(local only; the demo seed switched their second factor on with random secrets).")
     return "\n".join(lines)
 
 
@@ -108,6 +115,28 @@ def demo_logins_text() -> str:
 def demo_logins_command() -> None:
     """Print the demo accounts (used by `make run`)."""
     click.echo(demo_logins_text())
+
+
+@click.command("demo-code")
+@click.argument("email")
+@with_appcontext
+def demo_code_command(email: str) -> None:
+    """Print the current second-factor code of a demo account (APP_ENV=local only)."""
+    from app.dao.user import UserDAO
+    from app.services import second_factor
+
+    if current_app.config["APP_ENV"] != "local":
+        raise click.ClickException("demo-code works only with APP_ENV=local")
+    email = email.strip().lower()
+    if email not in seed.DEMO_SECOND_FACTOR_EMAILS:
+        raise click.ClickException(f"{email} is not a demo account with a second factor "
+                                   f"({', '.join(seed.DEMO_SECOND_FACTOR_EMAILS)})")
+    db = get_db()
+    user = UserDAO(db).find_by_email(email)
+    code = second_factor.current_code(db, user["id"], clock.now(), current_app.config) if user else None
+    if code is None:
+        raise click.ClickException(f"{email} has no second factor (run `flask seed-demo` on an empty database)")
+    click.echo(code)
 
 
 @click.command("verify-audit")
@@ -352,6 +381,7 @@ def queue_agendas_command() -> None:
 
 
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
+            demo_code_command,
             verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
             rotate_logs_command, expire_proposals_command, mark_overdue_invoices_command,

@@ -103,6 +103,9 @@ DEFAULTS: dict[str, Any] = {
     # SMS quiet hours in each branch's local time (empty: none): an SMS due inside waits for the end.
     "SMS_QUIET_HOURS": "21:00-08:00",
     "SERVER_NAME": "",
+    # Host names the app answers (comma list, e.g. "origin.example.com"); any other Host header is 400.
+    # Empty: every host (set it in production; docs/scanners.md).
+    "TRUSTED_HOSTS": "",
     "PREFERRED_URL_SCHEME": "http",
     "TRUSTED_PROXIES": 0,
     "MAINTENANCE_MODE": False,

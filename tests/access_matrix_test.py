@@ -2,7 +2,7 @@
 
 World: two branches (A, B), in each a staff member, an instructor, a student taught by that
 instructor (an upcoming lesson and an invoice), a vehicle, a document whose file really exists in
-UPLOAD_DIR, a note and availability windows; plus an administrator, a course with B's instructor
+UPLOAD_DIR, a note, availability windows and a signed-in session of the student; plus an administrator, a course with B's instructor
 allocated, and a staff member with no branch. Every name a side's rows show carries a marker
 (``ZzstudentB``, ``ZzcarB``, ...) so a page that leaks a foreign row is caught by its text.
 
@@ -37,10 +37,10 @@ from tests.conftest import DEMO_PASSWORD, csrf_token, login
 PARAMS = ("branch_id", "student_id", "instructor_id", "vehicle_id", "staff_id", "document_id", "note_id",
           "window_id", "log_id", "user_id", "course_id", "audit_id", "schedule_id", "proposal_id",
           "series_id", "offer_id", "invoice_id", "payment_id", "request_id", "enrollment_id", "communication_id",
-          "reminder_id")
+          "reminder_id", "session_id")
 NOT_OBJECT_SCOPED = {"course_id", "audit_id"}  # school-wide catalogue; admin-only audit (tested below / elsewhere)
 NOT_IDS = {("activation.activate", "token"), ("feeds.feed", "token"), ("static", "filename"),
-           ("bootstrap.static", "filename")}
+           ("bootstrap.static", "filename"), ("password_reset.reset", "token")}
 ROLES = ("admin", "staff", "instructor", "student")
 
 # Which id parameters name an object the role may see when the object is its own (scope rules of
@@ -100,7 +100,11 @@ def _side(db, tag, now, upload_dir: Path):
         "related_type": "schedule", "related_id": schedule, "recipient_user_id": student_user, "channel": "sms",
         "reminder_type": "lesson_24h", "message": f"Zzmsg{t} reminder", "send_on": now.date(), "send_at": now,
         "status": "failed", "created_at": now, "updated_at": now})
-    return {"branch_id": branch, "staff_id": staff_id, "instructor_id": instructor, "student_id": student,
+    # a signed-in session of the side's student (/account/sessions/<id>/end: only its owner may end it)
+    session = db.insert("user_sessions", {"user_id": student_user, "token_hash": secrets.token_hex(32),
+                                          "created_at": now, "last_seen_at": now})
+    return {"branch_id": branch, "staff_id": staff_id, "session_id": session,
+            "instructor_id": instructor, "student_id": student,
             "vehicle_id": vehicle, "document_id": document, "note_id": note, "log_id": log,
             "window_id": {"instructor": window, "vehicle": downtime},
             "user_id": student_user, "course_id": f.make_course(db), "audit_id": 1, "schedule_id": schedule,

@@ -259,6 +259,10 @@ def _recorded_actions() -> set[str]:
                 arg = node.args[position]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     found.add(arg.value)
+            # Helpers that audit on the caller's behalf take the action as ``failed_action=...``.
+            for keyword in node.keywords:
+                if keyword.arg == "failed_action" and isinstance(keyword.value, ast.Constant):
+                    found.add(keyword.value.value)
     return found
 
 

@@ -107,7 +107,8 @@ def test_twenty_concurrent_bookings_of_one_slot_give_one_201_and_nineteen_409(my
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "APP_ENV": "local", "DATABASE_URL": url, "SECRET_KEY": "race-test-secret-key-long-enough-123456",
            "LOG_DIR": str(tmp_path / "logs"), "UPLOAD_DIR": str(tmp_path / "uploads"), "MAIL_ENABLED": "false",
-           "LOGIN_MAX_FAILURES_PER_IP": "1000", **{k: str(v) for k, v in FAST_HASH.items()}}
+           "LOGIN_MAX_FAILURES_PER_IP": "1000", "SECOND_FACTOR_ROLES": "",  # password-only sign-in, as conftest
+           **{k: str(v) for k, v in FAST_HASH.items()}}
     log_path = tmp_path / "gunicorn.log"
     log = log_path.open("wb")
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}",

@@ -36,7 +36,7 @@ from playwright.sync_api import expect  # noqa: E402  (importable: browser_test 
 
 STAFF = "priya.raman@origin.com"   # Bayside's office
 APPLICANT = "ruby.ledger@example.com"
-PASSWORD = "Ruby-pays-online-2026"
+PASSWORD = "pays-her-lessons-online-2026"  # never her name: the policy refuses it
 INSTRUCTOR = "Finn Ledger"
 COURSE = "Learner Essentials Package"
 CARD = "4242 4242 4242 4242"

@@ -56,7 +56,8 @@ def test_init_db_creates_schema_in_an_empty_sqlite_file(tmp_path):
 def test_init_db_reset_is_refused_in_production(db_url, tmp_path):
     from app.bootstrap import create_app
 
-    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True))
+    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True,
+                                   SECOND_FACTOR_ROLES="admin,staff"))
     result = app.test_cli_runner().invoke(args=["init-db", "--reset"])
     assert result.exit_code == 1 and "refused" in result.output
 
@@ -67,6 +68,8 @@ def test_seed_demo_loads_prints_logins_and_refuses_twice(runner, db):
     for email in ("admin@origin.com", "operations@origin.com", "amelia.ward@origin.com", "jack.mason@student.com"):
         assert email in result.output
     assert "Password123!" in result.output
+    assert "flask demo-code EMAIL" in result.output  # admin and staff sign in with a code (local demo)
+    assert db.fetch_value("SELECT COUNT(*) FROM user_second_factors WHERE enabled_at IS NOT NULL", cast=int) == 3
     users = db.fetch_value("SELECT COUNT(*) AS n FROM users", cast=int)
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 1 and "already has users" in again.output
@@ -77,12 +80,14 @@ def test_seed_demo_loads_prints_logins_and_refuses_twice(runner, db):
 def test_seed_demo_refused_in_production_unless_forced(db_url, tmp_path, db):
     from app.bootstrap import create_app
 
-    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True))
+    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True,
+                                   SECOND_FACTOR_ROLES="admin,staff"))
     refused = app.test_cli_runner().invoke(args=["seed-demo"])
     assert refused.exit_code == 1 and "refused" in refused.output
     assert db.fetch_value("SELECT COUNT(*) AS n FROM users", cast=int) == 0
     forced = app.test_cli_runner().invoke(args=["seed-demo", "--force"])
     assert forced.exit_code == 0, forced.output
+    assert db.fetch_value("SELECT COUNT(*) FROM user_second_factors", cast=int) == 0  # demo factors: local only
 
 
 @pytest.fixture

@@ -28,7 +28,10 @@ FAST_HASH = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELI
 
 
 def mysql_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL") or DEFAULT_MYSQL_URL
+    """The MariaDB test database; under pytest-xdist each worker gets its own (name + "_gw0", ...)."""
+    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_MYSQL_URL
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{url}_{worker}" if re.fullmatch(r"gw\d+", worker) else url
 
 
 def server_database(url: str, name: str | None = None) -> Database:

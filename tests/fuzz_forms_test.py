@@ -48,6 +48,13 @@ EXCLUDED = {
     # JSON, not forms: tests/api_schedules_test.py and tests/portal_views_test.py send them the hostile
     # bodies and values.
     "api_schedules.create", "api_portal.create", "api_portal.cancel", "api_portal.reschedule",
+    # Issue 11 (second factor): the challenge and the set-up's confirmation take a live time-based code (no
+    # fixed baseline can pass); their code field gets the hostile and hypothesis values in
+    # tests/second_factor_views_test.py::test_the_code_fields_survive_hostile_and_generated_values. Cancel,
+    # new recovery codes and switch off are CSRF-only buttons of states the sweep's sessions are not in
+    # (a set-up waiting for its code, a factor switched on); tests/second_factor_views_test.py walks them.
+    "second_factor.challenge", "second_factor.confirm", "second_factor.cancel", "second_factor.codes",
+    "second_factor.disable",
 }
 WORLD: dict = {}  # ids _make_state made that _after_success puts back
 EXTRA = "zz_unknown_field"
@@ -207,6 +214,19 @@ def _make_state(db, upload_dir: Path) -> dict:
         "reminder_type": "invoice_due", "message": "Fuzz reminder", "send_on": clock.today(), "send_at": now,
         "status": status, "created_at": now, "updated_at": now}) for status in ("failed", "pending")}
     WORLD.update(reminders=queue)
+    # Issue 11 (re-authentication and sessions): each demo account has one more session, so the sessions
+    # page shows a per-session sign-out form; _after_success puts it back (same id) once ended, and puts
+    # a changed e-mail address or role back as well.
+    WORLD.update(demo_users={email: _lookup(db, "SELECT id FROM users WHERE email = :e", e=email)
+                             for email in DEMO.values()})
+    WORLD.update(extra_sessions={email: _extra_session(db, user, now) for email, user in WORLD["demo_users"].items()})
+    # Issue 11 (second factor): the fresh staff member has one switched on, so the admin's view of them shows
+    # the reset form (its hidden ``next`` is fuzzed); _after_success switches it on again after a reset.
+    from flask import current_app
+
+    from app.services import second_factor
+    second_factor.enrol_for_demo(db, _lookup(db, "SELECT user_id FROM staff_profiles WHERE id = :i",
+                                             i=fresh["staff_id"]), now, current_app.config)
     office = [active, fresh, archived, {"schedule_id": cancelled},
               {"invoice_id": pay_invoices[mia], "payment_id": refundable},
               {"request_id": office_request, "enrollment_id": enrolment[mia]},
@@ -216,6 +236,15 @@ def _make_state(db, upload_dir: Path) -> dict:
                            {"schedule_id": jack_coming}, {"request_id": amelia_request}],
             "student": [{"student_id": jack, "schedule_id": past}, {"schedule_id": jack_coming},
                         {"invoice_id": pay_invoices[jack]}]}
+
+
+def _extra_session(db, user_id, now, session_id=None) -> int:
+    """A session "seen" an hour ahead: the sessions page lists it first after the current one, so its
+    sign-out form is the one the sweep finds (not that of an earlier sweep's client)."""
+    row = {"user_id": user_id, "token_hash": secrets.token_hex(32), "created_at": now,
+           "last_seen_at": now + timedelta(hours=1),
+           "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
+    return db.insert("user_sessions", {**row, "id": session_id} if session_id else row)
 
 
 def _window(db, kind, owner) -> int:
@@ -243,12 +272,24 @@ def _activation_link(school: School) -> str:
     return f"/auth/activate/{school.db_do(make)}"
 
 
+def _reset_link(school: School) -> str:
+    """A live password reset link of a fresh student (issue 11)."""
+    from app.services import password_reset
+
+    def make(db):
+        user = f.make_user(db, role="student")
+        email = db.fetch_value("SELECT email FROM users WHERE id = :u", {"u": user})
+        return password_reset.request_reset(db, email, ip=None, now=clock.now(), settings=school.app.config).token
+    return f"/auth/reset/{school.db_do(make)}"
+
+
 def _build(db_url: str, tmp: Path) -> School:
     from app.bootstrap import create_app
     from app.services.seed import seed_demo
 
+    # REAUTH_MINUTES: a role's sweep may outlast the 10 minutes its sign-in counts as a re-authentication
     app = create_app(app_overrides(db_url, tmp, LOGIN_MAX_FAILURES=10**6, LOGIN_MAX_FAILURES_PER_IP=10**6,
-                                          APPLICATIONS_PER_IP_PER_HOUR=10**6))
+                                          APPLICATIONS_PER_IP_PER_HOUR=10**6, REAUTH_MINUTES=10**6))
     upload_dir = Path(app.config["UPLOAD_DIR"])
     upload_dir.mkdir(parents=True, exist_ok=True)
     with app.app_context():
@@ -319,7 +360,7 @@ def _discover(school: School, session: Session) -> dict[str, tuple[str, dict]]:
             if url and url not in pages:
                 pages.append(url)
     if session.role == "anonymous":
-        pages = ["/auth/login", _activation_link(school), "/apply/"]
+        pages = ["/auth/login", _activation_link(school), "/apply/", "/auth/forgot", _reset_link(school)]
     for page in pages:
         response = session.client.get(page)
         if response.status_code != 200 or "text/html" not in response.content_type:
@@ -355,6 +396,8 @@ def _payload(data: dict, multipart: bool) -> dict:
 OVERRIDES = {
     "auth.login": {"email": "noah.williams@student.com", "password": DEMO_PASSWORD},  # a demo account no role uses
     "account.password": {"current_password": DEMO_PASSWORD},
+    "auth.confirm": {"password": DEMO_PASSWORD},
+    "staff.role": {"role": "admin"},  # the page preselects the current role (staff), which changes nothing
     "documents.upload": {"category": "licence"},
     # A free slot on an open weekday beyond the demo fortnight; warnings (working hours, allocation) accepted.
     "events.new": {"date": BOOKING_DAY.isoformat(), "start_time": "12:00", "end_time": "13:00", "accept_warnings": "y"},
@@ -401,6 +444,21 @@ def _after_success(school: School, session: Session, endpoint: str, action: str)
         session.sign_in()
     elif endpoint == "activation.activate":
         return _activation_link(school)
+    elif endpoint == "account.email":
+        do(lambda db: db.execute("UPDATE users SET email = :e WHERE id = :i",
+                                 {"e": session.email, "i": WORLD["demo_users"][session.email]}))
+    elif endpoint in ("account.end_session", "account.end_other_sessions"):
+        extra = ids[0] if endpoint == "account.end_session" else WORLD["extra_sessions"][session.email]
+        if not do(lambda db: db.fetch_value("SELECT id FROM user_sessions WHERE id = :i", {"i": extra})):
+            do(lambda db: _extra_session(db, WORLD["demo_users"][session.email], clock.now(), extra))
+    elif endpoint == "staff.role":
+        do(lambda db: db.execute("UPDATE users SET role = 'staff' WHERE id = (SELECT user_id FROM staff_profiles"
+                                 " WHERE id = :i)", {"i": ids[0]}))
+    elif endpoint == "password_reset.reset":
+        return _reset_link(school)
+    elif endpoint == "second_factor.reset":
+        from app.services import second_factor
+        do(lambda db: second_factor.enrol_for_demo(db, ids[0], clock.now(), school.app.config))
     elif endpoint == "enrollmentrequests.decide":  # pending again; what the approval created is cancelled
         do(lambda db: db.execute("UPDATE enrollments SET status = 'cancelled' WHERE id = (SELECT enrollment_id"
                                  " FROM enrollment_requests WHERE id = :r)", {"r": ids[0]}))
@@ -416,6 +474,9 @@ def _after_success(school: School, session: Session, endpoint: str, action: str)
     elif endpoint == "enrollments.change_status":
         do(lambda db: db.execute("UPDATE enrollments SET status = :st WHERE id = :e",
                                  {"st": WORLD["mia_status"], "e": ids[0]}))
+    elif endpoint == "privacy.anonymise":  # the archived student may be anonymised again (the next role's baseline)
+        do(lambda db: db.execute("UPDATE users SET anonymised_at = NULL WHERE id = (SELECT user_id FROM students"
+                                 " WHERE id = :s)", {"s": ids[0]}))
     elif endpoint.endswith(".archive") or endpoint.endswith(".restore"):
         status = "active" if endpoint.endswith(".archive") else "archived"
         table = {"students": "students", "instructors": "instructors", "staff": "staff_profiles"}[endpoint.split(".")[0]]

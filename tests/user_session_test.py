@@ -39,8 +39,8 @@ def test_create_then_find_with_user_returns_session_and_user_fields(db):
     found = sessions.find_with_user(_hash("tok-1"))
     assert found == {
         "session_id": session_id, "session_created_at": NOW, "last_seen_at": NOW, "second_factor_at": None,
-        "id": user, "role": "instructor", "first_name": "Amelia", "last_name": "Ward",
-        "email": "amelia.ward@origin.com", "status": "active", "branch_id": branch,
+        "reauthenticated_at": None, "id": user, "role": "instructor", "first_name": "Amelia", "last_name": "Ward",
+        "email": "amelia.ward@origin.com", "status": "active", "branch_id": branch, "second_factor_enabled_at": None,
     }
     assert "password_hash" not in found
     row = _session_row(db, session_id)
@@ -171,3 +171,57 @@ def test_delete_expired_takes_at_most_limit_rows_per_call(db):
     assert sessions.delete_expired(idle_before, created_before, limit=2) == 2
     assert sessions.delete_expired(idle_before, created_before, limit=2) == 1
     assert _session_ids(db) == {live}
+
+
+def test_reauthenticated_at_is_stored_at_creation_and_set_later(db):
+    user = make_user(db)
+    sessions = UserSessionDAO(db)
+    sessions.create(user, _hash("fresh"), NOW, None, None, reauthenticated_at=NOW)
+    stale = sessions.create(user, _hash("stale"), NOW, None, None)
+    assert sessions.find_with_user(_hash("fresh"))["reauthenticated_at"] == NOW
+    assert sessions.find_with_user(_hash("stale"))["reauthenticated_at"] is None
+    later = NOW + timedelta(minutes=7)
+    assert sessions.set_reauthenticated(stale, later) == 1
+    assert sessions.find_with_user(_hash("stale"))["reauthenticated_at"] == later
+    assert sessions.find_with_user(_hash("fresh"))["reauthenticated_at"] == NOW  # only that row changed
+
+
+def test_list_active_for_user_keeps_own_live_sessions_most_recent_first(db):
+    user, other = make_user(db), make_user(db)
+    sessions = UserSessionDAO(db)
+    older = sessions.create(user, _hash("older"), NOW - timedelta(hours=2), "198.51.100.7", "Firefox")
+    newer = sessions.create(user, _hash("newer"), NOW - timedelta(hours=1), "203.0.113.9", "Chrome")
+    sessions.touch(older, NOW - timedelta(minutes=20))
+    sessions.touch(newer, NOW - timedelta(minutes=5))
+    idle = sessions.create(user, _hash("idle"), NOW - timedelta(hours=1), None, None)
+    sessions.touch(idle, NOW - timedelta(minutes=31))
+    sessions.create(user, _hash("old"), NOW - timedelta(hours=13), None, None)  # past the absolute limit
+    sessions.create(other, _hash("other"), NOW, None, None)
+    rows = sessions.list_active_for_user(user, NOW - timedelta(minutes=30), NOW - timedelta(hours=12))
+    assert [r["id"] for r in rows] == [newer, older]
+    assert rows[0] == {"id": newer, "created_at": NOW - timedelta(hours=1), "last_seen_at": NOW - timedelta(minutes=5),
+                       "ip_address": "203.0.113.9", "user_agent": "Chrome"}
+
+
+def test_delete_of_user_deletes_only_the_users_own_session(db):
+    user, other = make_user(db), make_user(db)
+    sessions = UserSessionDAO(db)
+    mine = sessions.create(user, _hash("mine"), NOW, None, None)
+    theirs = sessions.create(other, _hash("theirs"), NOW, None, None)
+    assert sessions.delete_of_user(user, theirs) == 0
+    assert _session_ids(db) == {mine, theirs}
+    assert sessions.delete_of_user(user, mine) == 1
+    assert sessions.delete_of_user(user, mine) == 0
+    assert _session_ids(db) == {theirs}
+
+
+def test_delete_others_keeps_the_current_session_and_other_users(db):
+    user, other = make_user(db), make_user(db)
+    sessions = UserSessionDAO(db)
+    keep = sessions.create(user, _hash("keep"), NOW, None, None)
+    sessions.create(user, _hash("b"), NOW, None, None)
+    sessions.create(user, _hash("c"), NOW, None, None)
+    theirs = sessions.create(other, _hash("theirs"), NOW, None, None)
+    assert sessions.delete_others(user, keep) == 2
+    assert _session_ids(db) == {keep, theirs}
+    assert sessions.delete_others(user, keep) == 0

@@ -183,3 +183,25 @@ def test_update_account_writes_only_account_fields_for_the_allowed_roles(db):
     assert dao.update_account(student, {"first_name": "Eve"}, now, roles=("staff",)) == 0  # wrong role
     assert dao.find_by_id(student)["first_name"] == "Ana"
     assert dao.update_account(student, {"role": "admin"}, now, roles=("student",)) == 0  # nothing to write
+
+
+def test_set_role_changes_only_that_user_and_refuses_unknown_roles(db):
+    users = UserDAO(db)
+    target, other = make_user(db, role="staff"), make_user(db, role="staff")
+    later = NOW + timedelta(days=1)
+    assert users.set_role(target, "admin", later) == 1
+    assert users.find_by_id(target)["role"] == "admin" and _raw(db, target)["updated_at"] == later
+    assert users.find_by_id(other)["role"] == "staff"
+    with pytest.raises(ValueError):
+        users.set_role(other, "owner", later)
+    assert users.find_by_id(other)["role"] == "staff"
+
+
+def test_active_admin_ids_skips_archived_admins_and_other_roles(db):
+    users = UserDAO(db)
+    first, second = make_user(db, role="admin"), make_user(db, role="admin")
+    make_user(db, role="admin", status="archived")
+    make_user(db, role="staff")
+    assert users.active_admin_ids() == [first, second]
+    with db.transaction():  # the locking form runs inside a transaction (FOR UPDATE on MariaDB)
+        assert users.active_admin_ids(lock=True) == [first, second]

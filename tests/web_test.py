@@ -13,11 +13,6 @@ from tests.conftest import app_overrides, login
 
 ADMIN = "admin@origin.com"
 STUDENT = "jack.mason@student.com"
-UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def concrete(rule) -> str:
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", rule.rule)
 
 
 def test_every_endpoint_declares_who_may_use_it(app):
@@ -27,31 +22,8 @@ def test_every_endpoint_declares_who_may_use_it(app):
             assert declared, f"{endpoint} has neither @public nor @roles_required"
 
 
-def test_anonymous_sweep_only_public_endpoints_answer(app, client):
-    with app.test_request_context():
-        public = {e for e in app.view_functions if is_public(e)}
-    for rule in app.url_map.iter_rules():
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(concrete(rule), method=method)
-            if rule.endpoint in public:
-                continue
-            if method in UNSAFE:
-                assert response.status_code in (302, 401, 403), (rule.rule, method, response.status_code)
-            else:
-                assert response.status_code in (302, 401), (rule.rule, method, response.status_code)
-                if response.status_code == 302:
-                    assert "/auth/login" in response.headers["Location"]
-    assert public <= {"static", "bootstrap.static", "main.home", "main.healthz", "auth.login", "activation.activate",
-                      "feeds.feed",  # a calendar feed: the secret token in its URL is the credential
-                      "apply.form", "apply.thanks"}  # the public enrolment application (CSRF, rate-limited)
-
-
-def test_signed_in_sweep_unsafe_methods_require_csrf(seeded, client):
-    login(client, ADMIN)
-    for rule in seeded.url_map.iter_rules():
-        for method in sorted((rule.methods or set()) & UNSAFE):
-            response = client.open(concrete(rule), method=method, data={})
-            assert response.status_code == 403, (rule.rule, method, response.status_code)
+# The anonymous sweep (every rule x method, the public allowlist) and the CSRF sweep (every unsafe rule,
+# every role, nothing written) live in tests/security/route_sweeps_test.py (production profile).
 
 
 def test_undeclared_endpoint_is_denied_to_everyone(db_url, tmp_path):
@@ -189,7 +161,7 @@ def test_role_navigation_shows_only_what_the_role_may_open(seeded, client):
         assert client.get(href, follow_redirects=True).status_code == 200, href
 
 
-@pytest.mark.parametrize("path", ["/dashboard/", "/account/password", "/account/", "/reminders/"])
+@pytest.mark.parametrize("path", ["/dashboard/", "/account/password", "/account/", "/reminders/", "/my/data.json"])
 def test_pages_require_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/auth/login?next=" in response.headers["Location"]

@@ -12,6 +12,7 @@ from app.core.auth import current_actor, roles_required
 from app.core.errors import NotFound
 from app.core.flask_db import get_db
 from app.core.pagination import ListQuery
+from app.core.reauth import reauth_required
 from app.core.params import valid_id
 from app.dao.audit import SORTS, AuditDAO
 from app.services import audit
@@ -84,6 +85,7 @@ def view(audit_id: int):
 
 @bp.get("/export.csv")
 @roles_required("admin")
+@reauth_required
 def export():
     query = _query()
     db = get_db()

@@ -1,16 +1,17 @@
 """Staff accounts (admin only): list, create (activation link, no password), view, edit, archive/restore,
-re-issue the activation link."""
+re-issue the activation link, change the role between staff and administrator (after re-authentication)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.core import clock
-from app.core.auth import current_actor, roles_required
-from app.core.errors import AppError
+from app.core.auth import current_actor, role_label, roles_required
+from app.core.errors import AppError, ValidationFailed
 from app.core.flask_db import get_db
 from app.core.pagination import ListQuery
+from app.core.reauth import kept_values, reauth_required
 from app.core.web import action_refused, form_failure, hand_out_activation, see_other, taken_handoff
-from app.forms.staff import StaffCreateForm, StaffForm
+from app.forms.staff import StaffCreateForm, StaffForm, StaffRoleForm
 from app.services import staff as staff_service
 from app.services.staff import CreatedStaff
 
@@ -39,14 +40,16 @@ def _hand_out_link(created: CreatedStaff, done: str):
                                staff_id=created.staff_id)
 
 
-def _render_view(staff_id: int, status: int = 200, **context):
+def _render_view(staff_id: int, status: int = 200, role_form: StaffRoleForm | None = None, **context):
     staff = staff_service.get_staff(get_db(), current_actor(), staff_id, clock.now())
-    return render_template("staff/view.html", staff=staff, **context), status
+    if role_form is None:  # the role a re-authentication handed back (app.core.reauth), else the current one
+        role_form = StaffRoleForm(formdata=None, data={"role": kept_values("role").get("role") or staff["role"]})
+    return render_template("staff/view.html", staff=staff, role_form=role_form, **context), status
 
 
-def _refused(staff_id: int, exc: AppError):
+def _refused(staff_id: int, exc: AppError, role_form: StaffRoleForm | None = None):
     context, status = action_refused(exc, url_for("staff.view", staff_id=staff_id))
-    return _render_view(staff_id, status, **context)
+    return _render_view(staff_id, status, role_form=role_form, **context)
 
 
 @bp.get("/")
@@ -118,6 +121,22 @@ def restore(staff_id: int):
     except AppError as exc:
         return _refused(staff_id, exc)
     flash(f"{staff['first_name']} {staff['last_name']} was restored and can sign in again.", "success")
+    return see_other(url_for("staff.view", staff_id=staff_id))
+
+
+@bp.post("/<int:staff_id>/role")
+@roles_required("admin")
+@reauth_required(form_page=lambda staff_id: url_for("staff.view", staff_id=staff_id), keep=("role",))
+def role(staff_id: int):
+    form = StaffRoleForm()
+    try:
+        if not form.validate():
+            raise ValidationFailed("Choose Staff or Administrator.", field="role")
+        staff = staff_service.change_role(get_db(), current_actor(), staff_id, form.role.data, clock.now())
+    except AppError as exc:
+        return _refused(staff_id, exc, role_form=form)
+    flash(f"{staff['first_name']} {staff['last_name']} now has the {role_label(staff['role'])} role. Their sessions "
+          "ended, so it applies from their next sign-in.", "success")
     return see_other(url_for("staff.view", staff_id=staff_id))
 
 

@@ -96,6 +96,10 @@ def _enforce_access():
             return jsonify(error="Sign in required."), 401
         flash("Please sign in to continue.", "info")
         return redirect(url_for("auth.login", next=_safe_next(request.full_path)))
+    if not current_user.second_factor_done:
+        refused = _second_factor_gate(endpoint)
+        if refused is not None:
+            return refused
     roles = allowed_roles(endpoint)
     if roles is None or current_user.role not in roles:
         current_app.logger.warning(
@@ -104,6 +108,26 @@ def _enforce_access():
         record_refusal("access_denied", endpoint)
         abort(403)
     return None
+
+
+# While a signed-in session still owes its second step, only these endpoints answer (besides static):
+# an enrolled user gets the challenge, a required role not yet enrolled gets the enrolment pages.
+SECOND_FACTOR_CHALLENGE_OPEN = frozenset({"second_factor.challenge", "auth.logout"})
+SECOND_FACTOR_ENROL_OPEN = frozenset({"second_factor.status", "second_factor.enrol", "second_factor.confirm",
+                                      "second_factor.cancel", "auth.logout", "auth.confirm"})
+
+
+def _second_factor_gate(endpoint: str):
+    """None when ``endpoint`` may open before the second step, else the redirect (401 for JSON)."""
+    enrolled = current_user.second_factor_enrolled
+    if endpoint in (SECOND_FACTOR_CHALLENGE_OPEN if enrolled else SECOND_FACTOR_ENROL_OPEN):
+        return None
+    if wants_json():
+        return jsonify(error="Complete the second sign-in step first."), 401
+    if enrolled:
+        return redirect(url_for("second_factor.challenge", next=_safe_next(request.full_path)))
+    flash("Your role needs a second factor. Set up your authenticator app to continue.", "info")
+    return redirect(url_for("second_factor.status"))
 
 
 def record_refusal(action: str, what: str) -> None:

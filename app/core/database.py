@@ -438,7 +438,7 @@ class Database:
     def insert(self, table: str, row: Mapping[str, Any]) -> int:
         """INSERT one row (identifiers checked, values bound) and return its id."""
         columns = [_check_identifier(c) for c in row]
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # nosec B608 # interpolates only checked identifiers, fragments this code builds from constants; every value is a bound :parameter
             _check_identifier(table), ", ".join(columns), ", ".join(f":{c}" for c in columns)
         )
         return int(self.execute(sql, row).lastrowid or 0)
@@ -450,7 +450,7 @@ class Database:
         if not rows:
             return 0
         columns = [_check_identifier(c) for c in rows[0]]
-        head = "INSERT INTO {} ({}) VALUES ".format(_check_identifier(table), ", ".join(columns))
+        head = "INSERT INTO {} ({}) VALUES ".format(_check_identifier(table), ", ".join(columns))  # nosec B608 # interpolates only checked identifiers, fragments this code builds from constants; every value is a bound :parameter
         written = 0
         for start in range(0, len(rows), chunk):
             part = rows[start:start + chunk]

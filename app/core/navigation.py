@@ -32,6 +32,7 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Reports", "reports.index", "bar-chart", ("admin", "staff")),
     ("Staff", "staff.index", "person-gear", ("admin",)),
     ("Audit trail", "audit.index", "shield-check", ("admin",)),
+    ("Your data", "privacy.my_data", "shield-lock", ("student",)),
     ("Notifications", "notifications.index", "bell", ("admin", "staff", "instructor", "student")),
 )
 

@@ -43,13 +43,21 @@ class AccountTokenDAO(BaseDAO):
             {"now": now, "user_id": user_id, "purpose": purpose},
         ).rowcount
 
+    def issued_since(self, user_id: int, purpose: str, since: datetime) -> int:
+        """How many tokens of this purpose were issued to the user at or after ``since`` (used or not)."""
+        return int(self.db.fetch_value(
+            "SELECT COUNT(*) FROM account_tokens WHERE user_id = :user_id AND purpose = :purpose"
+            " AND created_at >= :since",
+            {"user_id": user_id, "purpose": purpose, "since": since},
+        ) or 0)
+
     def pending_for_users(self, user_ids: list[int], now: datetime) -> set[int]:
         """Which of these users still have an unused, unexpired activation link (one query)."""
         if not user_ids:
             return set()
         fragment, params = self.db.in_params("uid", user_ids)
         rows = self.db.fetch_all(
-            f"SELECT DISTINCT user_id FROM account_tokens WHERE user_id IN ({fragment})"
+            f"SELECT DISTINCT user_id FROM account_tokens WHERE user_id IN ({fragment})"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " AND purpose = 'activation' AND used_at IS NULL AND expires_at > :now",
             {**params, "now": now},
         )

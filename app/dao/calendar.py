@@ -116,7 +116,7 @@ class CalendarDAO(BaseDAO):
         # The events are chosen (and limited) first, on the subject's index, then the few rows get their
         # names: the derived table with LIMIT is never merged, so no optimiser starts from the names.
         return self.db.fetch_all(
-            f"SELECT {_EVENT_COLUMNS} FROM (SELECT {_PICKED} FROM schedules d"
+            f"SELECT {_EVENT_COLUMNS} FROM (SELECT {_PICKED} FROM schedules d"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             f"   WHERE {where} AND d.scheduled_date >= :start AND d.scheduled_date <= :end"
             "   ORDER BY d.scheduled_date, d.start_time, d.id LIMIT :limit) s"
             f"{_EVENT_JOINS}"
@@ -135,7 +135,7 @@ class CalendarDAO(BaseDAO):
             return []
         status_list, status_params = self.db.in_params("status", statuses)
         return self.db.fetch_all(
-            f"SELECT {_EVENT_COLUMNS}, s.rn, s.day_count"
+            f"SELECT {_EVENT_COLUMNS}, s.rn, s.day_count"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             f" FROM (SELECT {_PICKED},"
             "   ROW_NUMBER() OVER (PARTITION BY d.scheduled_date ORDER BY d.start_time, d.id) AS rn,"
             "   COUNT(*) OVER (PARTITION BY d.scheduled_date) AS day_count"
@@ -157,7 +157,7 @@ class CalendarDAO(BaseDAO):
             return []
         ids, params = self.db.in_params("instructor", instructor_ids)
         return self.db.fetch_all(
-            "SELECT h.instructor_id, h.weekday, h.start_time, h.end_time FROM instructor_working_hours h"
+            "SELECT h.instructor_id, h.weekday, h.start_time, h.end_time FROM instructor_working_hours h"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             f" WHERE h.instructor_id IN ({ids}) ORDER BY h.instructor_id, h.weekday, h.start_time, h.id",
             params,
         )
@@ -168,7 +168,7 @@ class CalendarDAO(BaseDAO):
             return []
         ids, params = self.db.in_params("instructor", instructor_ids)
         return self.db.fetch_all(
-            "SELECT w.id, w.instructor_id, w.start_datetime, w.end_datetime, w.reason"
+            "SELECT w.id, w.instructor_id, w.start_datetime, w.end_datetime, w.reason"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             f" FROM instructor_unavailability w WHERE w.instructor_id IN ({ids})"
             " AND w.start_datetime < :end AND w.end_datetime > :start"
             " ORDER BY w.instructor_id, w.start_datetime, w.id",
@@ -201,5 +201,5 @@ def _subject_clause(alias: str, instructor_ids: Sequence[int] | None, student_id
         return f"{alias}.instructor_id IN ({', '.join(':' + k for k in names)})", names
     if vehicle_id is not None:
         return f"{alias}.vehicle_id = :vehicle_id", {"vehicle_id": vehicle_id}
-    return (f"{alias}.enrollment_id IN (SELECT en.id FROM enrollments en WHERE en.student_id = :student_id)",
+    return (f"{alias}.enrollment_id IN (SELECT en.id FROM enrollments en WHERE en.student_id = :student_id)",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             {"student_id": student_id})

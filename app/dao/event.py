@@ -17,7 +17,7 @@ class EventDAO(BaseDAO):
         vehicle (name, plate, branch), branch (name, time zone), who cancelled it and who recorded the
         outcome (names and their profile ids, for links); None when there is no such event."""
         return self.db.fetch_one(
-            "SELECT s.id, s.enrollment_id, s.instructor_id, s.vehicle_id, s.branch_id, s.event_type,"
+            "SELECT s.id, s.enrollment_id, s.instructor_id, s.vehicle_id, s.branch_id, s.event_type,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " s.scheduled_date, s.start_time, s.end_time, s.status, s.lesson_topic, s.notes, s.pickup_location,"
             " s.student_rating, s.student_feedback, s.completion_marked_by, s.completion_marked_at,"
             " s.cancelled_at, s.cancelled_by, s.cancel_reason, s.created_at,"
@@ -72,7 +72,7 @@ class EventDAO(BaseDAO):
                          f" OR u.email LIKE :q{n} ESCAPE '!')")
         matches = " AND ".join(terms) if terms else "1 = 1"
         return self.db.fetch_all(
-            "SELECT st.id, u.first_name, u.last_name, u.email"
+            "SELECT st.id, u.first_name, u.last_name, u.email"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             " FROM students st JOIN users u ON u.id = st.user_id"
             " WHERE st.branch_id = :branch_id AND u.status = 'active'"
             " AND EXISTS (SELECT 1 FROM enrollments e WHERE e.student_id = st.id"

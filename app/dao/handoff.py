@@ -22,7 +22,7 @@ class HandoffDAO(BaseDAO):
     def find_usable(self, key_hash: str, user_id: int, kind: str, now: datetime) -> dict | None:
         """The row for this key if it belongs to ``user_id``, has this kind and has not expired."""
         return self.db.fetch_one(
-            f"SELECT {_COLUMNS} FROM page_handoffs WHERE key_hash = :key_hash AND user_id = :user_id"
+            f"SELECT {_COLUMNS} FROM page_handoffs WHERE key_hash = :key_hash AND user_id = :user_id"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " AND kind = :kind AND expires_at > :now",
             {"key_hash": key_hash, "user_id": user_id, "kind": kind, "now": now},
         )

@@ -71,7 +71,7 @@ class InstructorDAO(BaseDAO):
         if not valid_id(instructor_id):
             return None
         row = self.db.fetch_one(
-            f"SELECT {_PROFILE_COLUMNS},"
+            f"SELECT {_PROFILE_COLUMNS},"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " CASE WHEN u.password_hash LIKE '!unset!%' THEN 0 ELSE 1 END AS activated"
             " FROM instructors i JOIN users u ON u.id = i.user_id"
             " LEFT JOIN branches b ON b.id = i.branch_id WHERE i.id = :id",
@@ -93,7 +93,7 @@ class InstructorDAO(BaseDAO):
         if query.sort == "lessons":
             from_where += f" LEFT JOIN ({_LESSON_TOTALS}) sc ON sc.instructor_id = i.id"
         columns = (
-            f"{_PROFILE_COLUMNS},"
+            f"{_PROFILE_COLUMNS},"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " (SELECT COUNT(*) FROM schedules s WHERE s.instructor_id = i.id AND s.event_type = 'lesson') AS lesson_count,"
             " (SELECT COUNT(*) FROM schedules s WHERE s.instructor_id = i.id AND +s.status = 'completed')"
             " AS completed_count"  # "+s.status": stay on idx_schedule_instructor without statistics
@@ -187,7 +187,7 @@ class InstructorDAO(BaseDAO):
             params["experience_years"] = 0
         sets = ", ".join(f"{f} = :{f}" for f in PROFILE_FIELDS)
         return self.db.execute(
-            f"UPDATE instructors SET {sets}, updated_at = :now WHERE id = :id",
+            f"UPDATE instructors SET {sets}, updated_at = :now WHERE id = :id",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             {**params, "now": now, "id": instructor_id},
         ).rowcount
 

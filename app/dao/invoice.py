@@ -50,7 +50,7 @@ def _branch_clause(name: str) -> str:
     """``COALESCE(i.branch_id, <student's branch>) = :name`` on the invoice alone: the first half lets the
     optimiser read the branch's rows by ``idx_invoices_branch_status`` (ref_or_null); an invoice without a
     branch of its own (the original's rows) belongs to its student's branch."""
-    return (f"(i.branch_id = :{name} OR i.branch_id IS NULL) AND (i.branch_id = :{name} OR i.enrollment_id IN"
+    return (f"(i.branch_id = :{name} OR i.branch_id IS NULL) AND (i.branch_id = :{name} OR i.enrollment_id IN"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             f" (SELECT be.id FROM enrollments be JOIN students bs ON bs.id = be.student_id WHERE bs.branch_id = :{name}))")
 
 
@@ -94,18 +94,18 @@ class InvoiceWriteDAO(BaseDAO):
     def find(self, invoice_id: int) -> dict | None:
         """The invoice with people, branch, amount paid and credited (credit notes) in one query."""
         return _money_row(self.db.fetch_one(
-            f"SELECT {_INVOICE_ALL.format(p='i.')}, {_PAID} AS paid, {_CREDITED} AS credited,"
+            f"SELECT {_INVOICE_ALL.format(p='i.')}, {_PAID} AS paid, {_CREDITED} AS credited,"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             " (SELECT o.invoice_number FROM invoices o WHERE o.id = i.credit_note_for) AS credit_note_for_number,"
             + _PEOPLE_COLUMNS + " FROM invoices i" + _PEOPLE + " WHERE i.id = :id", {"id": invoice_id}))
 
     def lock(self, invoice_id: int) -> dict | None:
-        return _money_row(self.db.fetch_one(f"SELECT {_INVOICE_ALL.format(p='')} FROM invoices WHERE id = :id" + self.db.for_update,
+        return _money_row(self.db.fetch_one(f"SELECT {_INVOICE_ALL.format(p='')} FROM invoices WHERE id = :id" + self.db.for_update,  # nosec B608 # interpolates only fragments this code builds from constants, the backend's row-lock clause; every value is a bound :parameter
                                             {"id": invoice_id}))
 
     def amounts(self, invoice_id: int) -> dict | None:
         """total, paid (payments, refunds negative) and credited (issued credit notes) of one invoice."""
         return _money_row(self.db.fetch_one(
-            f"SELECT i.id, i.enrollment_id, i.total, i.status, i.due_date, i.credit_note_for, {_PAID} AS paid, {_CREDITED} AS credited"
+            f"SELECT i.id, i.enrollment_id, i.total, i.status, i.due_date, i.credit_note_for, {_PAID} AS paid, {_CREDITED} AS credited"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " FROM invoices i WHERE i.id = :id", {"id": invoice_id}))
 
     def update_totals(self, invoice_id: int, *, subtotal, discount, tax, total, now: datetime) -> int:
@@ -135,7 +135,7 @@ class InvoiceWriteDAO(BaseDAO):
     def open_draft(self, enrollment_id: int) -> dict | None:
         """The enrolment's newest draft (locked), which fee lines join."""
         return self.db.fetch_one(
-            "SELECT id FROM invoices WHERE enrollment_id = :e AND status = 'draft' AND credit_note_for IS NULL"
+            "SELECT id FROM invoices WHERE enrollment_id = :e AND status = 'draft' AND credit_note_for IS NULL"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             " ORDER BY id DESC LIMIT 1" + self.db.for_update, {"e": enrollment_id})
 
     def credit_notes_of(self, invoice_id: int) -> list[dict]:
@@ -161,7 +161,7 @@ class InvoiceWriteDAO(BaseDAO):
         else:
             self.db.execute("INSERT INTO invoice_counters (year, last_number) VALUES (:y, 1)"
                             " ON CONFLICT (year) DO UPDATE SET last_number = last_number + 1", {"y": year})
-        return int(self.db.fetch_value("SELECT last_number FROM invoice_counters WHERE year = :y"
+        return int(self.db.fetch_value("SELECT last_number FROM invoice_counters WHERE year = :y"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
                                        + self.db.for_update, {"y": year}))
 
     # -- items ------------------------------------------------------------------------------------
@@ -173,14 +173,14 @@ class InvoiceWriteDAO(BaseDAO):
 
     def items(self, invoice_id: int) -> list[dict]:
         rows = self.db.fetch_all(
-            f"SELECT {_ITEM_ALL}, wu.first_name AS waived_by_first_name, wu.last_name AS waived_by_last_name"
+            f"SELECT {_ITEM_ALL}, wu.first_name AS waived_by_first_name, wu.last_name AS waived_by_last_name"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " FROM invoice_items it LEFT JOIN users wu ON wu.id = it.waived_by"
             " WHERE it.invoice_id = :id ORDER BY it.id", {"id": invoice_id})
         return [_money_row(r) for r in rows]
 
     def item(self, item_id: int) -> dict | None:
         return _money_row(self.db.fetch_one(
-            f"SELECT {_ITEM_ALL}, i.status AS invoice_status, i.enrollment_id FROM invoice_items it"
+            f"SELECT {_ITEM_ALL}, i.status AS invoice_status, i.enrollment_id FROM invoice_items it"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " JOIN invoices i ON i.id = it.invoice_id WHERE it.id = :id", {"id": item_id}))
 
     def waive_item(self, item_id: int, *, by: int | None, reason: str, now: datetime) -> int:
@@ -194,7 +194,7 @@ class InvoiceWriteDAO(BaseDAO):
         if not params:
             return set()
         return {int(r["source_id"]) for r in self.db.fetch_all(
-            f"SELECT DISTINCT source_id FROM package_ledger WHERE source = 'invoice_line' AND source_id IN ({marks})",
+            f"SELECT DISTINCT source_id FROM package_ledger WHERE source = 'invoice_line' AND source_id IN ({marks})",  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             params)}
 
     # -- reminders --------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ class InvoiceWriteDAO(BaseDAO):
         base = " FROM invoices i" + people + where
         order = self.order_clause(INVOICE_SORTS, query, "i.id")
         page = self.fetch_page(
-            f"SELECT i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status, i.credit_note_for,"
+            f"SELECT i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status, i.credit_note_for,"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             f" {_PAID} AS paid, {_CREDITED} AS credited, c.title AS course_title, e.course_id, e.student_id,"
             " su.first_name AS student_first_name, su.last_name AS student_last_name, b.id AS branch_id,"
             " b.name AS branch_name FROM invoices i" + _PEOPLE + where,
@@ -315,7 +315,7 @@ class InvoiceDAO(InvoiceWriteDAO):
                            " WHERE sb.branch_id = :branch_id)")
             params["branch_id"] = branch_id
         rows = self.db.fetch_all(
-            "SELECT i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status,"
+            "SELECT i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status,"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             " c.title AS course_title, su.first_name AS student_first_name, su.last_name AS student_last_name,"
             " e.student_id, e.course_id, st.branch_id AS student_branch_id,"
             f" {_PAID} AS paid, {_CREDITED} AS credited"

@@ -63,6 +63,6 @@ class LoginAttemptDAO(BaseDAO):
             return 0
         placeholders, params = self.db.in_params("id", [r["id"] for r in rows])
         return self.db.execute(
-            f"DELETE FROM login_attempts WHERE id IN ({placeholders}) AND attempted_at < :cutoff",
+            f"DELETE FROM login_attempts WHERE id IN ({placeholders}) AND attempted_at < :cutoff",  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             {**params, "cutoff": cutoff},
         ).rowcount

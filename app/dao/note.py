@@ -20,12 +20,12 @@ class NoteDAO(BaseDAO):
         })
 
     def find(self, note_id: int) -> dict | None:
-        return self.db.fetch_one(f"SELECT {_COLUMNS} FROM notes n WHERE n.id = :id", {"id": note_id})
+        return self.db.fetch_one(f"SELECT {_COLUMNS} FROM notes n WHERE n.id = :id", {"id": note_id})  # nosec B608 # interpolates only module constants; every value is a bound :parameter
 
     def for_related(self, related_type: str, related_id: int, limit: int = 50) -> list[dict]:
         """Newest first, with the author's name (NULL when the author was removed)."""
         return self.db.fetch_all(
-            f"SELECT {_COLUMNS}, au.first_name AS author_first_name, au.last_name AS author_last_name,"
+            f"SELECT {_COLUMNS}, au.first_name AS author_first_name, au.last_name AS author_last_name,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, module constants; every value is a bound :parameter
             f" au.role AS author_role, {profile_ids('au', 'author')}"
             " FROM notes n LEFT JOIN users au ON au.id = n.author_user_id"
             " WHERE n.related_type = :related_type AND n.related_id = :related_id"

@@ -56,7 +56,7 @@ class OutcomeDAO(BaseDAO):
         """The event with its student, instructor, branch (name, zone), vehicle, course and the name of
         whoever marked its outcome: one statement."""
         return self.db.fetch_one(
-            f"SELECT {_EVENT_COLUMNS}"
+            f"SELECT {_EVENT_COLUMNS}"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " FROM schedules s"
             " JOIN enrollments e ON e.id = s.enrollment_id"
             " JOIN students st ON st.id = e.student_id"
@@ -75,7 +75,7 @@ class OutcomeDAO(BaseDAO):
         """The event's outcome columns, the row locked until the transaction ends (FOR UPDATE on
         MariaDB; on SQLite the transaction's BEGIN IMMEDIATE already holds the write lock)."""
         return self.db.fetch_one(
-            "SELECT id, status, student_rating, student_feedback, notes, completion_marked_by,"
+            "SELECT id, status, student_rating, student_feedback, notes, completion_marked_by,"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" completion_marked_at FROM schedules WHERE id = :id{self.db.for_update}",
             {"id": schedule_id},
         )

@@ -35,7 +35,7 @@ class PackageDAO(BaseDAO):
     def lock_enrollment(self, enrollment_id: int) -> dict | None:
         """The enrolment's row (with the student's branch), locked until the transaction ends."""
         return self.db.fetch_one(
-            "SELECT e.id, e.student_id, e.course_id, e.status, st.branch_id AS student_branch_id"
+            "SELECT e.id, e.student_id, e.course_id, e.status, st.branch_id AS student_branch_id"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             " FROM enrollments e JOIN students st ON st.id = e.student_id"
             f" WHERE e.id = :id{self.db.for_update}",
             {"id": enrollment_id})
@@ -98,7 +98,7 @@ class PackageDAO(BaseDAO):
         statement whatever the number of enrolments."""
         totals = "SELECT l.enrollment_id, " + _TOTALS[len("SELECT "):]
         rows = self.db.fetch_all(
-            "SELECT e.id, e.status, e.start_date, e.course_id, c.title AS course_title, c.lesson_count,"
+            "SELECT e.id, e.status, e.start_date, e.course_id, c.title AS course_title, c.lesson_count,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             " t.n, t.purchased, t.used, t.adjusted, t.expired, t.refunded, t.owed, t.remaining,"
             " (SELECT COUNT(*) FROM schedules s WHERE s.enrollment_id = e.id AND s.status = 'scheduled'"
             " AND (s.event_type IS NULL OR s.event_type = 'lesson') AND s.scheduled_date >= :today) AS booked_ahead"

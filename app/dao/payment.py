@@ -39,7 +39,7 @@ _CONTEXT_JOINS = (
 # The branch an invoice belongs to (scope): its own (migration 0016), else its student's.
 _SCOPE_BRANCH = "COALESCE(i.branch_id, st.branch_id)"
 _CONTEXT_COLUMNS = (
-    f"{_PAYMENT_COLUMNS}, i.invoice_number, i.total AS invoice_total, i.status AS invoice_status,"
+    f"{_PAYMENT_COLUMNS}, i.invoice_number, i.total AS invoice_total, i.status AS invoice_status,"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
     " e.student_id, COALESCE(i.branch_id, st.branch_id) AS branch_id, st.user_id AS student_user_id,"
     " b.name AS branch_name,"
     " su.first_name AS student_first_name, su.last_name AS student_last_name,"
@@ -52,7 +52,7 @@ def _branch_clause(name: str) -> str:
     """``_SCOPE_BRANCH = :name`` on the invoice alone: the first half lets the optimiser read the branch's
     invoices by ``idx_invoices_branch_status`` (ref_or_null); an invoice without a branch of its own (the
     original's rows) belongs to its student's branch."""
-    return (f"(i.branch_id = :{name} OR i.branch_id IS NULL) AND (i.branch_id = :{name} OR i.enrollment_id IN"
+    return (f"(i.branch_id = :{name} OR i.branch_id IS NULL) AND (i.branch_id = :{name} OR i.enrollment_id IN"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             f" (SELECT be.id FROM enrollments be JOIN students bs ON bs.id = be.student_id WHERE bs.branch_id = :{name}))")
 
 
@@ -70,22 +70,22 @@ class PaymentDAO(BaseDAO):
 
     def lock_invoice(self, invoice_id: int) -> dict | None:
         return _money_row(self.db.fetch_one(
-            "SELECT id, enrollment_id, invoice_number, total, status, due_date FROM invoices"
+            "SELECT id, enrollment_id, invoice_number, total, status, due_date FROM invoices"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" WHERE id = :id{self.db.for_update}", {"id": invoice_id}))
 
     def lock_payment(self, payment_id: int) -> dict | None:
         return _money_row(self.db.fetch_one(
-            f"SELECT id, invoice_id, amount, kind, method FROM payments WHERE id = :id{self.db.for_update}",
+            f"SELECT id, invoice_id, amount, kind, method FROM payments WHERE id = :id{self.db.for_update}",  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             {"id": payment_id}))
 
     def lock_student(self, student_id: int) -> None:
         """Serialises spending of one student's account credit."""
-        self.db.fetch_one(f"SELECT id FROM students WHERE id = :id{self.db.for_update}", {"id": student_id})
+        self.db.fetch_one(f"SELECT id FROM students WHERE id = :id{self.db.for_update}", {"id": student_id})  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
 
     def lock_key(self, key: str) -> dict | None:
         """The payment already recorded under ``key`` (a locking read: it sees the latest commit)."""
         return self.db.fetch_one(
-            f"SELECT id, invoice_id FROM payments WHERE idempotency_key = :k{self.db.for_update}", {"k": key})
+            f"SELECT id, invoice_id FROM payments WHERE idempotency_key = :k{self.db.for_update}", {"k": key})  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
 
     # ------------------------------------------------------------------ reads
 
@@ -112,19 +112,19 @@ class PaymentDAO(BaseDAO):
     def find(self, payment_id: int) -> dict | None:
         """One payment with its invoice, student, branch, who recorded it and what was refunded of it."""
         return _money_row(self.db.fetch_one(
-            f"SELECT {_CONTEXT_COLUMNS} FROM payments p{_CONTEXT_JOINS} WHERE p.id = :id", {"id": payment_id}))
+            f"SELECT {_CONTEXT_COLUMNS} FROM payments p{_CONTEXT_JOINS} WHERE p.id = :id", {"id": payment_id}))  # nosec B608 # interpolates only module constants; every value is a bound :parameter
 
     def for_invoice(self, invoice_id: int, limit: int = 200) -> list[dict]:
         """An invoice's payments and refunds, oldest first, in one query."""
         rows = self.db.fetch_all(
-            f"SELECT {_CONTEXT_COLUMNS} FROM payments p{_CONTEXT_JOINS} WHERE p.invoice_id = :id"
+            f"SELECT {_CONTEXT_COLUMNS} FROM payments p{_CONTEXT_JOINS} WHERE p.invoice_id = :id"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " ORDER BY p.payment_date, p.id LIMIT :limit", {"id": invoice_id, "limit": int(limit)})
         return [_money_row(r) for r in rows]
 
     def for_student(self, student_id: int, limit: int = 10) -> list[dict]:
         """A student's latest payments and refunds (their receipts), newest first, in one query."""
         rows = self.db.fetch_all(
-            f"SELECT {_CONTEXT_COLUMNS} FROM payments p{_CONTEXT_JOINS} WHERE e.student_id = :id"
+            f"SELECT {_CONTEXT_COLUMNS} FROM payments p{_CONTEXT_JOINS} WHERE e.student_id = :id"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " ORDER BY p.payment_date DESC, p.id DESC LIMIT :limit", {"id": student_id, "limit": int(limit)})
         return [_money_row(r) for r in rows]
 

@@ -57,13 +57,13 @@ class ProposalDAO(BaseDAO):
     def lock(self, proposal_id: int) -> dict | None:
         """The proposal's row, locked (FOR UPDATE on MariaDB; SQLite's BEGIN IMMEDIATE serialises)."""
         return self.db.fetch_one(
-            "SELECT id, schedule_id, status, expires_at, proposed_by FROM reschedule_proposals"
+            "SELECT id, schedule_id, status, expires_at, proposed_by FROM reschedule_proposals"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" WHERE id = :id{self.db.for_update}", {"id": proposal_id})
 
     def pending_ids(self, schedule_id: int) -> list[int]:
         """The lesson's pending proposals (at most one while the service's rule holds), locked."""
         rows = self.db.fetch_all(
-            "SELECT id FROM reschedule_proposals WHERE schedule_id = :sid AND status = 'pending'"
+            "SELECT id FROM reschedule_proposals WHERE schedule_id = :sid AND status = 'pending'"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" ORDER BY id{self.db.for_update}", {"sid": schedule_id})
         return [r["id"] for r in rows]
 
@@ -94,7 +94,7 @@ class ProposalDAO(BaseDAO):
         if ids:
             fragment, params = self.db.in_params("pid", ids)
             self.db.execute(
-                "UPDATE reschedule_proposals SET status = 'expired', answered_at = expires_at, answered_by = NULL"
+                "UPDATE reschedule_proposals SET status = 'expired', answered_at = expires_at, answered_by = NULL"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
                 f" WHERE status = 'pending' AND expires_at <= :now AND id IN ({fragment})", {**params, "now": now})
         return ids
 

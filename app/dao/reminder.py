@@ -53,7 +53,7 @@ class ReminderDAO(BaseDAO):
             return set()
         fragment, params = self.db.in_params("k", keys)
         return {r["idempotency_key"] for r in self.db.fetch_all(
-            f"SELECT idempotency_key FROM reminders WHERE idempotency_key IN ({fragment})", params)}
+            f"SELECT idempotency_key FROM reminders WHERE idempotency_key IN ({fragment})", params)}  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
 
     # -- rows written with the original's columns only ----------------------------------------------
     def legacy_due_dates(self) -> list[date]:
@@ -72,7 +72,7 @@ class ReminderDAO(BaseDAO):
         """Up to ``limit`` due pending ids, oldest first, locked and skipping rows another run holds
         (call inside a transaction)."""
         rows = self.db.fetch_all(
-            "SELECT id FROM reminders WHERE status = 'pending' AND send_at <= :now"
+            "SELECT id FROM reminders WHERE status = 'pending' AND send_at <= :now"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)"
             f" ORDER BY send_at, id LIMIT :limit{self.db.skip_locked}", {"now": now, "limit": int(limit)})
         return [r["id"] for r in rows]
@@ -80,7 +80,7 @@ class ReminderDAO(BaseDAO):
     def pending_id(self, reminder_id: int) -> int | None:
         """The row, locked, when it is pending (whatever its due time): "run now"."""
         return self.db.fetch_value(
-            f"SELECT id FROM reminders WHERE id = :id AND status = 'pending'{self.db.for_update}", {"id": reminder_id})
+            f"SELECT id FROM reminders WHERE id = :id AND status = 'pending'{self.db.for_update}", {"id": reminder_id})  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
 
     def status_of(self, reminder_id: int) -> str | None:
         return self.db.fetch_value("SELECT status FROM reminders WHERE id = :id", {"id": reminder_id})
@@ -90,14 +90,14 @@ class ReminderDAO(BaseDAO):
             return 0
         fragment, params = self.db.in_params("rid", ids)
         return self.db.execute(
-            "UPDATE reminders SET status = 'processing', claim_token = :token, claimed_at = :now,"
+            "UPDATE reminders SET status = 'processing', claim_token = :token, claimed_at = :now,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " lease_until = :lease, attempts = attempts + 1, updated_at = :now"
             f" WHERE id IN ({fragment}) AND status = 'pending'",
             {**params, "token": token, "now": now, "lease": lease_until}).rowcount
 
     def expired_claims(self, now: datetime, limit: int = 500) -> list[int]:
         rows = self.db.fetch_all(
-            "SELECT id FROM reminders WHERE lease_until < :now AND status = 'processing'"
+            "SELECT id FROM reminders WHERE lease_until < :now AND status = 'processing'"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" ORDER BY lease_until, id LIMIT :limit{self.db.skip_locked}", {"now": now, "limit": int(limit)})
         return [r["id"] for r in rows]
 
@@ -108,7 +108,7 @@ class ReminderDAO(BaseDAO):
         fragment, params = self.db.in_params("rid", ids)
         found: dict[int, list[dict]] = {}
         for row in self.db.fetch_all(
-                "SELECT id, reminder_id, channel, created_at FROM message_deliveries"
+                "SELECT id, reminder_id, channel, created_at FROM message_deliveries"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
                 f" WHERE reminder_id IN ({fragment}) AND state = 'queued' ORDER BY id", params):
             found.setdefault(row["reminder_id"], []).append(row)
         return found
@@ -118,7 +118,7 @@ class ReminderDAO(BaseDAO):
             return 0
         fragment, params = self.db.in_params("did", delivery_ids)
         return self.db.execute(
-            "UPDATE message_deliveries SET state = 'unknown', finished_at = :now,"
+            "UPDATE message_deliveries SET state = 'unknown', finished_at = :now,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " error = 'the dispatcher stopped before the outcome was known'"
             f" WHERE id IN ({fragment}) AND state = 'queued'", {**params, "now": now}).rowcount
 
@@ -137,7 +137,7 @@ class ReminderDAO(BaseDAO):
             return []
         fragment, params = self.db.in_params("rid", ids)
         return self.db.fetch_all(
-            "SELECT r.id, r.related_type, r.related_id, r.recipient_user_id, r.channel, r.reminder_type, r.message,"
+            "SELECT r.id, r.related_type, r.related_id, r.recipient_user_id, r.channel, r.reminder_type, r.message,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " r.transactional, r.attempts, r.max_attempts, r.delivery_channel, r.send_at, r.idempotency_key,"
             " r.claim_token,"
             " u.id AS user_id, u.status AS user_status, u.email, u.phone, u.first_name,"
@@ -192,7 +192,7 @@ class ReminderDAO(BaseDAO):
             return 0
         fragment, params = self.db.in_params("rid", ids)
         return self.db.execute(
-            "UPDATE reminders SET status = 'sent', sent_at = :now, delivery_channel = 'in-app', last_error = NULL,"
+            "UPDATE reminders SET status = 'sent', sent_at = :now, delivery_channel = 'in-app', last_error = NULL,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " attempts = attempts + 1, next_attempt_at = NULL, updated_at = :now"
             f" WHERE id IN ({fragment}) AND status = 'pending'", {**params, "now": now}).rowcount
 
@@ -203,7 +203,7 @@ class ReminderDAO(BaseDAO):
             return 0
         fragment, params = self.db.in_params("rid", ids)
         return self.db.execute(
-            f"UPDATE reminders SET lease_until = :lease WHERE id IN ({fragment}) AND claim_token = :token"
+            f"UPDATE reminders SET lease_until = :lease WHERE id IN ({fragment}) AND claim_token = :token"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " AND status = 'processing'", {**params, "token": token, "lease": lease_until}).rowcount
 
     def set_channel(self, reminder_id: int, token: str, channel: str, now: datetime) -> int:
@@ -226,7 +226,7 @@ class ReminderDAO(BaseDAO):
             title = "substr('Reminder: ' || reminder_type, 1, 160)"
             body = f"COALESCE(NULLIF(substr(message, 1, 2000), ''), {title})"
         return self.db.execute(
-            "INSERT INTO notifications (user_id, title, message, level, is_read, created_at, reminder_id, related_type,"
+            "INSERT INTO notifications (user_id, title, message, level, is_read, created_at, reminder_id, related_type,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, fragments this code builds from constants; every value is a bound :parameter
             f" related_id, kind) SELECT recipient_user_id, {title}, {body}, 'info', 0, :now, id, related_type,"
             f" related_id, 'reminder' FROM reminders WHERE id IN ({fragment}) ORDER BY id", {**params, "now": now}
         ).rowcount
@@ -238,7 +238,7 @@ class ReminderDAO(BaseDAO):
             return 0
         fragment, params = self.db.in_params("rid", ids)
         return self.db.execute(
-            "INSERT INTO message_deliveries (reminder_id, attempt, channel, backend, state, created_at, finished_at)"
+            "INSERT INTO message_deliveries (reminder_id, attempt, channel, backend, state, created_at, finished_at)"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " SELECT id, attempts + 1, 'in-app', 'in-app', 'sent', :now, :now FROM reminders"
             f" WHERE id IN ({fragment}) ORDER BY id", {**params, "now": now}).rowcount
 

@@ -33,7 +33,7 @@ _REMINDER_COLUMNS = (
 # The recipient (and the profile pages their name links to) and what the reminder is about: a lesson,
 # an invoice, a broadcast or an enrolment request (one LEFT JOIN each, matched on related_type).
 _CONTEXT_COLUMNS = (
-    f"{_REMINDER_COLUMNS}, u.first_name AS recipient_first_name, u.last_name AS recipient_last_name,"
+    f"{_REMINDER_COLUMNS}, u.first_name AS recipient_first_name, u.last_name AS recipient_last_name,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, module constants; every value is a bound :parameter
     " u.role AS recipient_role, u.branch_id AS recipient_branch_id, u.status AS recipient_status,"
     " (SELECT MIN(rst.id) FROM students rst WHERE rst.user_id = u.id) AS recipient_student_id,"
     f" {profile_ids('u', 'recipient')},"
@@ -68,7 +68,7 @@ class ReminderQueueDAO(BaseDAO):
         params: dict[str, Any] = {}
         join, where = _scope(branch_id, params)
         rows = self.db.fetch_all(
-            f"SELECT r.status, r.channel, r.reminder_type, COUNT(*) AS n FROM reminders r{join} WHERE {where}"
+            f"SELECT r.status, r.channel, r.reminder_type, COUNT(*) AS n FROM reminders r{join} WHERE {where}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             " GROUP BY r.status, r.channel, r.reminder_type", params)
         return [{**row, "n": int(row["n"])} for row in rows]
 
@@ -87,7 +87,7 @@ class ReminderQueueDAO(BaseDAO):
         if not total:
             return Page(items=[], total=0, query=query)
         items = self.db.fetch_all(
-            f"SELECT {_CONTEXT_COLUMNS} FROM (SELECT r.id AS pick_id FROM reminders r{join} WHERE {where}"
+            f"SELECT {_CONTEXT_COLUMNS} FROM (SELECT r.id AS pick_id FROM reminders r{join} WHERE {where}"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             f" ORDER BY {ORDER} LIMIT :page_limit OFFSET :page_offset) pick"
             f" JOIN reminders r ON r.id = pick.pick_id{_CONTEXT_JOINS} ORDER BY {ORDER}",
             {**params, "page_limit": query.per_page, "page_offset": query.offset})
@@ -98,7 +98,7 @@ class ReminderQueueDAO(BaseDAO):
     def find(self, reminder_id: int) -> dict | None:
         """One reminder with its recipient and what it is about."""
         return self.db.fetch_one(
-            f"SELECT {_CONTEXT_COLUMNS}, u.email AS recipient_email, u.phone AS recipient_phone"
+            f"SELECT {_CONTEXT_COLUMNS}, u.email AS recipient_email, u.phone AS recipient_phone"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             f" FROM reminders r{_CONTEXT_JOINS} WHERE r.id = :id", {"id": reminder_id})
 
     def deliveries(self, reminder_id: int, limit: int = 200) -> list[dict]:
@@ -120,7 +120,7 @@ class ReminderQueueDAO(BaseDAO):
         """The reminder's row, locked for the rest of the transaction (take it before any plain read),
         with its recipient's branch (read after the lock, from the users row, unlocked)."""
         row = self.db.fetch_one(
-            "SELECT id, status, recipient_user_id, channel, reminder_type, attempts, max_attempts, last_error, claim_token"
+            "SELECT id, status, recipient_user_id, channel, reminder_type, attempts, max_attempts, last_error, claim_token"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" FROM reminders WHERE id = :id{self.db.for_update}", {"id": reminder_id})
         if row is None:
             return None
@@ -144,7 +144,7 @@ class ReminderQueueDAO(BaseDAO):
         first try's rows."""
         fragment, params = self.db.in_params("expected", expected)
         return self.db.execute(
-            "UPDATE reminders SET status = 'pending', max_attempts = attempts + :budget, next_attempt_at = :now,"
+            "UPDATE reminders SET status = 'pending', max_attempts = attempts + :budget, next_attempt_at = :now,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             " claim_token = NULL, claimed_at = NULL, lease_until = NULL, delivery_channel = NULL, sent_at = NULL,"
             f" last_error = :note, updated_at = :now WHERE id = :id AND status IN ({fragment})",
             {**params, "id": reminder_id, "now": now, "note": note[:255], "budget": int(budget)}).rowcount
@@ -153,6 +153,6 @@ class ReminderQueueDAO(BaseDAO):
         """Withdrawn (cancelled) with the reason in last_error; only while the status is one of ``expected``."""
         fragment, params = self.db.in_params("expected", expected)
         return self.db.execute(
-            "UPDATE reminders SET status = 'cancelled', claim_token = NULL, claimed_at = NULL, lease_until = NULL,"
+            "UPDATE reminders SET status = 'cancelled', claim_token = NULL, claimed_at = NULL, lease_until = NULL,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             f" last_error = :note, updated_at = :now WHERE id = :id AND status IN ({fragment})",
             {**params, "id": reminder_id, "now": now, "note": note[:255]}).rowcount

@@ -66,7 +66,7 @@ class StaffDAO(BaseDAO):
         sets = ", ".join(f"{f} = :{f}" for f in FIELDS)
         params = {f: data.get(f) for f in FIELDS}
         return self.db.execute(
-            f"UPDATE staff_profiles SET {sets}, updated_at = :now WHERE id = :id",
+            f"UPDATE staff_profiles SET {sets}, updated_at = :now WHERE id = :id",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             {**params, "now": now, "id": staff_id},
         ).rowcount
 

@@ -67,7 +67,7 @@ class StudentScope:
             return f"{alias}.id = :scope_student_id", {"scope_student_id": self.student_id}
         if self.instructor_id is not None:
             return (
-                "(EXISTS (SELECT 1 FROM schedules scope_sc"
+                "(EXISTS (SELECT 1 FROM schedules scope_sc"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                 " JOIN enrollments scope_e ON scope_e.id = scope_sc.enrollment_id"
                 f" WHERE scope_e.student_id = {alias}.id AND scope_sc.instructor_id = :scope_instructor_id)"
                 " OR EXISTS (SELECT 1 FROM enrollment_requests scope_r"
@@ -119,7 +119,7 @@ class StudentDAO(BaseDAO):
             + " WHERE " + " AND ".join(clauses)
         )
         columns = (
-            f"{_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"
+            f"{_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " (SELECT COUNT(*) FROM enrollments ae WHERE ae.student_id = s.id"
             "  AND ae.status IN ('active', 'in_progress')) AS active_enrollments"
         )
@@ -142,7 +142,7 @@ class StudentDAO(BaseDAO):
             return None
         scope_sql, params = scope.clause("s")
         row = self.db.fetch_one(
-            f"SELECT {_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"
+            f"SELECT {_STUDENT_COLUMNS}, {_USER_COLUMNS}, b.name AS branch_name,"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             f" CASE WHEN SUBSTR(u.password_hash, 1, {len(UNSET_PASSWORD_PREFIX)}) = :unset THEN 0 ELSE 1 END"
             " AS activated"
             " FROM students s JOIN users u ON u.id = s.user_id LEFT JOIN branches b ON b.id = s.branch_id"
@@ -162,7 +162,7 @@ class StudentDAO(BaseDAO):
         sets = ", ".join(f"{f} = :{f}" for f in PROFILE_FIELDS)
         params = {f: data.get(f) for f in PROFILE_FIELDS}
         return self.db.execute(
-            f"UPDATE students SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": student_id}
+            f"UPDATE students SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": student_id}  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
         ).rowcount
 
     def update_account(self, user_id: int, first_name: str, last_name: str, phone: str | None,
@@ -271,7 +271,7 @@ class StudentDAO(BaseDAO):
     def communications(self, user_id: int, limit: int = 20) -> list[dict]:
         """Messages the student's account received (communication_recipients), newest first."""
         return self.db.fetch_all(
-            "SELECT DISTINCT c.id, c.channel, c.subject, c.message, c.audience_scope, c.created_at,"
+            "SELECT DISTINCT c.id, c.channel, c.subject, c.message, c.audience_scope, c.created_at,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             f" su.first_name AS sender_first_name, su.last_name AS sender_last_name, {profile_ids('su', 'sender')}"
             " FROM communication_recipients cr"
             " JOIN communications c ON c.id = cr.communication_id"
@@ -287,7 +287,7 @@ class StudentDAO(BaseDAO):
         Document rows are matched by ``document_tag`` at the end of their details (the document
         service writes it), so rows about deleted documents are still found."""
         return self.db.fetch_all(
-            "SELECT a.id, a.action, a.entity_type, a.entity_id, a.details, a.created_at, a.actor_role,"
+            "SELECT a.id, a.action, a.entity_type, a.entity_id, a.details, a.created_at, a.actor_role,"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
             f" au.first_name AS actor_first_name, au.last_name AS actor_last_name, {profile_ids('au', 'actor')}"
             " FROM audit_trail a LEFT JOIN users au ON au.id = a.user_id"
             " WHERE (a.entity_type = 'student' AND a.entity_id = :sid)"

@@ -20,11 +20,11 @@ def normalize_email(email: str | None) -> str:
 
 class UserDAO(BaseDAO):
     def find_by_id(self, user_id: int) -> dict | None:
-        return self.db.fetch_one(f"SELECT {_PUBLIC_COLUMNS} FROM users WHERE id = :id", {"id": user_id})
+        return self.db.fetch_one(f"SELECT {_PUBLIC_COLUMNS} FROM users WHERE id = :id", {"id": user_id})  # nosec B608 # interpolates only module constants; every value is a bound :parameter
 
     def find_by_email(self, email: str) -> dict | None:
         return self.db.fetch_one(
-            f"SELECT {_PUBLIC_COLUMNS} FROM users WHERE email = :email", {"email": normalize_email(email)}
+            f"SELECT {_PUBLIC_COLUMNS} FROM users WHERE email = :email", {"email": normalize_email(email)}  # nosec B608 # interpolates only module constants; every value is a bound :parameter
         )
 
     def find_credentials(self, email: str, *, lock: bool = False) -> dict | None:
@@ -33,7 +33,7 @@ class UserDAO(BaseDAO):
         holds the write lock), which serialises sign-ins to one account from the throttle check to the
         recorded attempt."""
         return self.db.fetch_one(
-            "SELECT id, role, status, password_hash FROM users WHERE email = :email"
+            "SELECT id, role, status, password_hash FROM users WHERE email = :email"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             + (self.db.for_update if lock else ""),
             {"email": normalize_email(email)},
         )
@@ -77,6 +77,23 @@ class UserDAO(BaseDAO):
             {"status": status, "now": now, "id": user_id},
         ).rowcount
 
+    def set_role(self, user_id: int, role: str, now: datetime) -> int:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        return self.db.execute(
+            "UPDATE users SET role = :role, updated_at = :now WHERE id = :id",
+            {"role": role, "now": now, "id": user_id},
+        ).rowcount
+
+    def active_admin_ids(self, *, lock: bool = False) -> list[int]:
+        """Ids of the active administrators; ``lock=True`` (inside a transaction) holds their rows, so
+        two administrators demoting each other at once cannot both pass a "not the last one" check."""
+        rows = self.db.fetch_all(
+            "SELECT id FROM users WHERE role = 'admin' AND status = 'active' ORDER BY id"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
+            + (self.db.for_update if lock else "")
+        )
+        return [r["id"] for r in rows]
+
     def record_login(self, user_id: int, now: datetime) -> None:
         # updated_at is set explicitly: MariaDB's ON UPDATE CURRENT_TIMESTAMP would otherwise stamp the
         # server's wall clock (and SQLite would leave it unchanged), so the two backends would disagree.
@@ -98,7 +115,7 @@ class UserDAO(BaseDAO):
         role_list, role_params = self.db.in_params("role", roles)
         sets = ", ".join(f"{f} = :{f}" for f in fields)
         return self.db.execute(
-            f"UPDATE users SET {sets}, updated_at = :now WHERE id = :id AND role IN ({role_list})",
+            f"UPDATE users SET {sets}, updated_at = :now WHERE id = :id AND role IN ({role_list})",  # nosec B608 # interpolates only a SET list of ACCOUNT_COLUMNS and db.in_params placeholders; every value is a bound :parameter
             {**params, **role_params, "now": now, "id": user_id},
         ).rowcount
 

@@ -7,7 +7,8 @@ from app.dao.base import BaseDAO
 
 
 class UserSessionDAO(BaseDAO):
-    def create(self, user_id: int, token_hash: str, now: datetime, ip: str | None, user_agent: str | None) -> int:
+    def create(self, user_id: int, token_hash: str, now: datetime, ip: str | None, user_agent: str | None,
+               *, reauthenticated_at: datetime | None = None) -> int:
         return self.db.insert(
             "user_sessions",
             {
@@ -17,6 +18,7 @@ class UserSessionDAO(BaseDAO):
                 "last_seen_at": now,
                 "ip_address": (ip or "")[:45] or None,
                 "user_agent": (user_agent or "")[:255] or None,
+                "reauthenticated_at": reauthenticated_at,
             },
         )
 
@@ -24,14 +26,40 @@ class UserSessionDAO(BaseDAO):
         """The session and its user in one query (every authenticated request runs this)."""
         return self.db.fetch_one(
             "SELECT s.id AS session_id, s.created_at AS session_created_at, s.last_seen_at,"
-            " s.second_factor_at, u.id, u.role, u.first_name, u.last_name, u.email, u.status, u.branch_id"
+            " s.second_factor_at, s.reauthenticated_at,"
+            " u.id, u.role, u.first_name, u.last_name, u.email, u.status, u.branch_id,"
+            " f.enabled_at AS second_factor_enabled_at"
             " FROM user_sessions s JOIN users u ON u.id = s.user_id"
+            " LEFT JOIN user_second_factors f ON f.user_id = u.id"
             " WHERE s.token_hash = :token_hash",
             {"token_hash": token_hash},
         )
 
     def touch(self, session_id: int, now: datetime) -> None:
         self.db.execute("UPDATE user_sessions SET last_seen_at = :now WHERE id = :id", {"now": now, "id": session_id})
+
+    def set_reauthenticated(self, session_id: int, now: datetime) -> int:
+        return self.db.execute("UPDATE user_sessions SET reauthenticated_at = :now WHERE id = :id",
+                               {"now": now, "id": session_id}).rowcount
+
+    def list_active_for_user(self, user_id: int, seen_after: datetime, created_after: datetime) -> list[dict]:
+        """The user's sessions still within the idle and absolute limits, most recently seen first."""
+        return self.db.fetch_all(
+            "SELECT id, created_at, last_seen_at, ip_address, user_agent FROM user_sessions"
+            " WHERE user_id = :user_id AND last_seen_at >= :seen_after AND created_at >= :created_after"
+            " ORDER BY last_seen_at DESC, id DESC",
+            {"user_id": user_id, "seen_after": seen_after, "created_after": created_after},
+        )
+
+    def delete_of_user(self, user_id: int, session_id: int) -> int:
+        """Delete one session only if it belongs to ``user_id`` (0 otherwise: someone else's or gone)."""
+        return self.db.execute("DELETE FROM user_sessions WHERE id = :id AND user_id = :user_id",
+                               {"id": session_id, "user_id": user_id}).rowcount
+
+    def delete_others(self, user_id: int, keep_session_id: int) -> int:
+        """Every session of the user except ``keep_session_id`` (sign out everywhere else)."""
+        return self.db.execute("DELETE FROM user_sessions WHERE user_id = :user_id AND id <> :keep",
+                               {"user_id": user_id, "keep": keep_session_id}).rowcount
 
     def delete(self, session_id: int) -> int:
         return self.db.execute("DELETE FROM user_sessions WHERE id = :id", {"id": session_id}).rowcount
@@ -59,12 +87,12 @@ class UserSessionDAO(BaseDAO):
         params = {"idle_before": idle_before, "created_before": created_before}
         condition = "(last_seen_at < :idle_before OR created_at < :created_before)"
         rows = self.db.fetch_all(
-            f"SELECT id FROM user_sessions WHERE {condition} ORDER BY id LIMIT :limit",
+            f"SELECT id FROM user_sessions WHERE {condition} ORDER BY id LIMIT :limit",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             {**params, "limit": int(limit)},
         )
         if not rows:
             return 0
         placeholders, id_params = self.db.in_params("id", [r["id"] for r in rows])
         return self.db.execute(
-            f"DELETE FROM user_sessions WHERE id IN ({placeholders}) AND {condition}", {**params, **id_params}
+            f"DELETE FROM user_sessions WHERE id IN ({placeholders}) AND {condition}", {**params, **id_params}  # nosec B608 # interpolates only IN-list placeholders of db.in_params, fragments this code builds from constants; every value is a bound :parameter
         ).rowcount

@@ -49,7 +49,7 @@ class VehicleDAO(BaseDAO):
         if not valid_id(vehicle_id):
             return None
         return self.db.fetch_one(
-            f"SELECT {_COLUMNS} FROM vehicles v LEFT JOIN branches b ON b.id = v.branch_id WHERE v.id = :id",
+            f"SELECT {_COLUMNS} FROM vehicles v LEFT JOIN branches b ON b.id = v.branch_id WHERE v.id = :id",  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             {"id": vehicle_id},
         )
 
@@ -61,7 +61,7 @@ class VehicleDAO(BaseDAO):
     def all(self, only_branch: int | None = None) -> list[dict]:
         """Every vehicle by name (the original's VehicleModel::all, for small selects and tests)."""
         return self.db.fetch_all(
-            f"SELECT {_COLUMNS} FROM vehicles v LEFT JOIN branches b ON b.id = v.branch_id"
+            f"SELECT {_COLUMNS} FROM vehicles v LEFT JOIN branches b ON b.id = v.branch_id"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " WHERE (:only_branch IS NULL OR v.branch_id = :only_branch) ORDER BY v.name, v.id",
             {"only_branch": only_branch},
         )
@@ -77,7 +77,7 @@ class VehicleDAO(BaseDAO):
         columns = (
             # "+s.status": keeps SQLite (without ANALYZE statistics) on idx_schedule_vehicle_date;
             # a unary plus changes nothing else on either database.
-            f"{_COLUMNS}, (SELECT COUNT(*) FROM schedules s WHERE s.vehicle_id = v.id"
+            f"{_COLUMNS}, (SELECT COUNT(*) FROM schedules s WHERE s.vehicle_id = v.id"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " AND s.scheduled_date >= :today AND +s.status = 'scheduled') AS upcoming_count"
         )
         page = self.fetch_page_picked(
@@ -133,7 +133,7 @@ class VehicleDAO(BaseDAO):
         params["status"] = params["status"] or "available"
         sets = ", ".join(f"{f} = :{f}" for f in FIELDS)
         return self.db.execute(
-            f"UPDATE vehicles SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": vehicle_id}
+            f"UPDATE vehicles SET {sets}, updated_at = :now WHERE id = :id", {**params, "now": now, "id": vehicle_id}  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
         ).rowcount
 
     # -- servicing log ---------------------------------------------------------------------

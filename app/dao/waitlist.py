@@ -31,7 +31,7 @@ class WaitlistDAO(BaseDAO):
     def lock_preferences(self, student_id: int) -> dict | None:
         """The student's preferences row, locked (None when they never saved any)."""
         return self.db.fetch_one(
-            "SELECT student_id, active, opted_in_at FROM waitlist_preferences"
+            "SELECT student_id, active, opted_in_at FROM waitlist_preferences"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" WHERE student_id = :id{self.db.for_update}", {"id": student_id})
 
     def save_preferences(self, student_id: int, row: Mapping[str, Any], *, exists: bool) -> None:
@@ -42,7 +42,7 @@ class WaitlistDAO(BaseDAO):
             self.db.insert("waitlist_preferences", {"student_id": student_id, **row})
             return
         assignments = ", ".join(f"{c} = :{c}" for c in row)
-        self.db.execute(f"UPDATE waitlist_preferences SET {assignments} WHERE student_id = :student_id",
+        self.db.execute(f"UPDATE waitlist_preferences SET {assignments} WHERE student_id = :student_id",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                         {**row, "student_id": student_id})
 
     # ------------------------------------------------------------------ a freed slot
@@ -70,7 +70,7 @@ class WaitlistDAO(BaseDAO):
         ``week_first``..``week_last``, no live event of their own overlapping the slot, not the cancelled
         lesson's own student and not offered this slot already."""
         return self.db.fetch_all(
-            "SELECT wp.student_id, st.user_id FROM waitlist_preferences wp"
+            "SELECT wp.student_id, st.user_id FROM waitlist_preferences wp"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " JOIN students st ON st.id = wp.student_id"
             " JOIN users u ON u.id = st.user_id"
             " WHERE wp.active = 1 AND st.branch_id = :branch_id AND u.status = 'active'"
@@ -116,7 +116,7 @@ class WaitlistDAO(BaseDAO):
         params = {"student_id": student_id, "now": now}
         from_where = "FROM gap_offers o WHERE o.student_id = :student_id"
         columns = (
-            "o.id, o.schedule_id, o.student_id, o.branch_id, o.instructor_id, o.vehicle_id, o.slot_date,"
+            "o.id, o.schedule_id, o.student_id, o.branch_id, o.instructor_id, o.vehicle_id, o.slot_date,"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " o.start_time, o.end_time, o.status, o.expires_at, o.created_at, o.answered_at, o.booked_schedule_id,"
             " iu.first_name AS instructor_first_name, iu.last_name AS instructor_last_name,"
             " v.name AS vehicle_name, b.name AS branch_name, b.timezone AS branch_timezone,"
@@ -152,7 +152,7 @@ class WaitlistDAO(BaseDAO):
         IMMEDIATE serialises writers): parallel accepts of the same slot queue on the same rows in the same
         order, so the first to get them decides and the others then read ``taken``."""
         return self.db.fetch_all(
-            "SELECT id, student_id, status, expires_at, booked_schedule_id FROM gap_offers"
+            "SELECT id, student_id, status, expires_at, booked_schedule_id FROM gap_offers"  # nosec B608 # interpolates only the backend's row-lock clause; every value is a bound :parameter
             f" WHERE schedule_id = :schedule_id ORDER BY schedule_id, student_id{self.db.for_update}",
             {"schedule_id": schedule_id})
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from app.core.forms import strip
@@ -28,6 +28,15 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired("Repeat the new password."), EqualTo("new_password", "The passwords do not match.")],
     )
     submit = SubmitField("Change password")
+
+
+class ConfirmForm(FlaskForm):
+    """Re-authentication (/auth/confirm): the password, plus a code when a second factor is enrolled."""
+
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=128)])
+    code = StringField("Code from your authenticator app", filters=[strip],
+                       validators=[Length(max=64,
+                                          message="That is not a code: enter the 6 digits or a recovery code.")])
 
 
 class LogoutForm(FlaskForm):

@@ -34,3 +34,12 @@ class StaffCreateForm(StaffForm):
     email = EmailField("E-mail address", filters=[blank_to_none],
                        validators=[DataRequired("Enter the e-mail address."), Email("Enter a valid e-mail address."),
                                    Length(max=160)])
+
+
+ROLE_CHOICES = [("staff", "Staff"), ("admin", "Administrator")]
+
+
+class StaffRoleForm(FlaskForm):
+    """Move an office account between staff and administrator (services.staff.change_role decides)."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=True)

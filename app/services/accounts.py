@@ -102,7 +102,7 @@ def activate(db: Database, token: str, password: str, confirm: str, now: datetim
              settings: Mapping[str, Any]) -> int:
     """Set the first password through a valid link; the link is then spent."""
     target = activation_target(db, token, now)
-    check_password_policy(password, settings, field="password")
+    check_password_policy(password, settings, field="password", db=db, user_id=target["user_id"])
     if password != confirm:
         raise ValidationFailed("The passwords do not match.", field="confirm_password")
     with db.transaction():

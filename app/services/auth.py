@@ -14,8 +14,11 @@ Rules:
   cookie stops working at once. Idle and absolute limits are checked here.
 - Legacy bcrypt ($2y$) hashes verify and are replaced by argon2id at the next
   successful login.
-- Second factor seam: ``second_factor_required`` decides whether a user must
-  complete a second step; sessions record ``second_factor_at`` once done.
+- Second factor (services.second_factor): ``second_factor_required`` decides whether a user must
+  complete a second step (a role in SECOND_FACTOR_ROLES, or any enrolled user); sessions record
+  ``second_factor_at`` once done. While that step is due the password attempt stays recorded as a
+  failure: only the passed code turns the count back to zero, so knowing the password never resets
+  the failures of a code being guessed.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from app.core import passwords
 from app.core.database import Database
 from app.core.errors import AuthenticationFailed, TooManyAttempts, ValidationFailed
 from app.dao.login_attempt import LoginAttemptDAO
+from app.dao.second_factor import SecondFactorDAO
 from app.dao.user import UserDAO, normalize_email
 from app.dao.user_session import UserSessionDAO
 from app.services import audit
@@ -53,6 +57,10 @@ class SessionUser:
     session_id: int
     token: str
     second_factor_done: bool = True
+    # The user has a TOTP factor switched on (user_second_factors.enabled_at).
+    second_factor_enrolled: bool = False
+    # When this session last confirmed the password (and code): sign-in or /auth/confirm (REAUTH_MINUTES).
+    reauthenticated_at: datetime | None = None
 
     @property
     def full_name(self) -> str:
@@ -69,9 +77,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def second_factor_required(role: str, settings: Mapping[str, Any]) -> bool:
-    """Seam for TOTP (a later issue): return True for roles that must pass a second step."""
-    return False
+def second_factor_required(role: str, settings: Mapping[str, Any], enrolled: bool = False) -> bool:
+    """Whether a sign-in must pass the second step: the role is in SECOND_FACTOR_ROLES (enrolled or
+    not: not yet enrolled means enrolment first), or the user has enrolled (instructors, students)."""
+    from app.config import second_factor_roles
+
+    return role in second_factor_roles(settings) or bool(enrolled)
 
 
 def lock_status(db: Database, email: str, now: datetime, settings: Mapping[str, Any]) -> int:
@@ -100,6 +111,45 @@ def ip_lock_status(db: Database, ip: str | None, now: datetime, settings: Mappin
     return max(0, int((stats["latest"] + window - now).total_seconds()))
 
 
+def _throttled_password_check(db: Database, email: str, password: str, *, ip: str | None, now: datetime,
+                              settings: Mapping[str, Any], failed_action: str, failure: str) -> tuple[dict, int]:
+    """The password step of sign-in and of re-authentication: (credentials row, attempt id) or raises.
+
+    Check-and-record in one transaction holding the account's users row (see ``login``); a refusal
+    while locked is TooManyAttempts and is neither verified nor counted; a wrong password (or an
+    unknown or archived account) is audited as ``failed_action`` and raises AuthenticationFailed with
+    ``failure``. The caller turns the attempt into a success (``mark_succeeded``) once it has passed."""
+    users = UserDAO(db)
+    attempts = LoginAttemptDAO(db)
+    with db.transaction():
+        record = users.find_credentials(email, lock=True)
+        retry_after = max(lock_status(db, email, now, settings), ip_lock_status(db, ip, now, settings))
+        if not retry_after:
+            attempt_id = attempts.record(email, record["id"] if record else None, ip, False, now)
+    if retry_after:
+        log.warning("%s refused: account locked (email hash %s)", failed_action, hash_token(email)[:12])
+        minutes = max(1, (retry_after + 59) // 60)
+        raise TooManyAttempts(
+            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            retry_after=retry_after,
+        )
+
+    if record is None:
+        passwords.burn_time(password)
+        ok = False
+    else:
+        ok = passwords.verify_password(record["password_hash"], password) and record["status"] == "active"
+
+    if not ok:
+        with db.transaction():
+            audit.record(db, Actor(user_id=record["id"], role=record["role"]) if record else None,
+                         failed_action, "user", record["id"] if record else None, now=now, ip=ip,
+                         details=None if record else "unknown e-mail")
+        log.info("%s (user id %s)", failed_action, record["id"] if record else "unknown")
+        raise AuthenticationFailed(failure)
+    return record, attempt_id
+
+
 def login(
     db: Database,
     email: str,
@@ -125,41 +175,25 @@ def login(
     email = normalize_email(email)
     users = UserDAO(db)
     attempts = LoginAttemptDAO(db)
-    with db.transaction():
-        record = users.find_credentials(email, lock=True)
-        retry_after = max(lock_status(db, email, now, settings), ip_lock_status(db, ip, now, settings))
-        if not retry_after:
-            attempt_id = attempts.record(email, record["id"] if record else None, ip, False, now)
-    if retry_after:
-        log.warning("login refused: account locked (email hash %s)", hash_token(email)[:12])
-        minutes = max(1, (retry_after + 59) // 60)
-        raise TooManyAttempts(
-            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            retry_after=retry_after,
-        )
-
-    if record is None:
-        passwords.burn_time(password)
-        ok = False
-    else:
-        ok = passwords.verify_password(record["password_hash"], password) and record["status"] == "active"
-
-    if not ok:
-        with db.transaction():
-            audit.record(db, Actor(user_id=record["id"], role=record["role"]) if record else None,
-                         "login_failed", "user", record["id"] if record else None, now=now, ip=ip,
-                         details=None if record else "unknown e-mail")
-        log.info("login failed (user id %s)", record["id"] if record else "unknown")
-        raise AuthenticationFailed(GENERIC_FAILURE)
+    record, attempt_id = _throttled_password_check(db, email, password, ip=ip, now=now, settings=settings,
+                                                   failed_action="login_failed", failure=GENERIC_FAILURE)
 
     token = secrets.token_urlsafe(32)
     rehashed = passwords.needs_rehash(record["password_hash"])
+    # A password-only sign-in is also a fresh re-authentication; with a code due, completing that step
+    # sets it (second_factor.complete_login). A required role not yet enrolled has only the password to
+    # confirm, so its (enrolment-only) session counts as re-authenticated now.
+    enrolled = SecondFactorDAO(db).is_enabled(record["id"])
+    second_factor_due = second_factor_required(record["role"], settings, enrolled)
+    reauthenticated_at = None if second_factor_due and enrolled else now
     with db.transaction():
         if rehashed:
             users.replace_hash(record["id"], passwords.hash_password(password), now)
         users.record_login(record["id"], now)
-        attempts.mark_succeeded(attempt_id)
-        session_id = UserSessionDAO(db).create(record["id"], hash_token(token), now, ip, user_agent)
+        if not second_factor_due:  # else the passed code marks the success (module doc)
+            attempts.mark_succeeded(attempt_id)
+        session_id = UserSessionDAO(db).create(record["id"], hash_token(token), now, ip, user_agent,
+                                               reauthenticated_at=reauthenticated_at)
         audit.record(db, Actor(user_id=record["id"], role=record["role"]), "login", "user", record["id"],
                      now=now, ip=ip, details="password rehashed" if rehashed else None)
     user = users.find_by_id(record["id"])
@@ -174,7 +208,9 @@ def login(
             branch_id=user["branch_id"],
             session_id=session_id,
             token=token,
-            second_factor_done=not second_factor_required(user["role"], settings),
+            second_factor_done=not second_factor_due,
+            second_factor_enrolled=enrolled,
+            reauthenticated_at=reauthenticated_at,
         ),
         rehashed=rehashed,
     )
@@ -206,7 +242,9 @@ def resolve_session(db: Database, token: str, now: datetime, settings: Mapping[s
         session_id=row["session_id"],
         token=token,
         second_factor_done=row["second_factor_at"] is not None
-        or not second_factor_required(row["role"], settings),
+        or not second_factor_required(row["role"], settings, row["second_factor_enabled_at"] is not None),
+        second_factor_enrolled=row["second_factor_enabled_at"] is not None,
+        reauthenticated_at=row["reauthenticated_at"],
     )
 
 
@@ -221,12 +259,57 @@ def end_all_sessions(db: Database, user_id: int) -> int:
     return UserSessionDAO(db).delete_for_user(user_id)
 
 
-def check_password_policy(password: str, settings: Mapping[str, Any], field: str = "new_password") -> None:
-    minimum = int(settings["PASSWORD_MIN_LENGTH"])
-    if len(password) < minimum:
-        raise ValidationFailed(f"Password must be at least {minimum} characters.", field=field)
-    if len(password) > 128:
-        raise ValidationFailed("Password must be at most 128 characters.", field=field)
+REAUTH_FAILURE = "The password is incorrect."
+CODE_NEEDED = "Enter the 6-digit code from your authenticator app, or one of your recovery codes."
+
+
+def recently_authenticated(user: Any, now: datetime, settings: Mapping[str, Any]) -> bool:
+    """Whether ``user`` (a SessionUser) confirmed the password (and code) within REAUTH_MINUTES."""
+    at = getattr(user, "reauthenticated_at", None)
+    if at is None:
+        return False
+    return timedelta(0) <= now - at <= timedelta(minutes=int(settings["REAUTH_MINUTES"]))
+
+
+def reauthenticate(db: Database, user: SessionUser, password: str, code: str | None, *, now: datetime,
+                   settings: Mapping[str, Any], ip: str | None = None) -> str:
+    """Confirm the signed-in user's password (and second factor when enrolled) for this session.
+
+    The password goes through the sign-in throttle (``_throttled_password_check``): a wrong one counts
+    toward the account lock and a locked account is refused unverified (TooManyAttempts). When the
+    user is enrolled, the code is checked by second_factor.verify (its own throttle and messages);
+    the password attempt only becomes a success once the code has passed too, so a right password
+    can never reset the failure count of a code being guessed. Returns "password", "totp" or
+    "recovery" (what was confirmed besides the password, for the audit row)."""
+    from app.services import second_factor  # imported here: second_factor builds on this module's DAOs
+
+    enrolled = second_factor.is_enrolled(db, user.id)
+    if enrolled and not (code or "").strip():
+        raise ValidationFailed(CODE_NEEDED, field="code")
+    record, attempt_id = _throttled_password_check(db, user.email, password, ip=ip, now=now, settings=settings,
+                                                   failed_action="reauth_failed", failure=REAUTH_FAILURE)
+    if record["id"] != user.id:  # the address moved to another account meanwhile: never confirm across
+        raise AuthenticationFailed(REAUTH_FAILURE)
+    method = "password"
+    if enrolled:
+        method = second_factor.verify(db, user.id, code, now=now, settings=settings, ip=ip)
+    with db.transaction():
+        LoginAttemptDAO(db).mark_succeeded(attempt_id)
+        UserSessionDAO(db).set_reauthenticated(user.session_id, now)
+        audit.record(db, Actor(user_id=user.id, role=user.role), "reauthenticated", "user", user.id, now=now,
+                     ip=ip, details=None if method == "password" else f"password and {method} code")
+    user.reauthenticated_at = now
+    return method
+
+
+def check_password_policy(password: str, settings: Mapping[str, Any], field: str = "new_password", *,
+                          db: Database | None = None, user_id: int | None = None) -> None:
+    """The password policy (services.password_policy): length, common passwords and, given ``db``, the
+    context words of the school, its branches and the user ``user_id``."""
+    from app.services import password_policy
+
+    words = password_policy.context_words(db, user_id, settings) if db is not None else ()
+    password_policy.check(password, context_words=words, settings=settings, field=field)
 
 
 def change_password(
@@ -242,7 +325,7 @@ def change_password(
     users = UserDAO(db)
     if not passwords.verify_password(users.password_hash(user_id), current_password):
         raise ValidationFailed("The current password is incorrect.", field="current_password")
-    check_password_policy(new_password, settings)
+    check_password_policy(new_password, settings, db=db, user_id=user_id)
     if new_password == current_password:
         raise ValidationFailed("Choose a password different from the current one.", field="new_password")
     with db.transaction():

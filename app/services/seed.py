@@ -71,6 +71,28 @@ DEMO_ACCOUNTS = (
     ("jack.mason@student.com", "student"),
 )
 
+# The demo's admin and staff accounts get a second factor with a random secret (local and staging only,
+# `flask seed-demo`); `flask demo-code EMAIL` prints the current code on a local machine.
+DEMO_SECOND_FACTOR_EMAILS = ("admin@origin.com", "operations@origin.com", "priya.raman@origin.com")
+
+
+def enrol_demo_second_factors(db: Database, now: datetime, settings: Mapping[str, Any]) -> list[str]:
+    """Switch a TOTP factor on (random secret) for the demo's admin and staff accounts, so `make run`
+    signs them in as production would. Local and staging only; returns the e-mails enrolled now."""
+    from app.services import second_factor
+
+    if settings.get("APP_ENV") not in ("local", "staging"):
+        return []
+    users, enrolled = UserDAO(db), []
+    with db.transaction():
+        for email in DEMO_SECOND_FACTOR_EMAILS:
+            user = users.find_by_email(email)
+            if user is not None and second_factor.state(db, user["id"]) is None:
+                second_factor.enrol_for_demo(db, user["id"], now, settings)
+                enrolled.append(email)
+    return enrolled
+
+
 FORTNIGHT = 14          # days before today, and days from today on, that get a diary
 RANDOM_SEED = 20260310  # fixed: the same ``today`` always gives the same diary
 STEP = 15               # minutes: every start and end lies on the quarter hour

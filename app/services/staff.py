@@ -18,6 +18,7 @@ from app.dao.account_token import AccountTokenDAO
 from app.dao.branch import BranchDAO
 from app.dao.staff import EMPLOYMENT_TYPES, FIELDS, SORTS, StaffDAO
 from app.dao.user import UserDAO, normalize_email
+from app.dao.user_session import UserSessionDAO
 from app.services import accounts, audit
 from app.services.scope import Actor
 
@@ -157,6 +158,38 @@ def restore_staff(db: Database, actor: Actor, staff_id: int, now: datetime) -> d
         raise ValidationFailed("This account is not archived.", field="status")
     accounts.restore_user(db, actor, staff["user_id"], now)
     return staff
+
+
+OFFICE_ROLES = ("staff", "admin")
+
+
+def change_role(db: Database, actor: Actor, staff_id: int, role: str, now: datetime) -> dict:
+    """Move an office account between staff and administrator (admin only; the route asks for a fresh
+    re-authentication). Never one's own role, never the last active administrator; the user's sessions
+    end so the new role applies from their next sign-in; audited (before/after) in the same transaction."""
+    _require_admin(actor)
+    if role not in OFFICE_ROLES:
+        raise ValidationFailed("Choose Staff or Administrator.", field="role")
+    users = UserDAO(db)
+    with db.transaction():
+        admins = users.active_admin_ids(lock=True)  # first: every demotion serialises on these rows
+        staff = StaffDAO(db).find(staff_id)
+        if staff is None:
+            raise NotFound("Staff member not found")
+        if staff["user_id"] == actor.user_id:
+            raise ValidationFailed("You cannot change your own role: ask another administrator.", field="role")
+        if staff["role"] not in OFFICE_ROLES:
+            raise ValidationFailed("Only staff and administrator accounts can change role here.", field="role")
+        if staff["role"] == role:
+            raise ValidationFailed(f"{staff['first_name']} {staff['last_name']} already has this role.", field="role")
+        if staff["role"] == "admin" and [a for a in admins if a != staff["user_id"]] == []:
+            raise ValidationFailed("This is the last active administrator: make someone else an administrator "
+                                   "first.", field="role")
+        users.set_role(staff["user_id"], role, now)
+        UserSessionDAO(db).delete_for_user(staff["user_id"])
+        audit.record(db, actor, "role_changed", "staff", staff_id, now=now,
+                     before={"role": staff["role"]}, after={"role": role})
+    return {**staff, "role": role}
 
 
 def reissue_activation(db: Database, actor: Actor, staff_id: int, now: datetime) -> CreatedStaff:

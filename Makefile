@@ -43,8 +43,12 @@ run: install
 	@echo "Serving Origin on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# Two pytest-xdist workers (this project's machines have two cores); each worker gets its own MariaDB
+# test database (tests/conftest.py mysql_url). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The scanners (docs/scanners.md): bandit over app/ (medium and high; accepted findings carry
 # "# nosec BXXX # reason"), then pip-audit over requirements.txt judged against the dated exceptions in

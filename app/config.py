@@ -104,7 +104,7 @@ DEFAULTS: dict[str, Any] = {
     "SMS_QUIET_HOURS": "21:00-08:00",
     "SERVER_NAME": "",
     # Host names the app answers (comma list, e.g. "origin.example.com"); any other Host header is 400.
-    # Empty: every host (set it in production; docs/scanners.md).
+    # Empty: every host (production refuses to start without it or SERVER_NAME).
     "TRUSTED_HOSTS": "",
     "PREFERRED_URL_SCHEME": "http",
     "TRUSTED_PROXIES": 0,
@@ -210,6 +210,10 @@ def load_settings(
             raise ConfigError("SECRET_KEY is missing, a placeholder or shorter than 32 characters")
         if settings["DEBUG"]:
             raise ConfigError("DEBUG must be off in production")
+        if not str(settings["TRUSTED_HOSTS"]).strip() and not str(settings["SERVER_NAME"]).strip():
+            raise ConfigError("TRUSTED_HOSTS (or SERVER_NAME) must name the site's host names in production: "
+                              "e-mailed reset and activation links carry the host, so a forged Host header "
+                              "must be refused")
         if not {"admin", "staff"} <= set(second_factor_roles(settings)):
             raise ConfigError("SECOND_FACTOR_ROLES must include admin and staff in production")
         settings["SESSION_COOKIE_SECURE"] = True

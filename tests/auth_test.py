@@ -182,6 +182,31 @@ def test_change_password_rejects_wrong_current_and_short_new(seeded, client):
     assert client.get("/dashboard/").status_code == 200  # nothing changed, still signed in
 
 
+def test_guessing_the_current_password_on_the_change_form_is_throttled_like_sign_in(seeded, client, frozen):
+    """A stolen, freshly confirmed session cannot brute-force the password through /account/password:
+    wrong current passwords count toward the account lock, and the locked form checks nothing."""
+    from app.core import passwords
+
+    frozen(datetime(2026, 11, 26, 9, 0, 0))
+    login(client, STUDENT)
+    form = {"new_password": "a calm blue lake at dawn", "confirm_password": "a calm blue lake at dawn"}
+    for attempt in range(10):
+        frozen(datetime(2026, 11, 26, 9, 0, 1 + attempt))  # after the sign-in's success
+        response = post_form(client, "/account/password", {**form, "current_password": f"guess {attempt}"},
+                             token_from="/account/password")
+        assert response.status_code == 422
+    checked = []
+    original = passwords.verify_password
+    passwords.verify_password = lambda stored, given: checked.append(given) or original(stored, given)
+    try:
+        locked = post_form(client, "/account/password", {**form, "current_password": DEMO_PASSWORD},
+                           token_from="/account/password")
+    finally:
+        passwords.verify_password = original
+    assert locked.status_code == 429 and checked == [], (locked.status_code, locked.headers.get("Location"))
+    assert "Too many failed" in locked.get_data(as_text=True)
+
+
 def test_idle_timeout_and_absolute_lifetime(seeded, client, frozen):
     start = datetime(2026, 11, 26, 8, 0, 0)
     frozen(start)

@@ -56,7 +56,7 @@ def test_init_db_creates_schema_in_an_empty_sqlite_file(tmp_path):
 def test_init_db_reset_is_refused_in_production(db_url, tmp_path):
     from app.bootstrap import create_app
 
-    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True,
+    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True, TRUSTED_HOSTS="localhost",
                                    SECOND_FACTOR_ROLES="admin,staff"))
     result = app.test_cli_runner().invoke(args=["init-db", "--reset"])
     assert result.exit_code == 1 and "refused" in result.output
@@ -80,7 +80,7 @@ def test_seed_demo_loads_prints_logins_and_refuses_twice(runner, db):
 def test_seed_demo_refused_in_production_unless_forced(db_url, tmp_path, db):
     from app.bootstrap import create_app
 
-    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True,
+    app = create_app(app_overrides(db_url, tmp_path, APP_ENV="production", SESSION_COOKIE_SECURE=True, TRUSTED_HOSTS="localhost",
                                    SECOND_FACTOR_ROLES="admin,staff"))
     refused = app.test_cli_runner().invoke(args=["seed-demo"])
     assert refused.exit_code == 1 and "refused" in refused.output

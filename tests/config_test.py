@@ -43,15 +43,18 @@ def test_production_refuses_missing_default_or_short_secret(tmp_path, secret):
 
 def test_production_refuses_debug_and_forces_secure_cookies(tmp_path):
     with pytest.raises(ConfigError, match="DEBUG"):
-        load_settings(environ={"APP_ENV": "production", "SECRET_KEY": STRONG, "DEBUG": "1"}, env_file=tmp_path / "n")
-    settings = load_settings(environ={"APP_ENV": "production", "SECRET_KEY": STRONG}, env_file=tmp_path / "n")
+        load_settings(environ={"APP_ENV": "production", "SECRET_KEY": STRONG, "DEBUG": "1", "TRUSTED_HOSTS": "x"}, env_file=tmp_path / "n")
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS"):
+        load_settings(environ={"APP_ENV": "production", "SECRET_KEY": STRONG}, env_file=tmp_path / "n")
+    settings = load_settings(environ={"APP_ENV": "production", "SECRET_KEY": STRONG,
+                                      "TRUSTED_HOSTS": "origin.example"}, env_file=tmp_path / "n")
     assert settings["SESSION_COOKIE_SECURE"] is True and settings["PREFERRED_URL_SCHEME"] == "https"
 
 
 def test_production_app_uses_host_prefixed_secure_cookie(tmp_path):
     from app.bootstrap import create_app
 
-    app = create_app({"APP_ENV": "production", "SECRET_KEY": STRONG, "LOG_DIR": str(tmp_path),
+    app = create_app({"APP_ENV": "production", "SECRET_KEY": STRONG, "TRUSTED_HOSTS": "localhost", "LOG_DIR": str(tmp_path),
                       "UPLOAD_DIR": str(tmp_path / "u"), "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-origin"
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.debug is False

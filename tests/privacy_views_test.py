@@ -140,6 +140,13 @@ def test_the_office_anonymises_a_former_student_from_the_profile(app, world):
     assert again.status_code == 409 and "already anonymised" in again.get_data(as_text=True)
     assert _audits(app, "student_anonymised") == 1
 
+    # The record stays for the books, but it is no longer anybody's account: no restore, no edit.
+    restore = client.post(f"/students/{former}/restore", data={"csrf_token": token})
+    assert restore.status_code == 409 and "anonymised on request" in restore.get_data(as_text=True)
+    edit = client.post(f"/students/{former}/edit", data={"csrf_token": token, "first_name": "Zzformer",
+                                                          "last_name": "Back", "phone": "0400 000 000"})
+    assert edit.status_code == 409 and "Zzformer" not in client.get(f"/students/{former}").get_data(as_text=True)
+
 
 def test_an_active_student_is_refused_with_the_rule_and_nothing_is_written(app, world):
     client = _client(app, "staff@x.com")

@@ -383,3 +383,20 @@ def test_a_stale_enrolment_session_confirms_the_password_first_and_the_gate_lets
     assert confirmed.status_code in (302, 303) and confirmed.headers["Location"].endswith("/account/second-factor")
     assert post(client, "/account/second-factor/enrol").status_code == 303
     assert scalar(app, "SELECT COUNT(*) FROM user_second_factors WHERE user_id = :u", u=world.admin) == 1
+
+
+def test_passing_the_second_step_issues_a_new_session_token(app, world):
+    """The cookie of the password-only step (captured, say, on a shared machine) does not become a full
+    session when the code passes: the session gets a new token and the old cookie signs nobody in."""
+    secret, _ = enrol(app, world.staff, "staff", T0 - timedelta(minutes=5))
+    client = app.test_client()
+    login(client, STAFF)
+    half_way = client.get_cookie("origin_session").value
+    token_before = scalar(app, "SELECT token_hash FROM user_sessions WHERE user_id = :u", u=world.staff)
+    assert answer(client, sf.code_at(secret, T0)).status_code == 303
+    assert client.get("/students/").status_code == 200
+    assert scalar(app, "SELECT token_hash FROM user_sessions WHERE user_id = :u", u=world.staff) != token_before
+    attacker = app.test_client()
+    attacker.set_cookie("origin_session", half_way)
+    refused = attacker.get("/students/")
+    assert refused.status_code == 302 and "/auth/login" in refused.headers["Location"]

@@ -130,6 +130,7 @@ def password():
             form.new_password.data,
             now=clock.now(),
             settings=current_app.config,
+            ip=request.remote_addr,
         )
     except AppError as exc:
         status = form_failure(form, exc)

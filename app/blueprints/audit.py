@@ -83,9 +83,13 @@ def view(audit_id: int):
                            before=audit.pretty(row["before_json"]), after=audit.pretty(row["after_json"]))
 
 
+def _list_page() -> str:
+    return url_for(".index")
+
+
 @bp.get("/export.csv")
 @roles_required("admin")
-@reauth_required
+@reauth_required(form_page=_list_page)
 def export():
     query = _query()
     db = get_db()

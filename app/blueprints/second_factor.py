@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from app.core import clock
-from app.core.auth import ANY_ROLE, current_actor, roles_required, safe_next
+from app.core.auth import ANY_ROLE, current_actor, renew_session, roles_required, safe_next
 from app.core.errors import AppError, TooManyAttempts
 from app.core.flask_db import get_db
 from app.core.reauth import reauth_required
@@ -66,6 +66,7 @@ def challenge():
         return _render_challenge(form, next_url, form_failure(form, exc))
     second_factor.complete_login(db, current_user.session_id, now, actor=current_actor(), method=method,
                                  ip=request.remote_addr)
+    renew_session()
     if method == "recovery":
         left = second_factor.status(db, current_user.id, current_user.role, current_app.config).codes_left
         flash(f"You signed in with a recovery code; it no longer works. {left} recovery code"
@@ -134,6 +135,8 @@ def confirm():
         return _with_retry_after(body, status, exc.retry_after)
     except AppError as exc:
         return _render_status(form_failure(form, exc), confirm_form=form, page_location=url_for(".status"))
+    if not current_user.second_factor_done:  # a forced enrolment was this session's second step
+        renew_session()
     key = handoffs.create(db, current_user.id, CODES_HANDOFF, {"codes": codes}, now)
     flash("Your second factor is on. From now on you sign in with your password and a code from your app.",
           "success")

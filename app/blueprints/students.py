@@ -111,6 +111,7 @@ def view(student_id: int):
 def edit(student_id: int):
     db, actor = get_db(), current_actor()
     student = students.get_student(db, actor, student_id)
+    students.require_not_anonymised(db, student["user_id"])  # 409 page, before any form
     if request.method == "GET":
         form = StudentForm(data={name: student[name] for name in FORM_FIELDS})
     else:

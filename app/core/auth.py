@@ -208,6 +208,15 @@ def start_session(user: auth_service.SessionUser) -> None:
     login_user(CurrentUser(user))
 
 
+def renew_session() -> None:
+    """After the second step: a new session token and a fresh cookie session (services.auth.renew_token)."""
+    user = current_user._get_current_object()._user
+    user.token = auth_service.renew_token(get_db(), user.session_id)
+    user.second_factor_done = True
+    session.clear()
+    login_user(CurrentUser(user))
+
+
 def end_session() -> None:
     if current_user.is_authenticated:
         auth_service.logout(get_db(), current_user.token, current_actor(), clock.now())

@@ -71,6 +71,9 @@ def kept_values(*names: str) -> dict[str, str]:
 
 def _target(form_page: Callable[..., str] | None, keep: Iterable[str], view_args: dict) -> str | None:
     if request.method == "GET":
+        if form_page is not None:  # a download: come back to the page that offers it, with its filters
+            query = request.query_string.decode("utf-8", "replace")
+            return safe_next(form_page(**view_args) + (f"?{query}" if query else ""))
         return safe_next(request.full_path)
     page = form_page(**view_args) if form_page else request.path
     fields = {name: request.form[name][:MAX_KEPT_LENGTH] for name in keep if request.form.get(name)}
@@ -84,7 +87,9 @@ def reauth_required(view: Callable | None = None, *, form_page: Callable[..., st
     """Decorator; bare (``@reauth_required``) or with options (``@reauth_required(keep=("new_email",))``).
 
     ``form_page(**view_args)`` names the GET page of a POST-only route (the staff profile for the
-    role form); ``keep`` the non-secret form fields to hand back after the confirmation."""
+    role form), or for a GET download the page that offers it (the confirmation then returns there, with
+    the same query string, instead of to a file the browser would save while staying on the confirm
+    page); ``keep`` the non-secret form fields to hand back after the confirmation."""
     if any("password" in name or name in ("code", "csrf_token") for name in keep):
         raise ValueError("secrets are never handed back through a URL")
 

@@ -38,6 +38,11 @@ class UserSessionDAO(BaseDAO):
     def touch(self, session_id: int, now: datetime) -> None:
         self.db.execute("UPDATE user_sessions SET last_seen_at = :now WHERE id = :id", {"now": now, "id": session_id})
 
+    def replace_token(self, session_id: int, token_hash: str) -> int:
+        """A new token for the same session (the old cookie stops working at once)."""
+        return self.db.execute("UPDATE user_sessions SET token_hash = :token_hash WHERE id = :id",
+                               {"token_hash": token_hash, "id": session_id}).rowcount
+
     def set_reauthenticated(self, session_id: int, now: datetime) -> int:
         return self.db.execute("UPDATE user_sessions SET reauthenticated_at = :now WHERE id = :id",
                                {"now": now, "id": session_id}).rowcount

@@ -203,6 +203,7 @@ ACTION_LABELS = {
     "logout": "Signed out",
     "reauthenticated": "Password confirmed again (re-authentication)",
     "reauth_failed": "Re-authentication failed (wrong password)",
+    "password_change_failed": "Password change refused (wrong current password)",
     "email_changed": "Own e-mail address changed",
     "session_ended": "Own session signed out from another device",
     "other_sessions_ended": "Signed out everywhere else",

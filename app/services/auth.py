@@ -255,6 +255,15 @@ def logout(db: Database, token: str, actor: Actor | None = None, now: datetime |
             audit.record(db, actor, "logout", "user", actor.user_id, now=now)
 
 
+def renew_token(db: Database, session_id: int) -> str:
+    """Issue a new token for a session whose privilege just rose (the second step passed): the cookie
+    from before that step no longer works (no fixation across the step). Returns the new token."""
+    token = secrets.token_urlsafe(32)
+    with db.transaction():
+        UserSessionDAO(db).replace_token(session_id, hash_token(token))
+    return token
+
+
 def end_all_sessions(db: Database, user_id: int) -> int:
     return UserSessionDAO(db).delete_for_user(user_id)
 
@@ -320,11 +329,22 @@ def change_password(
     *,
     now: datetime,
     settings: Mapping[str, Any],
+    ip: str | None = None,
 ) -> None:
-    """Change a password after checking the current one; every session of the user ends."""
+    """Change a password after checking the current one; every session of the user ends.
+
+    The current password goes through the sign-in throttle (a wrong one counts toward the account
+    lock; a locked account is refused unverified), so this form cannot be used to guess it."""
     users = UserDAO(db)
-    if not passwords.verify_password(users.password_hash(user_id), current_password):
-        raise ValidationFailed("The current password is incorrect.", field="current_password")
+    email = users.find_by_id(user_id)["email"]
+    try:
+        _record, attempt_id = _throttled_password_check(
+            db, email, current_password, ip=ip, now=now, settings=settings,
+            failed_action="password_change_failed", failure="The current password is incorrect.")
+    except AuthenticationFailed as exc:
+        raise ValidationFailed(exc.message, field="current_password") from exc
+    with db.transaction():  # the right password: not a failure, whatever the new one turns out to be
+        LoginAttemptDAO(db).mark_succeeded(attempt_id)
     check_password_policy(new_password, settings, db=db, user_id=user_id)
     if new_password == current_password:
         raise ValidationFailed("Choose a password different from the current one.", field="new_password")

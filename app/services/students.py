@@ -26,6 +26,7 @@ from app.core.params import MAX_DATE, MIN_DATE
 from app.dao.branch import BranchDAO
 from app.dao.document import DocumentDAO
 from app.dao.note import NoteDAO
+from app.dao.privacy import PrivacyDAO
 from app.dao.student import (
     ACCOUNT_STATUSES, LICENSE_STATUSES, NOTHING, PROFILE_FIELDS, SORTS, StudentDAO, StudentScope,
 )
@@ -238,12 +239,23 @@ def update_student(db: Database, actor: Actor, student_id: int, data: Mapping[st
         current = dao.find_for_scope(student_id, scope_for(actor))
         if current is None:
             raise NotFound("Student not found")
+        require_not_anonymised(db, current["user_id"])
         row = _clean(db, actor, data, require_phone=False)
         dao.update(student_id, row, now)
         dao.update_account(current["user_id"], row["first_name"], row["last_name"], row["phone"],
                            row["branch_id"], now)
         audit.record(db, actor, "student_updated", "student", student_id, now=now, details="Profile updated.",
                      before=_snapshot(current), after=_snapshot({**row, "email": current["email"]}))
+
+
+ANONYMISED = ("This former student was anonymised on request (services.privacy): the record stays for the "
+              "financial and audit records but can no longer be edited or restored.")
+
+
+def require_not_anonymised(db: Database, user_id: int) -> None:
+    """Conflict (409) for an account anonymised on request: its record is kept, never reopened."""
+    if PrivacyDAO(db).anonymised_at(user_id) is not None:
+        raise Conflict(ANONYMISED)
 
 
 def archive_student(db: Database, actor: Actor, student_id: int, now: datetime) -> dict:
@@ -261,6 +273,7 @@ def restore_student(db: Database, actor: Actor, student_id: int, now: datetime) 
     student = get_student(db, actor, student_id)
     if student["account_status"] != "archived":
         raise ValidationFailed("This account is not archived.", field="status")
+    require_not_anonymised(db, student["user_id"])
     accounts.restore_user(db, actor, student["user_id"], now)
     return student
 

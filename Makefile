@@ -44,11 +44,13 @@ run: install
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Two pytest-xdist workers (this project's machines have two cores); each worker gets its own MariaDB
-# test database (tests/conftest.py mysql_url). TEST_WORKERS=0 runs everything in one process.
+# test database (tests/conftest.py mysql_url). --dist loadfile keeps a file on one worker, so a module's
+# shared fixtures (a seeded live server, the accessibility walk) are built once. TEST_WORKERS=0 runs
+# everything in one process.
 TEST_WORKERS ?= 2
 
 test: install-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The scanners (docs/scanners.md): bandit over app/ (medium and high; accepted findings carry
 # "# nosec BXXX # reason"), then pip-audit over requirements.txt judged against the dated exceptions in

@@ -139,6 +139,24 @@ def demo_code_command(email: str) -> None:
     click.echo(code)
 
 
+@click.command("reset-second-factor")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (written to the audit trail), e.g. the ticket number.")
+@with_appcontext
+def reset_second_factor_command(email: str, reason: str) -> None:
+    """Break glass: remove a user's second factor from the server's shell (every administrator lost their
+    device, or SECRET_KEY changed). Audited, the user notified, their sessions ended; they set it up again
+    at their next sign-in."""
+    from app.core.errors import AppError
+    from app.services import second_factor
+
+    try:
+        delivery = second_factor.operator_reset(get_db(), email, reason, clock.now(), current_app.config)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"second factor of {email.strip().lower()} removed; sessions ended; e-mail: {delivery.status}")
+
+
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit_command() -> None:
@@ -381,7 +399,7 @@ def queue_agendas_command() -> None:
 
 
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
-            demo_code_command,
+            demo_code_command, reset_second_factor_command,
             verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
             rotate_logs_command, expire_proposals_command, mark_overdue_invoices_command,

@@ -7,7 +7,11 @@ Runs pip-audit over requirements.txt (every line pinned with ==, so no resolver 
   the package and the version, with a reason and an expiry date that has not passed;
 - an exception past its expiry date is a failure of its own (review it: fix, or renew with a reason);
 - a package pip-audit could not audit (for instance the vulnerability service cannot be reached, or the
-  package index has no per-version data) is *not* a pass: it is reported as "not audited".
+  package index has no per-version data) is *not* a pass. It gets one second chance: PyPI's project
+  JSON (``/pypi/<name>/json``, which this machine's index does serve) lists the known vulnerabilities
+  of the project's *latest* release, in the same OSV form pip-audit reads. When the pin is that latest
+  release, that list is exactly the answer for the pin, so the package counts as audited (source
+  "pypi-latest"). A pin behind the latest release stays "not audited" (upgrade it, or audit elsewhere).
 
 ``python security/check_dependencies.py`` prints the verdict and exits 0 (clean), 1 (unaccepted or expired),
 2 (some packages could not be audited). tests/security/scanners_test.py calls ``audit()`` and ``judge()``.
@@ -52,6 +56,42 @@ def audit(requirements: Path = REQUIREMENTS, timeout: int = 300) -> dict:
     return json.loads(done.stdout[start:])
 
 
+def project_latest(name: str, timeout: int = 20) -> dict | None:
+    """PyPI's project JSON for ``name`` ({"version", "vulnerabilities"}), or None when unreachable."""
+    import urllib.request
+
+    url = f"https://pypi.org/pypi/{name}/json"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # nosec B310 # a constant https URL
+            data = json.load(response)
+    except (OSError, ValueError):
+        return None
+    return {"version": str(data.get("info", {}).get("version", "")), "vulnerabilities": data.get("vulnerabilities") or []}
+
+
+def with_latest_fallback(report: dict, fetch=project_latest) -> dict:
+    """``report`` with each package pip-audit skipped re-audited from PyPI's latest-release data when the
+    pin is the latest release (module doc); others keep their skip reason, extended with why."""
+    dependencies = []
+    for dep in report.get("dependencies", []):
+        if "skip_reason" not in dep:
+            dependencies.append(dep)
+            continue
+        name, version = str(dep.get("name", "")), str(dep.get("version", ""))
+        if not version:  # pip-audit's skip entries carry the version only inside the reason
+            version = dep["skip_reason"].rsplit("(", 1)[-1].rstrip(")").strip()
+        latest = fetch(name)
+        if latest is not None and latest["version"] == version:
+            vulns = [{"id": v.get("id"), "aliases": v.get("aliases") or [], "fix_versions": v.get("fixed_in") or []}
+                     for v in latest["vulnerabilities"] if not v.get("withdrawn")]
+            dependencies.append({"name": name, "version": version, "vulns": vulns, "source": "pypi-latest"})
+        else:
+            why = ("PyPI could not be reached" if latest is None
+                   else f"the pin is not the latest release ({latest['version']})")
+            dependencies.append({**dep, "skip_reason": f"{dep['skip_reason']}; {why}"})
+    return {**report, "dependencies": dependencies}
+
+
 def load_exceptions(path: Path = EXCEPTIONS) -> list[dict]:
     if not path.exists():
         return []
@@ -91,7 +131,7 @@ def judge(report: dict, exceptions: list[dict], today: date) -> Verdict:
 
 
 def main() -> int:
-    verdict = judge(audit(), load_exceptions(), date.today())
+    verdict = judge(with_latest_fallback(audit()), load_exceptions(), date.today())
     for item in verdict.unaccepted:
         print(f"VULNERABLE {item['package']}=={item['version']}: {item['id']} {item['aliases']} "
               f"(fixed in {', '.join(item['fix_versions']) or 'no release yet'})")

@@ -18,10 +18,11 @@ Rules:
   seeds; the user's id is the associated data, so a ciphertext copied to another user's row does not
   decrypt. Stored as "v1:" + base64(12-byte nonce + ciphertext + tag). Changing SECRET_KEY makes the
   stored seeds unreadable: every enrolled user then needs an administrator's reset (docs/security.md).
-- Recovery codes: ten per enrolment, each 12 characters from the 32-letter base32 alphabet (60 bits from
-  ``secrets``), shown once (never again: only their SHA-256 is stored) and each usable once. With 60 bits
-  of entropy and the sign-in throttle an unsalted SHA-256 is enough: guessing one online is hopeless and
-  the hashes cannot be reversed by a dictionary.
+- Recovery codes: ten per enrolment, each 24 characters from the 32-letter base32 alphabet (120 bits from
+  ``secrets``, shown in six groups of four), shown once (never again: only their SHA-256 is stored) and
+  each usable once. With at least 112 bits of entropy an unsalted SHA-256 is enough (ASVS 4.0.3 V2.6.2):
+  the hashes cannot be reversed by a dictionary or a precomputed table, and guessing one online is
+  hopeless under the sign-in throttle.
 - Enrolment stores a pending (encrypted) seed; it is switched on only by a code from it. Required roles
   (SECOND_FACTOR_ROLES: admin and staff by default) cannot switch it off; an administrator can reset
   another user's factor (audited; the user is notified in-app and by e-mail; their sessions end).
@@ -64,7 +65,7 @@ DIGITS = 6
 VALID_WINDOW = 1
 EXPIRED_LOOKBACK_STEPS = 10  # a code up to five minutes old is named "expired", not "wrong"
 RECOVERY_CODE_COUNT = 10
-RECOVERY_CODE_LENGTH = 12  # base32 characters: 60 bits
+RECOVERY_CODE_LENGTH = 24  # base32 characters: 120 bits (ASVS 4.0.3 V2.6.2: at least 112 unless salted)
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _TOTP_RE = re.compile(r"[0-9]{%d}" % DIGITS)  # ASCII digits only (\d would take "٣")
 _RECOVERY_RE = re.compile(r"[A-Z2-7]{%d}" % RECOVERY_CODE_LENGTH)
@@ -141,7 +142,7 @@ _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})  # digits that base3
 
 
 def normalise_code(code: str | None) -> str:
-    """Spaces and hyphens dropped, upper case; a 12-character recovery code also reads 0, 1, 8 as O, I, B."""
+    """Spaces and hyphens dropped, upper case; a recovery code (RECOVERY_CODE_LENGTH characters) also reads 0, 1, 8 as O, I, B."""
     given = re.sub(r"[\s-]", "", code or "").upper()
     return given.translate(_LOOKALIKES) if len(given) == RECOVERY_CODE_LENGTH else given
 
@@ -423,6 +424,24 @@ def admin_reset(db: Database, actor: Actor, user_id: int, now: datetime, setting
         raise PermissionDenied("Only an administrator can reset a second factor.")
     if int(user_id) == actor.user_id:
         raise Conflict("You cannot reset your own second factor: another administrator can, or use a recovery code.")
+    return _remove_factor(db, actor, user_id, now, settings, by="An administrator")
+
+
+def operator_reset(db: Database, email: str, reason: str, now: datetime, settings: Mapping[str, Any]) -> mailer.Delivery:
+    """`flask reset-second-factor`: the break-glass reset for whoever runs the server (every administrator
+    lost their device, or SECRET_KEY changed and no seed decrypts). Same effects as admin_reset; the audit
+    row has no actor and carries the reason."""
+    if not (reason or "").strip():
+        raise ValidationFailed("Give the reason (it goes into the audit trail).", field="reason")
+    user = UserDAO(db).find_by_email(email.strip().lower())
+    if user is None:
+        raise NotFound(f"No account has the e-mail address {email}.")
+    return _remove_factor(db, None, user["id"], now, settings, by="The system operator",
+                          details=f"on the command line: {reason.strip()}"[:200])
+
+
+def _remove_factor(db: Database, actor: Actor | None, user_id: int, now: datetime, settings: Mapping[str, Any], *,
+                   by: str, details: str = "") -> mailer.Delivery:
     users = UserDAO(db)
     target = users.find_by_id(user_id)
     if target is None:
@@ -435,15 +454,15 @@ def admin_reset(db: Database, actor: Actor, user_id: int, now: datetime, setting
         dao.delete(user_id)
         RecoveryCodeDAO(db).delete_for_user(user_id)
         ended = UserSessionDAO(db).delete_for_user(user_id)
-        audit.record(db, actor, "second_factor_reset", "user", user_id, now=now, ip=actor.ip,
-                     details=f"sessions ended: {ended}")
+        audit.record(db, actor, "second_factor_reset", "user", user_id, now=now, ip=actor.ip if actor else None,
+                     details=f"{details + '; ' if details else ''}sessions ended: {ended}")
         notifications.notify(
             db, user_id, "Your second factor was reset",
-            "An administrator reset the second factor (authenticator app) of your account and signed you out. "
+            f"{by} reset the second factor (authenticator app) of your account and signed you out. "
             "Set it up again the next time you sign in. If you did not ask for this, tell the office.",
             "warning", now=now, kind="transactional")
     body = (f"Hello {target['first_name']},\n\n"
-            f"An administrator of {settings.get('APP_NAME', 'Origin')} reset the second factor (authenticator app) "
+            f"{by} of {settings.get('APP_NAME', 'Origin')} reset the second factor (authenticator app) "
             "of your account and signed you out everywhere.\n"
             "Set up your authenticator app again the next time you sign in; your old recovery codes no longer work.\n\n"
             "If you did not ask for this, contact the office straight away.\n")

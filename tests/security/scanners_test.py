@@ -99,7 +99,7 @@ def test_pip_audit_finds_no_vulnerability_outside_the_dated_exceptions():
     checker = _checker()
     if importlib.util.find_spec("pip_audit") is None:
         pytest.fail("pip-audit is not installed: make install-dev (requirements-dev.txt)")
-    verdict = checker.judge(checker.audit(), checker.load_exceptions(), date.today())
+    verdict = checker.judge(checker.with_latest_fallback(checker.audit()), checker.load_exceptions(), date.today())
     print(f"pip-audit: {len(verdict.audited)} audited, {len(verdict.unaudited)} not audited, "
           f"{len(verdict.unaccepted)} unaccepted, {len(verdict.accepted)} accepted, {len(verdict.expired)} expired")
     assert not verdict.malformed, verdict.malformed
@@ -111,6 +111,29 @@ def test_pip_audit_finds_no_vulnerability_outside_the_dated_exceptions():
                     f"{len(verdict.unaudited) + len(verdict.audited)} packages, so there is no verdict; "
                     f"e.g. {reasons[0]!r} (docs/scanners.md)")
     assert verdict.audited
+
+
+def test_the_latest_release_fallback_audits_only_pins_that_are_the_latest_release():
+    checker = _checker()
+    skipped = "Dependency not found on PyPI and could not be audited: {} ({})"
+    report = {"dependencies": [
+        {"name": "pycrypto", "skip_reason": skipped.format("pycrypto", "2.6.1")},
+        {"name": "click", "skip_reason": skipped.format("click", "8.3.1")},
+        {"name": "flask", "version": "3.1.3", "vulns": []},
+        {"name": "gone", "skip_reason": skipped.format("gone", "1.0")},
+    ]}
+    index = {"pycrypto": {"version": "2.6.1", "vulnerabilities": [
+                 {"id": "PYSEC-2018-97", "aliases": ["CVE-2018-6594"], "fixed_in": []},
+                 {"id": "OLD", "aliases": [], "fixed_in": [], "withdrawn": "2020-01-01"}]},
+             "click": {"version": "8.5.1", "vulnerabilities": []}}
+    fetched = []
+    result = checker.with_latest_fallback(report, fetch=lambda name: fetched.append(name) or index.get(name))
+    verdict = checker.judge(result, [], date(2026, 12, 1))
+    assert fetched == ["pycrypto", "click", "gone"]  # pip-audit's own answers are not second-guessed
+    assert [(v["package"], v["id"]) for v in verdict.unaccepted] == [("pycrypto", "PYSEC-2018-97")]
+    assert sorted(verdict.audited) == ["flask==3.1.3", "pycrypto==2.6.1"]
+    assert "not the latest release (8.5.1)" in verdict.unaudited["click"]
+    assert "could not be reached" in verdict.unaudited["gone"]
 
 
 def test_the_exceptions_judgement_on_made_up_reports():

@@ -140,6 +140,40 @@ def test_only_a_value_signed_for_this_user_fills_the_form_in(app, world, frozen)
     assert "attacker@evil.example" not in staff.get(theirs).get_data(as_text=True)
 
 
+def _notices(app, subject_part: str) -> list[tuple[str, str]]:
+    path = Path(app.config["LOG_DIR"]) / "outbound.log"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [(n["to"], n["status"]) for n in (json.loads(line.split("] ", 1)[1]) for line in lines
+                                              if subject_part in line)]
+
+
+def test_the_owner_is_told_when_the_password_or_the_second_factor_changes(app, world):
+    """ASVS V2.2.3 / V2.5.5: a changed password, a second factor switched on or off and new recovery codes
+    each send the owner an e-mail notice (through the mailer: logged as skipped, mail is off in tests)."""
+    client = _client(app, INSTRUCTOR)
+    assert client.post("/account/password", data={
+        "current_password": DEMO_PASSWORD, "new_password": "a quiet river bend", "confirm_password":
+        "a quiet river bend", "csrf_token": csrf_token(client, "/account/password")}).status_code == 302
+    assert _notices(app, "password was changed") == [(INSTRUCTOR, "skipped")]
+    client = app.test_client()
+    login(client, INSTRUCTOR, "a quiet river bend")
+    secret = client.get("/account/second-factor")  # status page; start the set-up
+    token = csrf_token(client, "/account/second-factor")
+    client.post("/account/second-factor/enrol", data={"csrf_token": token})
+    with app.app_context():
+        pending = get_db().fetch_value("SELECT secret FROM user_second_factors WHERE user_id = :u",
+                                       {"u": world[INSTRUCTOR]})
+        seed = second_factor.decrypt_secret(pending, world[INSTRUCTOR], app.config)
+    at = second_factor.code_at(seed, T0)
+    assert client.post("/account/second-factor/confirm", data={"code": at, "csrf_token": token}).status_code == 303
+    assert _notices(app, "second factor was switched on") == [(INSTRUCTOR, "skipped")]
+    assert client.post("/account/second-factor/codes", data={"csrf_token": token}).status_code == 303
+    assert _notices(app, "New Origin Driving School recovery codes") == [(INSTRUCTOR, "skipped")]
+    assert client.post("/account/second-factor/disable", data={"csrf_token": token}).status_code == 303
+    assert _notices(app, "second factor was switched off") == [(INSTRUCTOR, "skipped")]
+    assert secret.status_code == 200
+
+
 def test_changing_the_email_is_audited_and_tells_the_old_address(app, world):
     client = _client(app, INSTRUCTOR)
     response = client.post("/account/email", data={"new_email": "  New.Teach@X.com ",

@@ -135,6 +135,7 @@ def password():
     except AppError as exc:
         status = form_failure(form, exc)
         return render_template("account/password.html", form=form), status
+    account_security.send_security_notice(get_db(), current_user.id, "password", current_app.config)
     logout_user()
     session.clear()
     flash("Password changed. Every session was signed out; please sign in with the new password.", "success")

@@ -16,7 +16,7 @@ from app.core.flask_db import get_db
 from app.core.reauth import reauth_required
 from app.core.web import action_refused, form_failure, see_other
 from app.forms.second_factor import ActionForm, CodeForm, ConfirmForm, ResetForm
-from app.services import handoffs, second_factor
+from app.services import account_security, handoffs, second_factor
 
 bp = Blueprint("second_factor", __name__)
 
@@ -138,6 +138,7 @@ def confirm():
     if not current_user.second_factor_done:  # a forced enrolment was this session's second step
         renew_session()
     key = handoffs.create(db, current_user.id, CODES_HANDOFF, {"codes": codes}, now)
+    account_security.send_security_notice(db, current_user.id, "second_factor_on", current_app.config)
     flash("Your second factor is on. From now on you sign in with your password and a code from your app.",
           "success")
     return see_other(url_for(".status", handoff=key))
@@ -166,6 +167,7 @@ def codes():
         context, code = action_refused(exc, url_for(".status"))
         return _render_status(code, **context)
     key = handoffs.create(db, current_user.id, CODES_HANDOFF, {"codes": new_codes}, now)
+    account_security.send_security_notice(db, current_user.id, "recovery_codes", current_app.config)
     flash("New recovery codes made; the earlier ones no longer work.", "success")
     return see_other(url_for(".status", handoff=key))
 
@@ -181,6 +183,7 @@ def disable():
     except AppError as exc:
         context, code = action_refused(exc, url_for(".status"))
         return _render_status(code, **context)
+    account_security.send_security_notice(get_db(), current_user.id, "second_factor_off", current_app.config)
     flash("Your second factor is off. You sign in with your password only.", "success")
     return see_other(url_for(".status"))
 

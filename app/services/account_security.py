@@ -75,6 +75,29 @@ def send_email_changed_notice(settings: Mapping[str, Any], change: EmailChange) 
                              body)
 
 
+SECURITY_CHANGES = {
+    "password": ("Your {app} password was changed",
+                 "The password of your {app} account was changed, and every session was signed out."),
+    "second_factor_on": ("Your {app} second factor was switched on",
+                         "A second factor (authenticator app) was switched on for your {app} account."),
+    "second_factor_off": ("Your {app} second factor was switched off",
+                          "The second factor (authenticator app) of your {app} account was switched off: "
+                          "signing in now needs the password only."),
+    "recovery_codes": ("New {app} recovery codes",
+                       "New recovery codes were made for your {app} account; the earlier ones no longer work."),
+}
+
+
+def send_security_notice(db: Database, user_id: int, change: str, settings: Mapping[str, Any]) -> mailer.Delivery:
+    """Tell the owner by e-mail that a security setting of their account changed (ASVS 4.0.3 V2.2.3,
+    V2.5.5), after the change committed; the wording says what to do if it was not them."""
+    user = UserDAO(db).find_by_id(user_id)
+    subject, what = (text.format(app=settings["APP_NAME"]) for text in SECURITY_CHANGES[change])
+    body = (f"Hello {user['first_name']},\n\n{what}\n\n"
+            "If you did not make this change, contact the office at once: someone else may be using your account.\n")
+    return mailer.send_email(settings, user["email"], subject, body)
+
+
 # --------------------------------------------------------------------------- sessions
 
 @dataclass

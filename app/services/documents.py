@@ -193,7 +193,7 @@ def upload(db: Database, actor: Actor, student_id: int, file_name: str | None, s
     return Stored(document_id, original, stored_name, len(data), mime, digest)
 
 
-def _stored_path(upload_dir: str | os.PathLike, stored_name: str | None) -> Path | None:
+def stored_path(upload_dir: str | os.PathLike, stored_name: str | None) -> Path | None:
     """The file's path when it is a regular file directly inside the upload directory, else None."""
     if not stored_name:
         return None
@@ -234,7 +234,7 @@ def open_download(db: Database, actor: Actor, document_id: int, now: datetime, *
                   upload_dir: str | os.PathLike) -> Download:
     """Scope check, file check, then the ``document_downloaded`` audit row (before streaming)."""
     doc = get_document(db, actor, document_id)
-    path = _stored_path(upload_dir, doc["file_path"])
+    path = stored_path(upload_dir, doc["file_path"])
     if path is None:
         raise NotFound(MISSING_FILE)
     extension = extension_of(doc["file_path"])
@@ -260,7 +260,7 @@ def delete(db: Database, actor: Actor, document_id: int, now: datetime, *, uploa
         dao.delete(document_id)
         audit.record(db, actor, "document_deleted", "document", document_id, now=now, details=_details(doc),
                      before=_snapshot(doc))
-    path = _stored_path(upload_dir, doc["file_path"])
+    path = stored_path(upload_dir, doc["file_path"])
     if path is not None:
         try:
             path.unlink()

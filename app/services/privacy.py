@@ -40,7 +40,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Mapping
 
 from app.core import clock, localtime
@@ -48,7 +47,7 @@ from app.core.database import Database
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.dao.contact_preference import ContactPreferenceDAO
 from app.dao.privacy import PrivacyDAO
-from app.services import accounts, audit
+from app.services import accounts, audit, documents
 from app.services.scope import Actor
 from app.services.students import get_student
 
@@ -316,7 +315,7 @@ def anonymise(db: Database, actor: Actor, student_id: int, reason: Any, *, now: 
                      details=f"Reason: {text}", after={"user_id": user_id, **counts})
     done = Anonymised(student_id, user_id, counts)
     for row in files:
-        path = _stored_path(upload_dir, row["file_path"])
+        path = documents.stored_path(upload_dir, row["file_path"])
         if path is None:
             done.files_missing += 1
             continue
@@ -327,17 +326,6 @@ def anonymise(db: Database, actor: Actor, student_id: int, reason: Any, *, now: 
             done.files_missing += 1
             log.warning("could not delete the file of anonymised document %s: %s", row["id"], path)
     return done
-
-
-def _stored_path(upload_dir: str | os.PathLike, stored_name: str | None) -> Path | None:
-    """A regular file directly inside the upload directory, else None (never a path outside it)."""
-    if not stored_name:
-        return None
-    base = Path(upload_dir).resolve()
-    candidate = (base / stored_name).resolve()
-    if candidate.parent != base or not candidate.is_file():
-        return None
-    return candidate
 
 
 def anonymised_at(db: Database, user_id: int) -> datetime | None:

@@ -124,6 +124,12 @@ def _side(db, tag, now, upload_dir: Path):
 
 @pytest.fixture
 def world(app):
+    return populate_world(app)
+
+
+def populate_world(app) -> dict:
+    """Two branches (sides a and b, each with its people and records), an admin, a staff member with no
+    branch and a course shared across branches; tests/security/ builds the same world through this."""
     upload_dir = Path(app.config["UPLOAD_DIR"])
     upload_dir.mkdir(parents=True, exist_ok=True)
     with app.app_context():

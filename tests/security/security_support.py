@@ -53,23 +53,10 @@ def build_app(tmp: Path, template: Path, **settings):
 
 
 def build_world(tmp: Path, template: Path, **settings):
-    from access_matrix_test import _side, _user  # the access matrix's world, reused as it is
-    from tests import factories as f
+    from access_matrix_test import populate_world  # the access matrix's world, reused as it is
 
     app = build_app(tmp, template, **settings)
-    upload_dir = Path(app.config["UPLOAD_DIR"])
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    with app.app_context():
-        db = get_db()
-        now = clock.now()
-        a, b = _side(db, "a", now, upload_dir), _side(db, "b", now, upload_dir)
-        _user(db, "admin", None, "admin.matrix@origin.com", "Admin")
-        nobranch = _user(db, "staff", None, "staff.nobranch@origin.com", "Nobranch")
-        db.insert("staff_profiles", {"user_id": nobranch, "branch_id": None, "position_title": "Floating"})
-        shared_course = f.make_course(db, title="Shared course")
-        db.insert("course_instructor", {"course_id": shared_course, "instructor_id": b["instructor_id"]})
-    a["emails"]["admin"] = "admin.matrix@origin.com"
-    return app, {"a": a, "b": b, "nobranch": "staff.nobranch@origin.com", "shared_course": shared_course}
+    return app, populate_world(app)
 
 
 def email_of(world, role: str) -> str:

@@ -98,8 +98,8 @@ def test_delete(db):
 def _zip(names):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name in names:
-            archive.writestr(name, "<x/>")
+        for name in names:  # a fixed timestamp: stable bytes, so stable test ids across xdist workers
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), "<x/>")
     return buffer.getvalue()
 
 

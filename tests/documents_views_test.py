@@ -69,7 +69,10 @@ def _zip(entries: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in entries.items():
-            archive.writestr(name, text)
+            # a fixed timestamp: the bytes (and so the test ids) must not change between pytest-xdist
+            # workers, which collect at different seconds and refuse to run when their ids differ
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text,
+                             compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

@@ -1,5 +1,5 @@
 """Command line: `flask <command>` (FLASK_APP=cli via .flaskenv), `python cli.py <command>`, or from
-another directory `flask --app /srv/origin/cli <command>`. The commands live in app/commands.py and are
+another directory `flask --app /srv/origin/cli <command>`. The commands live in app/commands/ (one module per area) and are
 registered by create_app itself.
 """
 from flask.cli import FlaskGroup

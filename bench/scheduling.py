@@ -177,7 +177,7 @@ def prepare(db: Database, size: ChainSize, reuse: bool) -> tuple[dict, bool]:
 
 def analyse(db: Database) -> float:
     """What `flask analyze-tables` does (the runbook's weekly ANALYZE of the high-churn tables)."""
-    from app.commands import HIGH_CHURN
+    from app.commands.runbook import HIGH_CHURN
 
     started = timer.perf_counter()
     MigrationDAO(db).analyze([t for t in HIGH_CHURN if t in set(db.tables())])

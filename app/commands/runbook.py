@@ -1,8 +1,7 @@
-"""The click commands: one thin command per runbook job, over a service.
+"""The runbook's jobs: schema and demo data, the nightly, weekly and monthly jobs, the dispatcher.
 
-Registered by ``create_app`` itself (as flaskr does), so every app instance has them:
-``flask <command>``, ``python cli.py <command>`` and ``flask --app /srv/origin/cli <command>``.
-Failures raise ClickException, so the exit code is non-zero and cron's MAILTO sees them.
+Each prints its one-line summary through ``jobs.summary`` (also the end line in logs/cron.log) and
+fails with ClickException, so the exit code is non-zero and cron's MAILTO sees it.
 """
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from flask.cli import with_appcontext
 from app.config import database_url
 from app.core import clock, schema
 from app.core.errors import AppError, DatabaseUnavailable
+from app.commands.jobs import job_command, summary
 from app.core.flask_db import get_db
 from app.dao.migration import app_grants
 from app.services import seed
@@ -27,7 +27,7 @@ def _describe_database() -> str:
     return f"{scheme}://{rest.split('@', 1)[-1]}"
 
 
-@click.command("init-db")
+@job_command("init-db")
 @with_appcontext
 @click.option("--reset", is_flag=True, help="Drop every table first (refused in production).")
 @click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing when the database already has tables.")
@@ -36,16 +36,16 @@ def init_db_command(reset: bool, if_empty: bool) -> None:
     if reset and current_app.config["APP_ENV"] == "production":
         raise click.ClickException("--reset is refused in the production profile")
     if if_empty and not reset and get_db().tables():
-        click.echo(f"Database already has tables; nothing to do ({_describe_database()})")
+        summary(f"Database already has tables; nothing to do ({_describe_database()})")
         return
     try:
         count = schema.init_db(get_db(), clock.now(), reset=reset)
     except (schema.SchemaError, AppError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Schema created ({count} statements) in {_describe_database()}")
+    summary(f"Schema created ({count} statements) in {_describe_database()}")
 
 
-@click.command("db-upgrade")
+@job_command("db-upgrade")
 @with_appcontext
 def db_upgrade_command() -> None:
     """Apply pending numbered migrations (also upgrades a PHP-era database in place)."""
@@ -53,13 +53,13 @@ def db_upgrade_command() -> None:
         applied = schema.upgrade(get_db(), clock.now())
     except AppError as exc:
         raise click.ClickException(str(exc)) from exc
-    if not applied:
-        click.echo("Database is up to date.")
     for migration in applied:
         click.echo(f"Applied {migration.version} {migration.name}")
+    summary(f"Applied {len(applied)} migrations; the database is up to date." if applied
+            else "Database is up to date.")
 
 
-@click.command("db-check")
+@job_command("db-check")
 @with_appcontext
 def db_check_command() -> None:
     """Connectivity test (a trivial query): exit 0 when the database answers, 1 otherwise."""
@@ -71,10 +71,10 @@ def db_check_command() -> None:
         raise click.ClickException(f"database check failed: {type(exc).__name__}: {exc}") from exc
     if not ok:
         raise click.ClickException("database check failed: the test query returned an unexpected value")
-    click.echo(f"database ok: {_describe_database()}")
+    summary(f"database ok: {_describe_database()}")
 
 
-@click.command("seed-demo")
+@job_command("seed-demo")
 @with_appcontext
 @click.option("--force", is_flag=True, help="Allow seeding in the production profile.")
 @click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing (exit 0) when users already exist.")
@@ -83,17 +83,17 @@ def seed_demo_command(force: bool, if_empty: bool) -> None:
     if current_app.config["APP_ENV"] == "production" and not force:
         raise click.ClickException("seed-demo is refused in the production profile (use --force if you mean it)")
     try:
-        summary = seed.seed_demo(get_db(), clock.now(), clock.today())
+        loaded = seed.seed_demo(get_db(), clock.now(), clock.today())
     except seed.AlreadySeeded as exc:
         if if_empty:
-            click.echo("Database already has users; demo data not loaded.")
+            summary("Database already has users; demo data not loaded.")
             # a database seeded before the second factor existed: its demo admin and staff get one too
             seed.enrol_demo_second_factors(get_db(), clock.now(), current_app.config)
             return
         raise click.ClickException(str(exc)) from exc
     except AppError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Demo data loaded: {summary.rows} rows in {summary.tables} tables.")
+    summary(f"Demo data loaded: {loaded.rows} rows in {loaded.tables} tables.")
     enrolled = seed.enrol_demo_second_factors(get_db(), clock.now(), current_app.config)
     if enrolled:
         click.echo(f"Second factor switched on for {', '.join(enrolled)} (random secrets).")
@@ -110,14 +110,14 @@ def demo_logins_text() -> str:
     return "\n".join(lines)
 
 
-@click.command("demo-logins")
+@job_command("demo-logins")
 @with_appcontext
 def demo_logins_command() -> None:
     """Print the demo accounts (used by `make run`)."""
     click.echo(demo_logins_text())
 
 
-@click.command("demo-code")
+@job_command("demo-code")
 @click.argument("email")
 @with_appcontext
 def demo_code_command(email: str) -> None:
@@ -139,7 +139,7 @@ def demo_code_command(email: str) -> None:
     click.echo(code)
 
 
-@click.command("reset-second-factor")
+@job_command("reset-second-factor")
 @click.argument("email")
 @click.option("--reason", required=True, help="Why (written to the audit trail), e.g. the ticket number.")
 @with_appcontext
@@ -154,10 +154,10 @@ def reset_second_factor_command(email: str, reason: str) -> None:
         delivery = second_factor.operator_reset(get_db(), email, reason, clock.now(), current_app.config)
     except AppError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"second factor of {email.strip().lower()} removed; sessions ended; e-mail: {delivery.status}")
+    summary(f"second factor of {email.strip().lower()} removed; sessions ended; e-mail: {delivery.status}")
 
 
-@click.command("verify-audit")
+@job_command("verify-audit")
 @with_appcontext
 def verify_audit_command() -> None:
     """Walk the audit hash chain; exit 1 naming the first tampered row."""
@@ -168,10 +168,10 @@ def verify_audit_command() -> None:
         raise click.ClickException(
             f"audit trail tampered at row {result.first_bad_id}: {result.reason} ({result.checked} rows checked)"
         )
-    click.echo(f"audit trail intact: {result.checked} hashed rows verified")
+    summary(f"audit trail intact: {result.checked} hashed rows verified")
 
 
-@click.command("print-grants")
+@job_command("print-grants")
 @click.option("--user", "app_user", default="origin", show_default=True, help="Application database user.")
 @click.option("--host", "app_host", default="%", show_default=True, help="Host part of the account.")
 @with_appcontext
@@ -185,24 +185,7 @@ def print_grants_command(app_user: str, app_host: str) -> None:
         click.echo(statement + ";")
 
 
-@click.command("backup")
-@click.option("--dir", "directory", default=None, help="Target folder (default BACKUP_DIR).")
-@click.option("--keep", type=click.IntRange(1, 1000), default=None, help="Backups to keep (default BACKUP_KEEP).")
-@with_appcontext
-def backup_command(directory: str | None, keep: int | None) -> None:
-    """Runbook, nightly 02:15: back up the database (online, consistent) and prune old backups."""
-    from app.services import backup
-
-    try:
-        result = backup.backup(database_url(current_app.config), directory or current_app.config["BACKUP_DIR"],
-                               clock.now(), keep or int(current_app.config["BACKUP_KEEP"]))
-    except (backup.BackupFailed, OSError) as exc:
-        raise click.ClickException(f"backup failed: {exc}") from exc
-    click.echo(f"backup ok: {result.path} ({result.size:,} bytes, sha256 {result.sha256[:16]}..., "
-               f"{result.seconds:.1f} s; {len(result.removed)} old removed)")
-
-
-@click.command("purge-notifications")
+@job_command("purge-notifications")
 @click.option("--months", type=click.IntRange(1, 120), default=12, show_default=True)
 @with_appcontext
 def purge_notifications_command(months: int) -> None:
@@ -210,10 +193,10 @@ def purge_notifications_command(months: int) -> None:
     from app.services import maintenance
 
     removed = maintenance.purge_notifications(get_db(), clock.now(), months)
-    click.echo(f"purged {removed} notifications older than {months} months")
+    summary(f"purged {removed} notifications older than {months} months")
 
 
-@click.command("purge-sessions")
+@job_command("purge-sessions")
 @click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
               help="Keep login attempts of the last this many days.")
 @with_appcontext
@@ -222,11 +205,11 @@ def purge_sessions_command(days: int) -> None:
     from app.services import maintenance
 
     counts = maintenance.purge_sessions(get_db(), clock.now(), current_app.config, days)
-    click.echo("purged " + ", ".join(f"{count} {table}" for table, count in counts.items())
+    summary("purged " + ", ".join(f"{count} {table}" for table, count in counts.items())
                + f" (expired sessions and one-time links; login attempts older than {days} days)")
 
 
-@click.command("access-review")
+@job_command("access-review")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the CSV here instead of standard output.")
 @with_appcontext
@@ -250,10 +233,10 @@ def access_review_command(output: str | None) -> None:
         if output:
             handle.close()
     flagged = sum(1 for r in rows if r.flags)
-    click.echo(f"{len(rows)} active accounts, {flagged} flagged for review", err=True)
+    summary(f"{len(rows)} active accounts, {flagged} flagged for review", err=True)
 
 
-@click.command("accreditation-audit")
+@job_command("accreditation-audit")
 @click.option("--days", type=click.IntRange(0, 3650), default=60, show_default=True,
               help="Also list accreditations ending within this many days.")
 @click.option("--fail-on-expired", is_flag=True, help="Exit 1 when any active instructor is expired or missing.")
@@ -268,12 +251,12 @@ def accreditation_audit_command(days: int, fail_on_expired: bool) -> None:
         click.echo(f"{row['state']:<9} {expiry:<12} {row['first_name']} {row['last_name']} <{row['email']}>"
                    f" {row['branch_name'] or ''}".rstrip())
     bad = sum(1 for r in rows if r["state"] in ("expired", "missing"))
-    click.echo(f"{len(rows)} instructors need attention ({bad} expired or missing)")
+    summary(f"{len(rows)} instructors need attention ({bad} expired or missing)")
     if fail_on_expired and bad:
         raise click.ClickException(f"{bad} active instructors have an expired or missing accreditation")
 
 
-@click.command("rotate-logs")
+@job_command("rotate-logs")
 @click.option("--keep-days", type=click.IntRange(1, 3650), default=30, show_default=True)
 @with_appcontext
 def rotate_logs_command(keep_days: int) -> None:
@@ -281,14 +264,14 @@ def rotate_logs_command(keep_days: int) -> None:
     from app.services import maintenance
 
     rotated, deleted = maintenance.rotate_logs(current_app.config["LOG_DIR"], clock.now(), keep_days)
-    click.echo(f"rotated {len(rotated)} logs, deleted {len(deleted)} older than {keep_days} days")
+    summary(f"rotated {len(rotated)} logs, deleted {len(deleted)} older than {keep_days} days")
 
 
 HIGH_CHURN = ("schedules", "reminders", "notifications", "audit_trail", "login_attempts", "user_sessions",
               "invoices", "payments", "enrollments", "students", "users")
 
 
-@click.command("analyze-tables")
+@job_command("analyze-tables")
 @click.option("--table", "tables", multiple=True, help="Table to analyse (repeatable); default: the high-churn ones.")
 @with_appcontext
 def analyze_tables_command(tables: tuple[str, ...]) -> None:
@@ -303,10 +286,10 @@ def analyze_tables_command(tables: tuple[str, ...]) -> None:
         raise click.ClickException(f"unknown table(s): {', '.join(unknown)}")
     started = clock.now()
     MigrationDAO(db).analyze(chosen)
-    click.echo(f"analysed {len(chosen)} tables in {(clock.now() - started).total_seconds():.0f} s: {', '.join(chosen)}")
+    summary(f"analysed {len(chosen)} tables in {(clock.now() - started).total_seconds():.0f} s: {', '.join(chosen)}")
 
 
-@click.command("expire-proposals")
+@job_command("expire-proposals")
 @with_appcontext
 def expire_proposals_command() -> None:
     """Cron, every 15 minutes: mark pending reschedule proposals past their expiry expired (the lesson
@@ -314,10 +297,10 @@ def expire_proposals_command() -> None:
     from app.services import proposals
 
     expired = proposals.expire_due(get_db(), clock.now())
-    click.echo(f"expired {expired} reschedule proposals")
+    summary(f"expired {expired} reschedule proposals")
 
 
-@click.command("mark-overdue-invoices")
+@job_command("mark-overdue-invoices")
 @with_appcontext
 def mark_overdue_invoices_command() -> None:
     """Cron, nightly: every sent or part-paid invoice past its due date (in APP_TIMEZONE) becomes
@@ -327,10 +310,10 @@ def mark_overdue_invoices_command() -> None:
     from app.services import invoicing
 
     changed = invoicing.mark_overdue(get_db(), now=clock.now(), settings=current_app.config)
-    click.echo(f"marked {changed} invoices overdue")
+    summary(f"marked {changed} invoices overdue")
 
 
-@click.command("expire-credits")
+@job_command("expire-credits")
 @with_appcontext
 def expire_credits_command() -> None:
     """Cron, nightly: lesson credits of purchases past their expiry date (in APP_TIMEZONE) expire (one
@@ -338,10 +321,10 @@ def expire_credits_command() -> None:
     from app.services import packages
 
     expired = packages.expire_due(get_db(), now=clock.now(), today=clock.today())
-    click.echo(f"expired {expired} lesson credits")
+    summary(f"expired {expired} lesson credits")
 
 
-@click.command("purge-applications")
+@job_command("purge-applications")
 @with_appcontext
 def purge_applications_command() -> None:
     """Cron, nightly: forget public-application attempts older than a day (the rate limit's window is
@@ -351,10 +334,10 @@ def purge_applications_command() -> None:
     db = get_db()
     with db.transaction():
         removed = applications.purge(db, clock.now())
-    click.echo(f"purged {removed} application attempts older than a day")
+    summary(f"purged {removed} application attempts older than a day")
 
 
-@click.command("process-reminders")
+@job_command("process-reminders")
 @click.option("--limit", type=click.IntRange(1, 10_000_000), default=None,
               help="Claim at most this many reminders (default: everything due, in batches).")
 @click.option("--dry-run", "dry", is_flag=True, help="Report what is due; claim and send nothing.")
@@ -372,7 +355,7 @@ def process_reminders_command(limit: int | None, dry: bool) -> None:
         report = reminders.dry_run(db, clock.now(), clock.today())
         due = report["due"]
         detail = ", ".join(f"{reminders.CHANNEL_LABELS.get(c, c)} {n}" for c, n in sorted(due.items()))
-        click.echo(f"dry run: {sum(due.values())} due ({detail or 'none'}), {report['expired']} expired claims;"
+        summary(f"dry run: {sum(due.values())} due ({detail or 'none'}), {report['expired']} expired claims;"
                    " nothing claimed or sent")
         return
     started = clock.now()
@@ -384,10 +367,10 @@ def process_reminders_command(limit: int | None, dry: bool) -> None:
         raise click.ClickException(f"process-reminders failed: {type(exc).__name__}: {exc}") from exc
     seconds = (clock.now() - started).total_seconds()
     log.info("process-reminders end run=%s %s in %.0f s", result.run_id, result.summary(), seconds)
-    click.echo(f"process-reminders: {result.summary()}")
+    summary(f"process-reminders: {result.summary()}")
 
 
-@click.command("queue-agendas")
+@job_command("queue-agendas")
 @with_appcontext
 def queue_agendas_command() -> None:
     """Cron, daily 17:00: queue each instructor's agenda for tomorrow (one e-mail per instructor with
@@ -395,12 +378,12 @@ def queue_agendas_command() -> None:
     from app.services import reminders
 
     queued = reminders.queue_agendas(get_db(), clock.now(), current_app.config)
-    click.echo(f"queued {queued} instructor agendas for tomorrow")
+    summary(f"queued {queued} instructor agendas for tomorrow")
 
 
 COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
             demo_code_command, reset_second_factor_command,
-            verify_audit_command, print_grants_command, analyze_tables_command, backup_command,
+            verify_audit_command, print_grants_command, analyze_tables_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,
             rotate_logs_command, expire_proposals_command, mark_overdue_invoices_command,
             expire_credits_command, purge_applications_command, process_reminders_command,

@@ -1,0 +1,180 @@
+"""logs/cron.log: every command writes a start and an end line (duration, result, summary or error),
+the lines parse back, concurrent writers lose nothing, and the progress display suits cron."""
+
+if __name__ == "__main__":
+    import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from app.commands import all_commands, jobs
+from tests.conftest import ROOT, app_overrides
+
+
+@pytest.fixture
+def sqlite_app(sqlite_template, tmp_path):
+    import shutil
+
+    from app.bootstrap import create_app
+
+    path = tmp_path / "jobs.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return create_app(app_overrides(f"sqlite:///{path}", tmp_path))
+
+
+def _lines(app) -> list[dict]:
+    path = Path(app.config["LOG_DIR"]) / jobs.CRON_LOG
+    return [jobs.parse_line(line) for line in path.read_text().splitlines()]
+
+
+def test_every_registered_command_is_a_job_with_help(sqlite_app):
+    ours = all_commands()
+    assert len(ours) >= 22
+    runner = sqlite_app.test_cli_runner()
+    for command in ours:
+        assert isinstance(command, jobs.JobCommand), command.name
+        assert sqlite_app.cli.get_command(None, command.name) is command
+        result = runner.invoke(args=[command.name, "--help"])
+        assert result.exit_code == 0, (command.name, result.output)
+        assert (command.help or "").strip(), f"{command.name} has no help text"
+
+
+def test_a_successful_command_writes_a_start_and_an_end_line_with_its_summary(sqlite_app):
+    result = sqlite_app.test_cli_runner().invoke(args=["db-check"])
+    assert result.exit_code == 0, result.output
+    start, end = _lines(sqlite_app)[-2:]
+    assert start["job"] == end["job"] == "db-check" and start["run"] == end["run"]
+    assert start["event"] == "start" and end["event"] == "end"
+    assert end["result"] == "ok" and float(end["seconds"]) >= 0
+    assert end["summary"] == result.output.strip()  # the one-line summary the operator saw
+    assert start["pid"] == end["pid"] and start["host"]
+
+
+def test_a_failing_command_records_the_error_and_exits_non_zero(sqlite_app):
+    result = sqlite_app.test_cli_runner().invoke(args=["analyze-tables", "--table", "no_such_table"])
+    assert result.exit_code == 1 and "unknown table(s): no_such_table" in result.output
+    start, end = _lines(sqlite_app)[-2:]
+    assert start["tables"] == "no_such_table"  # the options are in the start line
+    assert end["result"] == "failed" and end["error"] == "unknown table(s): no_such_table"
+    runs = jobs.read_runs(sqlite_app.config["LOG_DIR"])
+    assert runs["analyze-tables"].result == "failed" and runs["analyze-tables"].error.startswith("unknown")
+
+
+def test_an_unexpected_exception_is_recorded_as_failed_and_still_raised(sqlite_app, monkeypatch):
+    from app.services import maintenance
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(maintenance, "purge_notifications", broken)
+    result = sqlite_app.test_cli_runner().invoke(args=["purge-notifications"])
+    assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)
+    end = _lines(sqlite_app)[-1]
+    assert end["result"] == "failed" and end["error"] == "RuntimeError: disk on fire"
+
+
+def test_secrets_never_reach_the_cron_log(tmp_path):
+    @jobs.job_command("with-secret")
+    @click.option("--password")
+    @click.option("--api-token")
+    @click.option("--email")
+    def command(password, api_token, email):
+        """A command with secret options."""
+        jobs.summary("done")
+
+    from flask import Flask
+
+    app = Flask("t")
+    app.config["LOG_DIR"] = str(tmp_path)
+    with app.app_context():
+        result = CliRunner().invoke(command, ["--password", "hunter2", "--api-token", "tok-123", "--email", "a@b.c"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / jobs.CRON_LOG).read_text()
+    assert "hunter2" not in text and "tok-123" not in text and "email=a@b.c" in text
+
+
+def test_values_with_spaces_and_quotes_round_trip(tmp_path):
+    from datetime import datetime, timezone
+
+    line = jobs.format_line(datetime(2026, 12, 1, 2, 15, tzinfo=timezone.utc), job="backup", run="ab12",
+                            event="end", result="failed", error='dump failed: "Access denied" for user \\x')
+    fields = jobs.parse_line(line)
+    assert fields["error"] == 'dump failed: "Access denied" for user \\x'
+    assert fields["at"] == "2026-12-01T02:15:00Z" and fields["job"] == "backup"
+    assert jobs.parse_line("garbage line") is None and jobs.parse_line("") is None
+
+
+def test_an_unwritable_log_directory_warns_but_the_job_still_runs(sqlite_app, tmp_path):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the log folder should be")
+    sqlite_app.config["LOG_DIR"] = str(blocked / "logs")
+    result = sqlite_app.test_cli_runner().invoke(args=["db-check"])
+    assert result.exit_code == 0
+    assert "warning: cannot write" in result.output and "database ok" in result.output
+
+
+def test_progress_prints_plain_lines_when_not_in_a_terminal():
+    @click.command()
+    def command():
+        with jobs.progress(1000, "restoring rows") as advance:
+            for _ in range(100):
+                advance(10)
+
+    output = CliRunner().invoke(command).output.splitlines()
+    assert output[0] == "restoring rows: 100 of 1,000 (10%)"
+    assert output[-1] == "restoring rows: 1,000 of 1,000 (100%)"
+    assert len(output) == 10  # one line per tenth, not one per item: cron mail stays short
+
+
+def test_concurrent_processes_and_a_rotation_lose_no_cron_log_line(tmp_path):
+    """Four processes append 400 lines each to cron.log and to application.log (the app's
+    WatchedFileHandler) while rotate-logs renames both under them three times: every line is in exactly
+    one of the files, none is torn."""
+    writer = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "import logging\n"
+        "from app.commands import jobs\n"
+        "from app.core.logging import configure_logging\n"
+        "configure_logging({'LOG_DIR': sys.argv[1]}, 'application')\n"
+        "log = logging.getLogger('writer')\n"
+        "for i in range(400):\n"
+        "    log.info('line %s %s', sys.argv[2], i)\n"
+        "    jobs._write(Path(sys.argv[1]), job='w' + sys.argv[2], run=str(i), event='start', pad='x' * 200)\n"
+        "    time.sleep(0.002)\n"
+    )
+    from datetime import datetime, timedelta
+
+    from app.services import maintenance
+
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(tmp_path), str(n)], cwd=ROOT) for n in range(4)]
+    moment = datetime(2026, 12, 1, 2, 0)
+    import time
+
+    log = tmp_path / jobs.CRON_LOG
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not log.exists() or log.stat().st_size < 20_000):
+        time.sleep(0.01)  # all four are writing (interpreters take a while to start)
+    for step in range(3):
+        time.sleep(0.1)
+        maintenance.rotate_logs(tmp_path, moment + timedelta(minutes=step), keep_days=30)
+    assert all(p.wait(timeout=60) == 0 for p in procs)
+    import gzip
+
+    seen, app_lines = [], []
+    for path in tmp_path.iterdir():
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        (seen if path.name.startswith("cron.log") else app_lines).extend(data.decode().splitlines())
+    expected_app = sorted(f"writer: line {n} {i}" for n in range(4) for i in range(400))
+    assert sorted(line.split("] ", 1)[1] for line in app_lines) == expected_app
+    assert len(list(tmp_path.glob("application.log.*"))) >= 2
+    parsed = [jobs.parse_line(line) for line in seen]
+    assert None not in parsed  # no torn or interleaved line
+    assert sorted((p["job"], int(p["run"])) for p in parsed) == sorted(
+        (f"w{n}", i) for n in range(4) for i in range(400))
+    assert len(list(tmp_path.glob("cron.log.*"))) >= 2  # the rotation really happened under the writers

@@ -186,7 +186,10 @@ class Session:
         page.get_by_role("button", name="Sign in", exact=True).click()
 
     def horizontal_overflow(self) -> int:
-        """How many CSS pixels the page is wider than the viewport (0 = nothing overflows)."""
+        """How many CSS pixels the page is wider than the viewport (0 = nothing overflows). Waits for the
+        page's load event first: right after a click's navigation the URL is already the new one while
+        its stylesheets may still be loading (an unstyled page is wider than the phone)."""
+        self.page.wait_for_load_state("load")
         return self.page.evaluate(
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )

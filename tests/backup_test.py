@@ -1,19 +1,25 @@
-"""`flask backup` on both databases: a complete, restorable copy, private, pruned to BACKUP_KEEP."""
+"""`flask backup` on both databases: a complete, restorable copy with its manifest (and uploads), private,
+pruned to BACKUP_KEEP; and a clear one-line failure for each way it can go wrong."""
 
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
 
-import gzip
+import json
 import shutil
 import stat
-import uuid
+import tarfile
 from datetime import datetime, timedelta
 
 import pytest
 
 from app.core.database import Database
+from app.dao.table_digest import TableDigestDAO
 from app.services import backup
-from tests.conftest import mysql_url, server_database
+from tests.conftest import app_overrides, mysql_url
+
+
+def _manifest(path):
+    return json.loads(backup.manifest_path(path).read_text())
 
 
 def test_sqlite_backup_is_a_consistent_copy_and_old_ones_are_pruned(tmp_path, sqlite_template):
@@ -21,60 +27,115 @@ def test_sqlite_backup_is_a_consistent_copy_and_old_ones_are_pruned(tmp_path, sq
     shutil.copyfile(sqlite_template, source)
     db = Database.from_url(f"sqlite:///{source}")
     db.insert("branches", {"name": "Kept in the backup"})
+    uploads = tmp_path / "uploads"
+    (uploads / "2026").mkdir(parents=True)
+    (uploads / "2026" / "licence.pdf").write_bytes(b"%PDF-1.4 licence")
+    (uploads / "link.pdf").symlink_to(tmp_path / "live.sqlite3")  # never archived
     t0 = datetime(2026, 11, 26, 2, 15, 0)
-    results = [backup.backup(f"sqlite:///{source}", tmp_path / "bk", t0 + timedelta(days=i), keep=2) for i in range(3)]
+    results = [backup.backup(f"sqlite:///{source}", tmp_path / "bk", t0 + timedelta(days=i), keep=2,
+                             upload_dir=uploads) for i in range(3)]
     kept = sorted((tmp_path / "bk").glob("origin-*.sqlite3"))
     assert [p.name for p in kept] == [results[1].path.name, results[2].path.name]
     assert results[2].removed == [results[0].path]
-    assert stat.S_IMODE(results[2].path.stat().st_mode) == 0o600
+    # the pruned backup took its manifest and uploads archive with it; nothing half-written is left
+    names = sorted(p.name for p in (tmp_path / "bk").iterdir())
+    assert names == sorted(n for r in results[1:] for n in (r.path.name, r.path.name + ".manifest.json",
+                                                            r.uploads_path.name))
+    for path in (results[2].path, results[2].manifest_path, results[2].uploads_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     copy = Database.from_url(f"sqlite:///{results[2].path}")
     assert copy.fetch_value("SELECT name FROM branches") == "Kept in the backup"
+    copy.close()
     assert len(results[2].sha256) == 64
 
+    manifest = _manifest(results[2].path)
+    assert manifest["backend"] == "sqlite" and manifest["file"] == results[2].path.name
+    assert manifest["created_at"] == "2026-11-28T02:15:00"
+    assert manifest["sha256"] == backup.file_sha256(results[2].path)
+    assert manifest["size"] == results[2].path.stat().st_size
+    assert manifest["schema_version"] == max(r["version"] for r in db.fetch_all("SELECT version FROM schema_migrations"))
+    live = TableDigestDAO(db).digest_all()
+    assert {name: (t["rows"], t["checksum"]) for name, t in manifest["tables"].items()} == \
+        {name: (d.rows, d.checksum) for name, d in live.items()}
+    assert manifest["tables"]["branches"]["rows"] == 1
+    assert manifest["uploads"] == {"file": results[2].uploads_path.name, "files": 1,
+                                   "size": results[2].uploads_path.stat().st_size,
+                                   "sha256": backup.file_sha256(results[2].uploads_path)}
+    with tarfile.open(results[2].uploads_path) as tar:
+        assert sorted(m.name for m in tar.getmembers()) == ["2026", "2026/licence.pdf"]
+    db.close()
 
-def test_backup_command_reports_and_fails_loudly(runner, tmp_path, backend):
+
+def test_backup_command_writes_a_manifest_matching_the_database(runner, tmp_path, backend, db_url):
     if backend == "mysql" and not shutil.which("mariadb-dump") and not shutil.which("mysqldump"):
         pytest.skip("no mariadb-dump on this machine")
+    db = Database.from_url(db_url)
+    db.insert("branches", {"name": "In the manifest"})
     result = runner.invoke(args=["backup", "--dir", str(tmp_path / "out"), "--keep", "3"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("backup ok:")
+    assert result.output.startswith("backup ok:") and " tables, " in result.output
+    [made] = (tmp_path / "out").glob("origin-*.s*[3z]")
+    manifest = _manifest(made)
+    assert manifest["backend"] == backend and manifest["uploads"] is None
+    live = TableDigestDAO(db).digest_all()
+    assert set(manifest["tables"]) == set(live)
+    for name, digest in live.items():
+        assert manifest["tables"][name] == {"rows": digest.rows, "checksum": digest.checksum}, name
+    db.close()
 
 
-def test_mysql_dump_restores_into_a_scratch_database(tmp_path, mysql_schema):
-    """The runbook's restore drill, automated: dump, restore into a scratch database, compare."""
+def test_mysql_table_written_during_the_dump_is_marked_not_checksummed(tmp_path, mysql_schema, monkeypatch):
     if not shutil.which("mariadb-dump") and not shutil.which("mysqldump"):
         pytest.skip("no mariadb-dump on this machine")
-    db = Database.from_url(mysql_schema)
-    db.insert("branches", {"name": "Restored branch"})
-    db.close()
+    real_dump = backup._mysql_backup
+
+    def dump_while_a_writer_works(dialect, target, tool):
+        real_dump(dialect, target, tool)
+        writer = Database.from_url(mysql_schema)
+        writer.insert("branches", {"name": "Written during the backup"})
+        writer.close()
+
+    monkeypatch.setattr(backup, "_mysql_backup", dump_while_a_writer_works)
     result = backup.backup(mysql_url(), tmp_path, datetime(2026, 11, 26, 2, 15), keep=5)
-    with gzip.open(result.path, "rt", encoding="utf-8") as dump:
-        text = dump.read()
-    assert "CREATE TABLE `users`" in text and "Restored branch" in text
-    name = f"origin_restore_{uuid.uuid4().hex[:8]}"
-    server = server_database(mysql_url())
-    server.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    try:
-        import subprocess
-        tool = shutil.which("mariadb") or shutil.which("mysql")
-        if tool is None:
-            pytest.skip("no mariadb client to run the restore drill")
-        url = mysql_url()
-        host = url.split("@", 1)[1].split("/", 1)[0]
-        hostname, _, port = host.partition(":")
-        user = url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[0]
-        restored = subprocess.run([tool, f"--host={hostname}", f"--port={port or 3306}", f"--user={user}", name],
-                                  input=text.encode(), capture_output=True, timeout=120)
-        assert restored.returncode == 0, restored.stderr[:500]
-        copy = Database.from_url(url.rsplit("/", 1)[0] + "/" + name)
-        assert copy.fetch_value("SELECT name FROM branches WHERE name = :n", {"n": "Restored branch"}) == "Restored branch"
-        copy.close()
-    finally:
-        server.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        server.close()
+    tables = result.manifest["tables"]
+    assert tables["branches"]["checksum"] is None and tables["branches"]["changed_during_backup"] is True
+    assert tables["users"]["checksum"] is not None and "changed_during_backup" not in tables["users"]
 
 
 def test_failed_dump_leaves_no_backup_behind(tmp_path):
-    with pytest.raises(backup.BackupFailed):
+    with pytest.raises(backup.BackupFailed, match="cannot connect to MariaDB at 127.0.0.1:1"):
         backup.backup("mysql://nobody@127.0.0.1:1/none", tmp_path, datetime(2026, 11, 26, 2, 15))
-    assert list(tmp_path.glob("origin-*.sql.gz")) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_backup_folder_is_one_clear_line(runner, tmp_path, backend):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the backup folder should be")
+    result = runner.invoke(args=["backup", "--dir", str(blocker / "backups")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: backup failed: the backup folder {blocker / 'backups'} cannot be created: Not a directory"]
+
+
+def test_missing_dump_tool_and_wrong_credentials(tmp_path, mysql_schema, monkeypatch):
+    from app.bootstrap import create_app
+
+    app = create_app(app_overrides(mysql_schema, tmp_path))
+    runner = app.test_cli_runner()
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    with monkeypatch.context() as patch:
+        patch.setenv("PATH", str(empty_bin))
+        result = runner.invoke(args=["backup", "--dir", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "mariadb-dump is not installed" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    if not shutil.which("mariadb-dump") and not shutil.which("mysqldump"):
+        pytest.skip("no mariadb-dump on this machine")
+    wrong = mysql_url().replace("://root@", "://origin_nobody:wrong-password@")
+    app.config["DATABASE_URL"] = wrong
+    result = runner.invoke(args=["backup", "--dir", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "refused user 'origin_nobody': access denied" in result.output
+    assert "wrong-password" not in result.output
+    assert list((tmp_path / "out").iterdir()) == []

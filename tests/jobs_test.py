@@ -83,7 +83,8 @@ def test_secrets_never_reach_the_cron_log(tmp_path):
     @click.option("--password")
     @click.option("--api-token")
     @click.option("--email")
-    def command(password, api_token, email):
+    @click.option("--target")
+    def command(password, api_token, email, target):
         """A command with secret options."""
         jobs.summary("done")
 
@@ -92,10 +93,13 @@ def test_secrets_never_reach_the_cron_log(tmp_path):
     app = Flask("t")
     app.config["LOG_DIR"] = str(tmp_path)
     with app.app_context():
-        result = CliRunner().invoke(command, ["--password", "hunter2", "--api-token", "tok-123", "--email", "a@b.c"])
+        result = CliRunner().invoke(command, ["--password", "hunter2", "--api-token", "tok-123", "--email", "a@b.c",
+                                         "--target", "mysql://origin:s3cret@db:3306/origin"])
     assert result.exit_code == 0, result.output
     text = (tmp_path / jobs.CRON_LOG).read_text()
     assert "hunter2" not in text and "tok-123" not in text and "email=a@b.c" in text
+    assert "s3cret" not in text  # a URL's password
+    assert jobs.parse_line(text.splitlines()[0])["target"] == "mysql://origin:***@db:3306/origin"
 
 
 def test_values_with_spaces_and_quotes_round_trip(tmp_path):

@@ -32,6 +32,7 @@ from flask.cli import ScriptInfo
 
 CRON_LOG = "cron.log"
 SECRET_PARAMS = re.compile(r"pass|secret|token|key", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
 _SUMMARY = "origin_job_summary"
 
 
@@ -131,7 +132,8 @@ def _public_params(ctx: click.Context) -> dict[str, str]:
     for name, value in ctx.params.items():
         if value in (None, False, (), "") or SECRET_PARAMS.search(name):
             continue
-        out[name] = " ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+        text = " ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+        out[name] = _URL_PASSWORD.sub(r"\g<head>:***@", text)  # mysql://user:secret@host -> user:***@
     return out
 
 

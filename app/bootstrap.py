@@ -116,15 +116,69 @@ def _init_request_context(app: Flask) -> None:
 
     @app.before_request
     def maintenance_gate():
-        if not _maintenance_on(app):
+        """Maintenance mode (services.maintenance_mode, `flask maintenance on`): signed-in administrators
+        pass (with a banner, templates/_maintenance_banner.html); everyone else gets the 503 page, except
+        on /healthz, static files and the sign-in pages. Runs before access control (auth.init_app
+        registers that later), so it loads the signed-in user itself: one session lookup, none for a
+        visitor who is not signed in."""
+        state = _maintenance_state(app)
+        if not state.on:
             return None
-        if request.endpoint in ("main.healthz", "static", "bootstrap.static"):
+        g.maintenance = state
+        if request.endpoint in MAINTENANCE_OPEN or _maintenance_admin():
             return None
-        return _error_response(503, "Origin is down for maintenance. Please try again shortly.")
+        return _maintenance_response(state)
 
 
-def _maintenance_on(app: Flask) -> bool:
-    return bool(app.config["MAINTENANCE_MODE"]) or (Path(app.instance_path) / "MAINTENANCE").exists()
+# Open during maintenance for everyone: the health probe, static files, and signing in (an administrator
+# must be able to; anyone else who signs in then gets the 503 page).
+MAINTENANCE_OPEN = frozenset({"main.healthz", "static", "bootstrap.static", "auth.login", "auth.logout",
+                              "second_factor.challenge"})
+
+
+def _maintenance_state(app: Flask):
+    from app.services import maintenance_mode
+
+    return maintenance_mode.read(app.instance_path, forced=bool(app.config["MAINTENANCE_MODE"]))
+
+
+def _maintenance_admin() -> bool:
+    """Whether the request comes from a signed-in administrator (the second step may still be owed:
+    access control then asks for it). An unreachable database counts as "not known to be one"."""
+    if "_user_id" not in session:
+        return False
+    try:
+        user = current_user._get_current_object()
+    except DatabaseUnavailable:
+        g._login_user = auth.login_manager.anonymous_user()  # settled: nothing looks the user up again
+        return False
+    return bool(user.is_authenticated and user.role == "admin")
+
+
+def _maintenance_response(state):
+    """The 503 maintenance page (or JSON body) with the operator's message and Retry-After."""
+    request_id = g.get("request_id", "-")
+    if auth.wants_json():
+        response = jsonify(error=state.message, message=state.message, status=503, request_id=request_id,
+                           maintenance=True, since=state.since_text, retry_after=state.retry_after)
+    else:
+        g.nav_badges = {}
+        user = g.get("_login_user")
+        response = app_render_maintenance(state, request_id, signed_in=bool(user is not None and user.is_authenticated))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(state.retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def app_render_maintenance(state, request_id: str, signed_in: bool):
+    from flask import make_response
+
+    retry_url = (auth.safe_next(request.full_path) if request.method == "GET" else None) or "/"
+    return make_response(render_template(
+        "errors/maintenance.html", state=state, title=ERROR_TITLES[503], request_id=request_id,
+        signed_in=signed_in, retry_url=retry_url, maintenance_page=True, minutes=max(1, round(state.retry_after / 60)),
+    ))
 
 
 def _init_extensions(app: Flask) -> None:

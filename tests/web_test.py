@@ -149,8 +149,9 @@ def test_maintenance_mode_serves_503_but_keeps_health(db_url, tmp_path):
 
     app = create_app(app_overrides(db_url, tmp_path, MAINTENANCE_MODE=True))
     client = app.test_client()
-    response = client.get("/auth/login")
+    response = client.get("/dashboard/")
     assert response.status_code == 503 and "maintenance" in response.get_data(as_text=True)
+    assert client.get("/auth/login").status_code == 200  # an administrator can still sign in
     assert client.get("/healthz").status_code == 200
 
 

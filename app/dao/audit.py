@@ -62,6 +62,13 @@ class AuditDAO(BaseDAO):
             {"after_id": after_id, "limit": int(limit)},
         )
 
+    def row_before(self, audit_id: int) -> dict | None:
+        """The row just before ``audit_id`` in id order (where a range's chain check starts), or None."""
+        return self.db.fetch_one(
+            "SELECT id, prev_hash, row_hash FROM audit_trail WHERE id < :id ORDER BY id DESC LIMIT 1",
+            {"id": int(audit_id)},
+        )
+
     @staticmethod
     def _where(query: ListQuery) -> tuple[str, dict]:
         clauses, params = ["1 = 1"], {}

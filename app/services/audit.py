@@ -108,15 +108,33 @@ class VerifyResult:
 def verify(db: Database, batch: int = 500) -> VerifyResult:
     """Walk the chain in id order. Rows from before the chain existed (PHP era) have no hash
     and are accepted only before the first hashed row."""
+    return _walk(AuditDAO(db), 0, None, None, False, batch)
+
+
+def verify_range(db: Database, first_id: int, last_id: int, batch: int = 500) -> VerifyResult:
+    """Check the chain over the rows with ids ``first_id`` to ``last_id`` (an export's span): each row's
+    content against its hash, and its link to the row before it, the first one's to the row just
+    before the span (any row of the span linking elsewhere means a row was removed, inserted or
+    reordered). When the span reaches the newest row, the chain head must name it too. Rows without a
+    hash (PHP era) are accepted only before the first hashed row, as in :func:`verify`."""
     dao = AuditDAO(db)
-    expected_prev: str | None = None
-    started = False
-    checked, last_id = 0, 0
+    before = dao.row_before(first_id)
+    expected_prev = before["row_hash"] if before else None
+    return _walk(dao, first_id - 1, last_id, expected_prev, expected_prev is not None, batch)
+
+
+def _walk(dao: AuditDAO, after_id: int, until_id: int | None, expected_prev: str | None, started: bool,
+          batch: int) -> VerifyResult:
+    """Check the rows after ``after_id`` (up to ``until_id``; None: to the end) in id order, ``batch`` at
+    a time, each linking to ``expected_prev`` and then to the row before it."""
+    checked, last_id, reached_end = 0, after_id, False
     while True:
         rows = dao.chain_batch(last_id, batch)
         if not rows:
+            reached_end = True
             break
-        for row in rows:
+        in_span = [row for row in rows if until_id is None or row["id"] <= until_id]
+        for row in in_span:
             last_id = row["id"]
             if row["row_hash"] is None:
                 if started:
@@ -129,9 +147,12 @@ def verify(db: Database, batch: int = 500) -> VerifyResult:
             if row_hash(row["prev_hash"], row) != row["row_hash"]:
                 return VerifyResult(False, checked, row["id"], "content does not match its hash (row was changed)")
             expected_prev = row["row_hash"]
+        if len(in_span) < len(rows):
+            break  # past the span: the chain goes on after it
     head = dao.head()
-    if started and head and head["last_hash"] != expected_prev:
-        return VerifyResult(False, checked, head["last_id"], "the newest rows were removed")
+    if reached_end and started and head and head["last_hash"] != expected_prev:
+        if until_id is None or not dao.chain_batch(last_id, 1):  # (a range: rows appended meanwhile are fine)
+            return VerifyResult(False, checked, head["last_id"], "the newest rows were removed")
     return VerifyResult(True, checked)
 
 
@@ -155,6 +176,20 @@ def utc_range(day_from, day_to) -> dict[str, str]:
 
 CSV_COLUMNS = ("id", "created_at", "user_id", "email", "actor_role", "action", "entity_type", "entity_id",
                "details", "ip_address", "before_json", "after_json", "prev_hash", "row_hash")
+
+
+def export_range(db: Database, day_from: date, day_to: date, batch: int = 1000):
+    """Every row of the local days ``day_from`` to ``day_to`` (inclusive, APP_TIMEZONE) in id order,
+    ``batch`` at a time (flask export-audit; memory stays flat whatever the range)."""
+    from app.core.pagination import ListQuery
+
+    return AuditDAO(db).export(ListQuery(sort="created_at", filters=utc_range(day_from, day_to)), batch)
+
+
+def export_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One exported row as JSON values (CSV_COLUMNS; timestamps UTC as stored, the snapshots as their
+    stored text, so each row_hash can be recomputed from the export)."""
+    return {column: _plain(row.get(column)) for column in CSV_COLUMNS}
 
 
 def csv_safe(value: Any) -> str:
@@ -275,6 +310,10 @@ ACTION_LABELS = {
     "payment_credit_applied": "Account credit applied to an invoice",
     "payment_online": "Invoice paid online",
     "payments_exported": "Payments ledger exported",
+    "maintenance_on": "Maintenance mode switched on (command line)",
+    "maintenance_updated": "Maintenance message changed (command line)",
+    "maintenance_off": "Maintenance mode switched off (command line)",
+    "user_created": "Account created (command line)",
 }
 
 ROLE_LABELS = {"admin": "Administrator", "staff": "Staff", "instructor": "Instructor", "student": "Student"}

@@ -148,7 +148,10 @@ def test_removing_the_newest_rows_is_found_when_the_range_reaches_the_end(runner
     (["--from", "01/12/2026", "--to", "2026-12-01"], "'01/12/2026' is not a date: use YYYY-MM-DD"),
     (["--from", "2026-12-01", "--to", "2026-02-30"], "'2026-02-30' is not a date"),
     (["--from", "2026-12-01", "--to", "2026-12-01", "--format", "xml"], "'xml' is not one of"),
-    (["--from", "2026-12-01"], "Missing option '--to'"),
+    (["--from", "2026-12-01"], "give --from and --to (YYYY-MM-DD), or --last-month"),
+    (["--last-month", "--from", "2026-12-01"], "either --last-month or --from and --to, not both"),
+    (["--last-month", "--output", "a.csv", "--output-dir", "."], "either --output or --output-dir"),
+    (["--last-month", "--output-dir", "/nonexistent/reports"], "/nonexistent/reports is not a folder"),
 ])
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_exported(runner, db, trail, args, words):
     result = runner.invoke(args=["export-audit", *args])
@@ -174,3 +177,18 @@ def test_a_database_that_is_down_fails_cleanly_and_leaves_no_file(app, runner, t
     result = export(runner, "--output", str(target))
     assert result.exit_code == 1 and "export failed, nothing written" in result.output
     assert list(target.parent.iterdir()) == []
+
+
+def test_last_month_into_a_folder_is_the_monthly_cron_line(runner, db, trail, tmp_path, frozen):
+    """deploy/crontab: `export-audit --last-month --format csv --output-dir reports` on 1 Jan 2027 exports
+    December 2026 (local days) to reports/audit-2026-12-01_2026-12-31.csv."""
+    frozen(datetime(2027, 1, 1, 0, 30))  # 11:30 on 1 Jan in Melbourne
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    result = runner.invoke(args=["export-audit", "--last-month", "--format", "csv", "--output-dir", str(reports)])
+    assert result.exit_code == 0, result.output
+    written = reports / "audit-2026-12-01_2026-12-31.csv"
+    assert os.listdir(reports) == [written.name]
+    rows = list(csv.DictReader(io.StringIO(written.read_text())))
+    assert [int(r["id"]) for r in rows] == [trail[n] for n in (*DEC1, "dec2_first")]  # not 30 Nov
+    assert "2026-12-01 to 2026-12-31" in result.output and "hash chain intact" in result.output

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
@@ -197,21 +197,41 @@ class _Output:
 
 
 @job_command("export-audit")
-@click.option("--from", "day_from", required=True, metavar="DATE", help="First local day, YYYY-MM-DD (APP_TIMEZONE).")
-@click.option("--to", "day_to", required=True, metavar="DATE", help="Last local day, YYYY-MM-DD (inclusive).")
+@click.option("--from", "day_from", default=None, metavar="DATE", help="First local day, YYYY-MM-DD (APP_TIMEZONE).")
+@click.option("--to", "day_to", default=None, metavar="DATE", help="Last local day, YYYY-MM-DD (inclusive).")
+@click.option("--last-month", "last_month", is_flag=True,
+              help="Instead of --from/--to: every day of the previous calendar month (the monthly cron line).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
               help="csv: the admin page's columns, formula-safe cells; jsonl: one JSON object a line, values as stored.")
 @click.option("--output", default=None, metavar="FILE", help="Write here (default or -: standard output; the summary then goes to standard error).")
+@click.option("--output-dir", "output_dir", default=None, metavar="DIR",
+              help="Instead of --output: write DIR/audit-FROM_TO.csv (or .jsonl), named by the range.")
 @with_appcontext
-def export_audit_command(day_from: str, day_to: str, fmt: str, output: str | None) -> None:
-    """Compliance export: every audit row of the local days --from to --to, in id order, with the
-    hash-chain check over the exported range. Exits 1 naming the first bad row when the chain is broken
-    (the export is still written). The export is itself audited."""
+def export_audit_command(day_from: str | None, day_to: str | None, last_month: bool, fmt: str, output: str | None,
+                         output_dir: str | None) -> None:
+    """Compliance export (runbook, monthly): every audit row of the local days --from to --to (or
+    --last-month), in id order, with the hash-chain check over the exported range. Exits 1 naming the
+    first bad row when the chain is broken (the export is still written). The export is itself audited."""
     from app.services import audit
 
-    first_day, last_day = _day(day_from, "--from"), _day(day_to, "--to")
+    if last_month:
+        if day_from or day_to:
+            raise click.BadParameter("give either --last-month or --from and --to, not both", param_hint="--last-month")
+        last_day = clock.today().replace(day=1) - timedelta(days=1)
+        first_day = last_day.replace(day=1)
+    else:
+        if not day_from or not day_to:
+            raise click.BadParameter("give --from and --to (YYYY-MM-DD), or --last-month",
+                                     param_hint="--from" if not day_from else "--to")
+        first_day, last_day = _day(day_from, "--from"), _day(day_to, "--to")
     if first_day > last_day:
         raise click.BadParameter(f"--from {first_day} is after --to {last_day}", param_hint="--from")
+    if output_dir:
+        if output:
+            raise click.BadParameter("give either --output or --output-dir, not both", param_hint="--output-dir")
+        if not Path(output_dir).is_dir():
+            raise click.BadParameter(f"{output_dir} is not a folder", param_hint="--output-dir")
+        output = str(Path(output_dir) / f"audit-{first_day}_{last_day}.{fmt}")
     out = _Output(output)
     db = get_db()
     try:

@@ -269,3 +269,9 @@ def test_nginx_example_forwards_what_the_app_trusts():
     assert "/srv/origin/uploads" not in text  # uploads only through the app's scoped route
     gunicorn_conf = (DEPLOY / "gunicorn.conf.py").read_text()
     assert '"GUNICORN_BIND", "127.0.0.1:8000"' in gunicorn_conf  # the upstream nginx names
+
+
+def test_cron_status_knows_every_scheduled_job():
+    from app.commands.runbook import SCHEDULED
+
+    assert set(SCHEDULED) == {entry["job"] for entry in crontab_jobs()}

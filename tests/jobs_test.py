@@ -4,6 +4,7 @@ the lines parse back, concurrent writers lose nothing, and the progress display 
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,64 @@ def test_concurrent_processes_and_a_rotation_lose_no_cron_log_line(tmp_path):
     assert sorted((p["job"], int(p["run"])) for p in parsed) == sorted(
         (f"w{n}", i) for n in range(4) for i in range(400))
     assert len(list(tmp_path.glob("cron.log.*"))) >= 2  # the rotation really happened under the writers
+
+
+def _cron_log(app, *lines):
+    folder = Path(app.config["LOG_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / jobs.CRON_LOG).write_text("".join(lines))
+
+
+def _run_lines(job, started, result="ok", run=None, **extra):
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime.fromisoformat(started).replace(tzinfo=timezone.utc)
+    run = run or f"{job[:4]}{start:%H%M}"
+    return (jobs.format_line(start, job=job, run=run, event="start")
+            + jobs.format_line(start + timedelta(seconds=5), job=job, run=run, event="end", result=result,
+                               seconds="5.00", **extra))
+
+
+def test_cron_status_is_ok_on_a_new_server_and_names_a_failed_or_late_job(sqlite_app, frozen):
+    from datetime import datetime
+
+    from app.commands.runbook import SCHEDULED
+
+    frozen(datetime(2026, 12, 2, 9, 0))
+    _cron_log(sqlite_app, _run_lines("backup", "2026-12-02T02:15:00"),
+              _run_lines("process-reminders", "2026-12-02T08:45:00"),
+              _run_lines("expire-proposals", "2026-12-02T08:37:00"))
+    runner = sqlite_app.test_cli_runner()
+    result = runner.invoke(args=["cron-status"])  # a log 7 hours old: jobs not run yet are not late
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(f"cron ok: {len(SCHEDULED)} scheduled jobs, none failed or late "
+                                          f"({len(SCHEDULED) - 3} not run yet)")
+    assert re.search(r"^backup +2026-12-02T02:15:00Z +ok +5.0", result.output, re.M)
+
+    frozen(datetime(2026, 12, 3, 9, 0))  # a day later: the backup is 31 h old, reminders silent for a day
+    _cron_log(sqlite_app, _run_lines("backup", "2026-12-02T02:15:00"),
+              _run_lines("process-reminders", "2026-12-02T08:45:00"),
+              _run_lines("verify-audit", "2026-12-03T03:30:00", result="failed", error="audit trail tampered at row 7"))
+    result = runner.invoke(args=["cron-status"])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and "scheduled jobs need attention" in last
+    assert "backup (late: last started 30 h ago (allowed 26 h))" in last
+    assert "process-reminders (late: last started 24 h ago" in last
+    assert "verify-audit (last run failed: audit trail tampered at row 7)" in last
+    assert "mark-overdue-invoices" not in last  # the log is one day old: never-run daily jobs are not late yet
+
+
+def test_a_job_still_running_is_not_failed_and_a_job_never_seen_in_a_long_log_is(sqlite_app, frozen):
+    from datetime import datetime
+
+    frozen(datetime(2026, 12, 20, 9, 0))
+    start_only = jobs.format_line(datetime.fromisoformat("2026-12-20T08:59:00+00:00"), job="process-reminders",
+                                  run="aaaa1111", event="start")
+    _cron_log(sqlite_app, _run_lines("purge-sessions", "2026-12-01T03:45:00"), start_only)
+    runs = jobs.read_runs(sqlite_app.config["LOG_DIR"])
+    assert runs["process-reminders"].result == "running" and runs["process-reminders"].ended_at is None
+    result = sqlite_app.test_cli_runner().invoke(args=["cron-status"])
+    assert result.exit_code == 1
+    assert "process-reminders (" not in result.output.splitlines()[-1]  # running now is fine
+    assert "backup (never ran in 19 days of log)" in result.output

@@ -22,7 +22,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -217,3 +217,58 @@ def read_runs(log_dir: str | Path) -> dict[str, JobRun]:
                 run.seconds = float(fields["seconds"]) if fields.get("seconds") else None
                 run.summary, run.error = fields.get("summary", ""), fields.get("error", "")
     return runs
+
+
+def first_entry_at(log_dir: str | Path) -> datetime | None:
+    """When ``logs/cron.log`` begins (its first line; a rotated-away history does not count)."""
+    path = Path(log_dir) / CRON_LOG
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            fields = parse_line(line)
+            if fields is not None:
+                return _at(fields["at"])
+    return None
+
+
+def _at(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class JobHealth:
+    job: str
+    run: JobRun | None
+    problem: str  # "" when healthy
+
+
+def assess(runs: dict[str, JobRun], allowed_age: dict[str, timedelta], now: datetime,
+           log_since: datetime | None) -> list[JobHealth]:
+    """Each scheduled job's health: its last run failed, or it has not started within its allowed age
+    (two schedules missed; a backup older than 26 hours). A job never seen counts as late only when the
+    log reaches back further than its allowed age (a new server is not late)."""
+    report = []
+    for job, age in allowed_age.items():
+        run = runs.get(job)
+        if run is None:
+            late = log_since is not None and now - log_since > age
+            report.append(JobHealth(job, None, f"never ran in {_span(now - log_since)} of log" if late else ""))
+            continue
+        started = _at(run.started_at)
+        if run.result in ("failed", "aborted"):
+            problem = f"last run {run.result}" + (f": {run.error}" if run.error else "")
+        elif now - started > age:
+            problem = f"late: last started {_span(now - started)} ago (allowed {_span(age)})"
+        else:
+            problem = ""
+        report.append(JobHealth(job, run, problem))
+    return report
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 72 else f"{hours // 24} days"

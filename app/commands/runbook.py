@@ -5,6 +5,8 @@ fails with ClickException, so the exit code is non-zero and cron's MAILTO sees i
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -381,7 +383,50 @@ def queue_agendas_command() -> None:
     summary(f"queued {queued} instructor agendas for tomorrow")
 
 
-COMMANDS = (init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
+# How long after its last start each scheduled job counts as late: two of its schedules missed (plus a
+# little slack), and the runbook's own rule for the backup (older than 26 hours). deploy/crontab and the
+# systemd timers hold the schedules; tests/deploy_test.py keeps this table in step with them.
+_MIN = timedelta(minutes=1)
+SCHEDULED = {
+    "process-reminders": 35 * _MIN, "expire-proposals": 35 * _MIN,
+    "mark-overdue-invoices": timedelta(days=2, hours=1), "expire-credits": timedelta(days=2, hours=1),
+    "rotate-logs": timedelta(days=2, hours=1), "backup": timedelta(hours=26),
+    "verify-audit": timedelta(days=2, hours=1), "purge-sessions": timedelta(days=2, hours=1),
+    "purge-applications": timedelta(days=2, hours=1), "queue-agendas": timedelta(days=2, hours=1),
+    "purge-notifications": timedelta(days=14, hours=1), "analyze-tables": timedelta(days=14, hours=1),
+    "access-review": timedelta(days=62), "accreditation-audit": timedelta(days=62),
+    "export-audit": timedelta(days=62), "restore-drill": timedelta(days=184),
+}
+
+
+@job_command("cron-status")
+@with_appcontext
+def cron_status_command() -> None:
+    """Monitoring: every scheduled job's last run from logs/cron.log (when, result, duration, summary).
+    Exits 1 when a job's last run failed or it is late (missed two schedules; a backup older than 26 h)."""
+    from datetime import timezone
+
+    from app.commands import jobs
+
+    log_dir = current_app.config["LOG_DIR"]
+    now = clock.now().replace(tzinfo=timezone.utc)
+    report = jobs.assess(jobs.read_runs(log_dir), SCHEDULED, now, jobs.first_entry_at(log_dir))
+    click.echo(f"{'job':<22} {'last start (UTC)':<21} {'result':<8} {'seconds':>8}  summary or problem")
+    for item in report:
+        run = item.run
+        when, result = (run.started_at, run.result) if run else ("never", "-")
+        seconds = f"{run.seconds:.1f}" if run and run.seconds is not None else ""
+        text = item.problem or (run.summary if run else "")
+        click.echo(f"{item.job:<22} {when:<21} {result:<8} {seconds:>8}  {text[:90]}")
+    bad = [item for item in report if item.problem]
+    if bad:
+        raise click.ClickException(f"{len(bad)} of {len(report)} scheduled jobs need attention: "
+                                   + "; ".join(f"{item.job} ({item.problem[:80]})" for item in bad))
+    summary(f"cron ok: {len(report)} scheduled jobs, none failed or late "
+            f"({sum(1 for i in report if i.run is None)} not run yet)")
+
+
+COMMANDS = (cron_status_command, init_db_command, db_upgrade_command, db_check_command, seed_demo_command, demo_logins_command,
             demo_code_command, reset_second_factor_command,
             verify_audit_command, print_grants_command, analyze_tables_command,
             purge_notifications_command, purge_sessions_command, access_review_command, accreditation_audit_command,

@@ -275,3 +275,11 @@ def test_cron_status_knows_every_scheduled_job():
     from app.commands.runbook import SCHEDULED
 
     assert set(SCHEDULED) == {entry["job"] for entry in crontab_jobs()}
+
+
+def test_services_and_jobs_run_as_the_unprivileged_origin_account():
+    for path in (DEPLOY / "systemd").glob("*.service"):
+        text = path.read_text()
+        assert re.search(r"^User=origin$", text, re.M) and re.search(r"^Group=origin$", text, re.M), path.name
+        assert "NoNewPrivileges=true" in text and "UMask=0027" in text, path.name
+    assert "crontab -u origin" in (DEPLOY / "crontab").read_text()

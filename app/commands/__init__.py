@@ -13,26 +13,15 @@ One module per area; each exports ``COMMANDS``:
 """
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask
 
 from app.commands.jobs import JobCommand
 
-MODULES = ("runbook", "backups", "operator", "smoke")
-
 
 def all_commands() -> list[JobCommand]:
-    found: list[JobCommand] = []
-    for name in MODULES:
-        try:
-            module = importlib.import_module(f"app.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"app.commands.{name}":
-                raise
-            continue  # an area not built yet
-        found.extend(module.COMMANDS)
-    return found
+    from app.commands import backups, operator, runbook, smoke
+
+    return [command for module in (runbook, backups, operator, smoke) for command in module.COMMANDS]
 
 
 def init_app(app: Flask) -> None:
@@ -41,8 +30,3 @@ def init_app(app: Flask) -> None:
             raise TypeError(f"command {command.name} is not a JobCommand (use jobs.job_command)")
         app.cli.add_command(command)
 
-
-def __getattr__(name: str):  # app.commands.HIGH_CHURN and friends, as before the split
-    from app.commands import runbook
-
-    return getattr(runbook, name)

@@ -244,3 +244,17 @@ def test_a_job_still_running_is_not_failed_and_a_job_never_seen_in_a_long_log_is
     assert result.exit_code == 1
     assert "process-reminders (" not in result.output.splitlines()[-1]  # running now is fine
     assert "backup (never ran in 19 days of log)" in result.output
+
+
+def test_a_job_whose_database_is_down_fails_in_one_line_not_a_traceback(tmp_path):
+    """Every job, not only db-check: purge-notifications against an unreachable MariaDB."""
+    from app.bootstrap import create_app
+
+    app = create_app(app_overrides("mysql://nobody:secret@127.0.0.1:1/none", tmp_path, DB_CONNECT_TIMEOUT=1))
+    result = app.test_cli_runner().invoke(args=["purge-notifications"])
+    assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: purge-notifications failed: database unavailable")
+    assert "secret" not in result.output and "Traceback" not in result.output
+    end = _lines(app)[-1]
+    assert end["result"] == "failed" and end["error"].startswith("purge-notifications failed: database unavailable")

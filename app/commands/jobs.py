@@ -30,6 +30,8 @@ import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import ScriptInfo
 
+from app.core.errors import AppError, DatabaseUnavailable
+
 CRON_LOG = "cron.log"
 SECRET_PARAMS = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
@@ -46,7 +48,10 @@ class JobCommand(click.Command):
         _write(log_dir, job=self.name, run=run_id, event="start", **_public_params(ctx))
         result, error = "ok", ""
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except AppError as exc:  # a service's refusal or an unreachable database: one line, exit 1
+                raise click.ClickException(f"{self.name} failed: {_app_error_text(exc)}") from exc
         except click.exceptions.Exit as exc:
             result = "ok" if exc.exit_code == 0 else "failed"
             raise
@@ -70,6 +75,13 @@ class JobCommand(click.Command):
             if error:
                 fields["error"] = error
             _write(log_dir, job=self.name, run=run_id, event="end", **fields)
+
+
+def _app_error_text(exc: AppError) -> str:
+    text = exc.message or type(exc).__name__
+    if isinstance(exc, DatabaseUnavailable):
+        return f"database unavailable: {text}"
+    return text
 
 
 def job_command(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], JobCommand]:

@@ -59,7 +59,8 @@ def test_restore_drill_passes_and_leaves_no_scratch(seeded, runner, tmp_path, ba
     result = runner.invoke(args=["restore-drill", "--dir", str(tmp_path / "bk")])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[-1].startswith("restore drill ok: 47 tables, ") and "restored in" in lines[-1]
+    assert lines[-1].startswith("restore drill ok: 47 tables, ") and "audit chain intact, restored in" in lines[-1]
+    assert any(line.startswith("audit trail of the restored copy: intact, ") for line in lines)
     table_lines = [line for line in lines if line.split() and line.split()[-1] in ("ok", "DIFFERENT")]
     assert len(table_lines) == 47 and all(line.endswith("ok") for line in table_lines)
     assert any(line.split()[:2] == ["users", "11"] for line in table_lines)
@@ -67,6 +68,23 @@ def test_restore_drill_passes_and_leaves_no_scratch(seeded, runner, tmp_path, ba
     assert backup.manifest_path(made).is_file()
     if backend == "mysql":
         assert _leftover_databases() == []
+
+
+def test_the_drill_fails_when_the_restored_audit_chain_does_not_verify(seeded, runner, tmp_path):
+    """Checksums alone would pass a faithful copy of a tampered trail: the drill also walks the chain."""
+    from app.core.database import Database
+
+    db = Database.from_url(seeded.config["DATABASE_URL"])
+    try:
+        row = db.fetch_one("SELECT id FROM audit_trail WHERE row_hash IS NOT NULL ORDER BY id LIMIT 1")
+        db.execute("UPDATE audit_trail SET details = :d WHERE id = :id", {"d": "rewritten", "id": row["id"]})
+    finally:
+        db.close()
+    result = runner.invoke(args=["restore-drill", "--dir", str(tmp_path / "bk")])
+    assert result.exit_code == 1
+    assert "audit trail of the restored copy: BROKEN, " in result.output
+    assert result.output.strip().splitlines()[-1].startswith(
+        f"Error: restore drill FAILED: the restored audit trail's hash chain is broken at row {row['id']}")
 
 
 def test_restore_brings_the_backed_up_data_back(seeded, runner, tmp_path, backend, db_url):

@@ -91,13 +91,19 @@ def restore_drill_command(directory: str | None) -> None:
     for check in result.checks:
         rows = "-" if check.rows is None else f"{check.rows:,}"
         click.echo(f"{check.table:<32} {rows:>10}  {check.status}")
+    chain = result.audit
+    click.echo(f"audit trail of the restored copy: {'intact, ' if chain.ok else 'BROKEN, '}{chain.checked} hashed rows"
+               + ("" if chain.ok else f" (first bad row {chain.first_bad_id}: {chain.reason})"))
     if not result.ok:
         bad = [c.table for c in result.checks if not c.ok]
-        raise click.ClickException(f"restore drill FAILED: {len(bad)} tables differ from the manifest "
-                                   f"({', '.join(bad[:5])}); restored in {result.restore_seconds:.1f} s")
+        if bad:
+            raise click.ClickException(f"restore drill FAILED: {len(bad)} tables differ from the manifest "
+                                       f"({', '.join(bad[:5])}); restored in {result.restore_seconds:.1f} s")
+        raise click.ClickException(f"restore drill FAILED: the restored audit trail's hash chain is broken at row "
+                                   f"{chain.first_bad_id}: {chain.reason}")
     skipped = sum(1 for c in result.checks if c.status == restore.NOT_COMPARED)
     note = f" ({skipped} written to during the backup, not compared)" if skipped else ""
-    summary(f"restore drill ok: {len(result.checks)} tables, {result.rows:,} rows, restored in "
+    summary(f"restore drill ok: {len(result.checks)} tables, {result.rows:,} rows, audit chain intact, restored in "
             f"{result.restore_seconds:.1f} s{note}")
 
 

@@ -45,6 +45,7 @@ from app.core.database import Database, MysqlDialect, SqliteDialect, dialect_fro
 from app.core.errors import DatabaseUnavailable
 from app.dao.migration import MigrationDAO
 from app.dao.table_digest import DatabaseSwapDAO, TableDigest, TableDigestDAO
+from app.services import audit
 from app.services import backup as backups
 from app.services.backup import BackupFailed, BackupResult
 
@@ -114,10 +115,11 @@ class DrillResult:
     checks: list[TableCheck]
     restore_seconds: float
     rows: int
+    audit: Any = None  # services.audit.VerifyResult of the restored copy's hash chain
     ok: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.ok = bool(self.checks) and all(c.ok for c in self.checks)
+        self.ok = bool(self.checks) and all(c.ok for c in self.checks) and (self.audit is None or self.audit.ok)
 
 
 # --------------------------------------------------------------------------- verification
@@ -314,8 +316,11 @@ class _SqliteTarget:
             target.close()
             source.close()
 
+    def open_scratch(self) -> Database:
+        return Database(SqliteDialect(str(self.scratch)))
+
     def scratch_digests(self) -> tuple[dict[str, TableDigest], str | None]:
-        db = Database(SqliteDialect(str(self.scratch)))
+        db = self.open_scratch()
         try:
             verdict = TableDigestDAO(db).integrity_check()
             if verdict != "ok":
@@ -426,8 +431,11 @@ class _MysqlTarget:
             raise RestoreFailed(f"loading the dump into the scratch database {self.scratch_name} failed:"
                                 f" {' '.join(message.split())[:300] or f'exit {process.returncode}'}")
 
+    def open_scratch(self) -> Database:
+        return backups.open_checked(self._dialect(self.scratch_name))
+
     def scratch_digests(self) -> tuple[dict[str, TableDigest], str | None]:
-        db = backups.open_checked(self._dialect(self.scratch_name))
+        db = self.open_scratch()
         try:
             if not db.tables():
                 raise RestoreFailed("the dump created no tables")
@@ -617,6 +625,11 @@ def drill(database_url: str, backup_dir: str | Path, now: datetime,
         target.load_scratch(verified, progress)
         seconds = time.perf_counter() - started
         digests, _ = target.scratch_digests()
+        restored = target.open_scratch()
+        try:  # a business invariant beyond the checksums: the restored audit trail's hash chain verifies
+            chain = audit.verify(restored)
+        finally:
+            restored.close()
     except BackupFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - one clear line for the operator, whatever the driver raised
@@ -626,4 +639,4 @@ def drill(database_url: str, backup_dir: str | Path, now: datetime,
         if scratch_dir is not None:
             shutil.rmtree(scratch_dir, ignore_errors=True)
     checks = compare(result.manifest, digests)
-    return DrillResult(result, checks, seconds, sum(d.rows for d in digests.values()))
+    return DrillResult(result, checks, seconds, sum(d.rows for d in digests.values()), chain)

@@ -8,6 +8,7 @@ import json
 import shutil
 import stat
 import tarfile
+from pathlib import Path
 from datetime import datetime, timedelta
 
 import pytest
@@ -139,3 +140,50 @@ def test_missing_dump_tool_and_wrong_credentials(tmp_path, mysql_schema, monkeyp
     assert "refused user 'origin_nobody': access denied" in result.output
     assert "wrong-password" not in result.output
     assert list((tmp_path / "out").iterdir()) == []
+
+
+# --------------------------------------------------------------------------- hourly uploads snapshot
+
+
+def test_the_hourly_uploads_snapshot_copies_only_what_is_new_and_forgets_removed_files_late(tmp_path):
+    from datetime import datetime, timedelta
+
+    from app.services.backup import SNAPSHOT_FOLDER, snapshot_uploads
+
+    uploads, backups_dir = tmp_path / "uploads", tmp_path / "backups"
+    (uploads / "a").mkdir(parents=True)
+    (uploads / "a" / "one.pdf").write_bytes(b"%PDF-1 one")
+    (uploads / "two.png").write_bytes(b"\x89PNG two")
+    (uploads / "link.pdf").symlink_to(uploads / "a" / "one.pdf")  # never followed
+    now = datetime(2026, 12, 2, 10, 0)
+    first = snapshot_uploads(uploads, backups_dir, now, keep_days=14)
+    snap = backups_dir / SNAPSHOT_FOLDER
+    assert (first.copied, first.unchanged, first.removed) == (2, 0, 0) and first.bytes_copied == 18
+    assert (snap / "a" / "one.pdf").read_bytes() == b"%PDF-1 one" and not (snap / "link.pdf").exists()
+    assert oct((snap / "two.png").stat().st_mode & 0o777) == "0o600"
+    assert oct(snap.stat().st_mode & 0o777) == "0o700"
+
+    (uploads / "three.pdf").write_bytes(b"%PDF-1 three")  # the next hour's upload
+    second = snapshot_uploads(uploads, backups_dir, now + timedelta(hours=1), keep_days=14)
+    assert (second.copied, second.unchanged) == (1, 2)  # incremental: only the new file
+
+    (uploads / "two.png").unlink()  # a document deleted at the office
+    third = snapshot_uploads(uploads, backups_dir, now + timedelta(hours=2), keep_days=14)
+    assert (third.removed, third.waiting) == (0, 1) and (snap / "two.png").exists()  # restorable for a while
+    later = snapshot_uploads(uploads, backups_dir, now + timedelta(days=14, hours=3), keep_days=14)
+    assert (later.removed, later.waiting) == (1, 0) and not (snap / "two.png").exists()
+    assert sorted(p.relative_to(snap).as_posix() for p in snap.rglob("*") if p.is_file()) == [
+        ".gone.json", "a/one.pdf", "three.pdf"]
+
+
+def test_snapshot_uploads_command_and_its_failure(runner, app, tmp_path):
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    (upload_dir / "doc.pdf").write_bytes(b"%PDF-1 x")
+    result = runner.invoke(args=["snapshot-uploads", "--dir", str(tmp_path / "bk")])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().startswith("uploads snapshot ok: ") and "1 copied (8 bytes), 0 unchanged" in result.output
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    result = runner.invoke(args=["snapshot-uploads", "--dir", str(blocked / "bk")])
+    assert result.exit_code == 1 and "uploads snapshot failed: the backup folder" in result.output

@@ -107,4 +107,24 @@ def restore_drill_command(directory: str | None) -> None:
             f"{result.restore_seconds:.1f} s{note}")
 
 
-COMMANDS = (backup_command, restore_command, restore_drill_command)
+@job_command("snapshot-uploads")
+@click.option("--dir", "directory", default=None, help="Backup folder (default: BACKUP_DIR); the snapshot is its uploads-snapshot/.")
+@click.option("--keep-days", type=click.IntRange(1, 3650), default=14, show_default=True,
+              help="Days a file removed from UPLOAD_DIR stays in the snapshot.")
+@with_appcontext
+def snapshot_uploads_command(directory: str | None, keep_days: int) -> None:
+    """Runbook, hourly: incremental snapshot of the uploaded documents into BACKUP_DIR/uploads-snapshot
+    (only new or changed files are copied; files removed from UPLOAD_DIR go after --keep-days)."""
+    from app.services import backup
+
+    try:
+        result = backup.snapshot_uploads(current_app.config["UPLOAD_DIR"],
+                                         directory or current_app.config["BACKUP_DIR"], clock.now(), keep_days)
+    except (backup.BackupFailed, OSError) as exc:
+        raise click.ClickException(f"uploads snapshot failed: {exc}") from exc
+    summary(f"uploads snapshot ok: {result.target}: {result.copied} copied ({result.bytes_copied:,} bytes), "
+            f"{result.unchanged} unchanged, {result.removed} removed after {keep_days} days, "
+            f"{result.waiting} removed from uploads and kept for now")
+
+
+COMMANDS = (backup_command, restore_command, restore_drill_command, snapshot_uploads_command)

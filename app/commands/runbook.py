@@ -390,7 +390,7 @@ _MIN = timedelta(minutes=1)
 SCHEDULED = {
     "process-reminders": 35 * _MIN, "expire-proposals": 35 * _MIN,
     "mark-overdue-invoices": timedelta(days=2, hours=1), "expire-credits": timedelta(days=2, hours=1),
-    "rotate-logs": timedelta(days=2, hours=1), "backup": timedelta(hours=26),
+    "rotate-logs": timedelta(days=2, hours=1), "backup": timedelta(hours=26), "snapshot-uploads": 130 * _MIN,
     "verify-audit": timedelta(days=2, hours=1), "purge-sessions": timedelta(days=2, hours=1),
     "purge-applications": timedelta(days=2, hours=1), "queue-agendas": timedelta(days=2, hours=1),
     "purge-notifications": timedelta(days=14, hours=1), "analyze-tables": timedelta(days=14, hours=1),

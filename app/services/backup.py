@@ -32,7 +32,7 @@ import tarfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -352,3 +352,87 @@ def prune(directory: Path, pattern: str, keep: int) -> list[Path]:
         uploads_path(old).unlink(missing_ok=True)
         removed.append(old)
     return removed
+
+
+# --------------------------------------------------------------------------- hourly uploads snapshot
+
+@dataclass
+class SnapshotResult:
+    target: Path
+    copied: int
+    unchanged: int
+    removed: int
+    waiting: int  # gone from UPLOAD_DIR, kept until keep_days have passed
+    bytes_copied: int
+
+
+SNAPSHOT_FOLDER = "uploads-snapshot"
+_GONE_FILE = ".gone.json"
+
+
+def snapshot_uploads(upload_dir: str | Path, backup_dir: str | Path, now: datetime, keep_days: int = 14) -> SnapshotResult:
+    """The runbook's hourly incremental snapshot of ``uploads/``: BACKUP_DIR/uploads-snapshot mirrors
+    UPLOAD_DIR, copying only files that are new or changed (size or modification time) since the last
+    run. Uploaded documents are written once under a random name and never changed, so an hour's run
+    copies the hour's uploads only. A file removed from UPLOAD_DIR (a document deleted, a former student
+    anonymised) stays in the snapshot for ``keep_days``, long enough to restore it after a mistake, then
+    goes, so the snapshot keeps nobody's data longer than the nightly backups do. Regular files only
+    (links are skipped); folders 0700, files 0600; each copy is written under a temporary name."""
+    source, target = Path(upload_dir), Path(backup_dir) / SNAPSHOT_FOLDER
+    writable_folder(Path(backup_dir))
+    target.mkdir(mode=0o700, exist_ok=True)
+    copied = unchanged = bytes_copied = 0
+    present: set[str] = set()
+    if source.is_dir():
+        for root, dirs, files in os.walk(source, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not (Path(root) / d).is_symlink())
+            for name in sorted(files):
+                path = Path(root) / name
+                if path.is_symlink() or not path.is_file():
+                    continue
+                relative = path.relative_to(source)
+                present.add(relative.as_posix())
+                copy = target / relative
+                stat = path.stat()
+                if copy.is_file() and copy.stat().st_size == stat.st_size and int(copy.stat().st_mtime) == int(stat.st_mtime):
+                    unchanged += 1
+                    continue
+                copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                partial = copy.with_name(f".{copy.name}.partial")
+                with path.open("rb") as src, private_file(partial) as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                os.utime(partial, (stat.st_atime, stat.st_mtime))
+                partial.replace(copy)
+                copied += 1
+                bytes_copied += stat.st_size
+    removed, waiting = _expire_gone(target, present, now, keep_days)
+    return SnapshotResult(target, copied, unchanged, removed, waiting, bytes_copied)
+
+
+def _expire_gone(target: Path, present: set[str], now: datetime, keep_days: int) -> tuple[int, int]:
+    """Files in the snapshot but no longer in UPLOAD_DIR: note when each was first missed (in
+    ``.gone.json``), delete those missed for ``keep_days``; a file that comes back is forgotten."""
+    ledger_path = target / _GONE_FILE
+    try:
+        gone: dict[str, str] = json.loads(ledger_path.read_text()) if ledger_path.exists() else {}
+    except (OSError, ValueError):
+        gone = {}
+    cutoff = now - timedelta(days=keep_days)
+    removed, kept = 0, {}
+    for path in sorted(target.rglob("*")):
+        if not path.is_file() or path.name == _GONE_FILE or path.name.endswith(".partial"):
+            continue
+        relative = path.relative_to(target).as_posix()
+        if relative in present:
+            continue
+        first_missed = gone.get(relative, now.isoformat(timespec="seconds"))
+        if datetime.fromisoformat(first_missed) <= cutoff:
+            path.unlink()
+            removed += 1
+        else:
+            kept[relative] = first_missed
+    partial = ledger_path.with_name(f"{_GONE_FILE}.partial")
+    with private_file(partial) as handle:
+        handle.write(json.dumps(kept, indent=1, sort_keys=True).encode())
+    partial.replace(ledger_path)
+    return removed, len(kept)

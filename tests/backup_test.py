@@ -142,6 +142,34 @@ def test_missing_dump_tool_and_wrong_credentials(tmp_path, mysql_schema, monkeyp
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_the_application_account_with_only_the_printed_grants_can_take_the_nightly_backup(tmp_path, mysql_schema):
+    """The crontab's backup runs as the application's account, which holds only what `flask print-grants`
+    gives it (per-table DML): the dump must not need more (it once asked for the EVENT privilege)."""
+    import uuid
+
+    from app.bootstrap import create_app
+    from app.dao.migration import app_grants
+
+    if not shutil.which("mariadb-dump") and not shutil.which("mysqldump"):
+        pytest.skip("no mariadb-dump on this machine")
+    admin = Database.from_url(mysql_schema)
+    user, password = f"origin_bk_{uuid.uuid4().hex[:8]}", "Bk-" + uuid.uuid4().hex
+    try:
+        admin.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+        for statement in app_grants(admin.tables(), admin.current_database(), user, "%"):
+            admin.execute(statement)
+        url = mysql_schema.replace("://root@", f"://{user}:{password}@")
+        app = create_app(app_overrides(url, tmp_path))
+        result = app.test_cli_runner().invoke(args=["backup", "--dir", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("backup ok: ") and password not in result.output
+        [dump] = (tmp_path / "out").glob("origin-*.sql.gz")
+        assert backup.manifest_path(dump).is_file()
+    finally:
+        admin.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+        admin.close()
+
+
 # --------------------------------------------------------------------------- hourly uploads snapshot
 
 

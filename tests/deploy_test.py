@@ -132,6 +132,8 @@ def test_run_job_is_silent_on_success_and_logs_the_output(job_env):
     assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
     output = (folder / "logs" / "cron-output.log").read_text()
     assert re.search(r"---- db-check \(exit 0\)\ndatabase ok: sqlite", output)
+    for made in (folder / "logs" / "cron-output.log", folder / "locks" / "db-check.lock"):
+        assert oct(made.stat().st_mode & 0o777) == "0o640", made  # umask 027: not for every local user
     cron = (folder / "logs" / "cron.log").read_text()
     assert "job=db-check" in cron and "result=ok" in cron
 
@@ -283,3 +285,25 @@ def test_services_and_jobs_run_as_the_unprivileged_origin_account():
         assert re.search(r"^User=origin$", text, re.M) and re.search(r"^Group=origin$", text, re.M), path.name
         assert "NoNewPrivileges=true" in text and "UMask=0027" in text, path.name
     assert "crontab -u origin" in (DEPLOY / "crontab").read_text()
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None or shutil.which("openssl") is None,
+                    reason="nginx or openssl not installed (apt-get install nginx): only the text checks ran")
+def test_nginx_accepts_the_example_config(tmp_path):
+    """`nginx -t` on deploy/nginx/origin.conf as shipped (certificate and log paths pointed at a
+    scratch folder): the directives exist in the nginx the server runs (Debian 12: 1.22)."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=origin.school.example", "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    site = (DEPLOY / "nginx" / "origin.conf").read_text()
+    site = site.replace("/etc/letsencrypt/live/origin.school.example/fullchain.pem", str(tmp_path / "cert.pem"))
+    site = site.replace("/etc/letsencrypt/live/origin.school.example/privkey.pem", str(tmp_path / "key.pem"))
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/")
+    (tmp_path / "origin.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n access_log {tmp_path}/access.log;\n include {tmp_path}/origin.conf;\n}}\n")
+    result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr

@@ -259,3 +259,30 @@ def test_a_job_whose_database_is_down_fails_in_one_line_not_a_traceback(tmp_path
     assert "secret" not in result.output and "Traceback" not in result.output
     end = _lines(app)[-1]
     assert end["result"] == "failed" and end["error"].startswith("purge-notifications failed: database unavailable")
+
+
+def test_a_dry_run_is_not_the_jobs_last_run_and_cron_status_leaves_no_trace(sqlite_app, frozen):
+    from datetime import datetime
+
+    frozen(datetime(2026, 12, 2, 9, 0))
+    result = sqlite_app.test_cli_runner().invoke(args=["process-reminders", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    log = Path(sqlite_app.config["LOG_DIR"]) / jobs.CRON_LOG
+    assert "dry=True" in log.read_text()  # recorded, as every run is
+    assert "process-reminders" not in jobs.read_runs(sqlite_app.config["LOG_DIR"])  # but it did not do the job
+    before = log.read_text()
+    sqlite_app.test_cli_runner().invoke(args=["cron-status"])
+    assert log.read_text() == before  # a monitor polling every minute does not fill the file it reads
+
+
+def test_the_application_log_is_created_for_owner_and_group_only(tmp_path):
+    import os
+
+    from app.core.logging import configure_logging
+
+    old = os.umask(0o022)
+    try:
+        path = configure_logging({"LOG_DIR": str(tmp_path / "logs")}, "application")
+    finally:
+        os.umask(old)
+    assert oct(path.stat().st_mode & 0o777) == "0o640"

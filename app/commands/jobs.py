@@ -39,10 +39,16 @@ _SUMMARY = "origin_job_summary"
 
 
 class JobCommand(click.Command):
-    """A click command that records its run in ``logs/cron.log`` (every Origin command is one)."""
+    """A click command that records its run in ``logs/cron.log`` (every Origin command is one; a
+    read-only monitor such as cron-status is made with ``record=False`` so that polling it every
+    minute does not fill the file it reads)."""
+
+    def __init__(self, *args: Any, record: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.record = record
 
     def invoke(self, ctx: click.Context) -> Any:
-        app = _app(ctx)
+        app = _app(ctx) if self.record else None
         log_dir = Path(app.config["LOG_DIR"]) if app is not None else None
         run_id, started = uuid.uuid4().hex[:8], time.monotonic()
         _write(log_dir, job=self.name, run=run_id, event="start", **_public_params(ctx))
@@ -221,6 +227,8 @@ def read_runs(log_dir: str | Path) -> dict[str, JobRun]:
                 continue
             key = f"{fields.get('host')}/{fields.get('run')}"
             if fields["event"] == "start":
+                if fields.get("dry") == "True" or fields.get("dry_run") == "True":
+                    continue  # a --dry-run did not do the job: it must not hide a missing cron line
                 run = JobRun(fields["job"], fields["at"], None, "running", None, "", "", fields.get("host", ""))
                 by_id[key] = runs[fields["job"]] = run
             elif fields["event"] == "end" and key in by_id:

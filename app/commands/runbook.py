@@ -399,11 +399,13 @@ SCHEDULED = {
 }
 
 
-@job_command("cron-status")
+@job_command("cron-status", record=False)
 @with_appcontext
 def cron_status_command() -> None:
     """Monitoring: every scheduled job's last run from logs/cron.log (when, result, duration, summary).
-    Exits 1 when a job's last run failed or it is late (missed two schedules; a backup older than 26 h)."""
+    Exits 1 when a job's last run failed or it is late (missed two schedules; a backup older than 26 h).
+    Dry runs do not count; cron-status itself writes nothing to the log it reads."""
+    import textwrap
     from datetime import timezone
 
     from app.commands import jobs
@@ -417,11 +419,11 @@ def cron_status_command() -> None:
         when, result = (run.started_at, run.result) if run else ("never", "-")
         seconds = f"{run.seconds:.1f}" if run and run.seconds is not None else ""
         text = item.problem or (run.summary if run else "")
-        click.echo(f"{item.job:<22} {when:<21} {result:<8} {seconds:>8}  {text[:90]}")
+        click.echo(f"{item.job:<22} {when:<21} {result:<8} {seconds:>8}  {textwrap.shorten(text, 100) if text else ''}")
     bad = [item for item in report if item.problem]
     if bad:
         raise click.ClickException(f"{len(bad)} of {len(report)} scheduled jobs need attention: "
-                                   + "; ".join(f"{item.job} ({item.problem[:80]})" for item in bad))
+                                   + "; ".join(f"{item.job} ({textwrap.shorten(item.problem, 160)})" for item in bad))
     summary(f"cron ok: {len(report)} scheduled jobs, none failed or late "
             f"({sum(1 for i in report if i.run is None)} not run yet)")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -36,6 +37,11 @@ def configure_logging(settings: Mapping[str, Any], channel: str = "application")
     log_dir = Path(settings["LOG_DIR"])
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / f"{channel}.log"
+    if not path.exists():  # created 0640 whatever the umask (a log names people: not for every local user)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640))
+        except OSError:
+            pass  # the handler below reports an unwritable folder
     logging.config.dictConfig(
         {
             "version": 1,

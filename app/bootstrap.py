@@ -318,6 +318,12 @@ def _init_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         log.warning("CSRF check failed on %s %s: %s", request.method, request.path, exc.description)
+        if "referrer" in (exc.description or "").lower():  # HTTPS: the Referer is missing or another site's
+            return _error_response(
+                403, "This form was not sent from a page of this site (its Referer header is missing or names "
+                     "another address). Go back, reload the page and try again; a script must send the form's "
+                     "page address as its Referer."
+            )
         return _error_response(
             403, "This form's security token is missing or has expired. Go back, reload the page and try again."
         )

@@ -3,6 +3,7 @@
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
 
+import re
 from datetime import datetime, timedelta
 
 import bcrypt
@@ -76,6 +77,23 @@ def test_missing_csrf_token_is_refused_with_403_and_writes_nothing(seeded, clien
     assert "security token" in response.get_data(as_text=True)
     assert count(seeded, "SELECT COUNT(*) FROM login_attempts") == 0
     assert count(seeded, "SELECT COUNT(*) FROM user_sessions") == 0
+
+
+def test_over_https_a_form_without_its_referer_is_refused_saying_so(seeded, client):
+    """Flask-WTF's strict HTTPS check: a right token but no Referer (a script) gets a 403 that names the
+    Referer, not the misleading "token expired"; with the page's address as Referer it goes through."""
+    html = client.get("/auth/login", base_url="https://localhost").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|value="([^"]+)" name="csrf_token"', html)
+    assert token
+    data = {"email": ADMIN, "password": DEMO_PASSWORD, "csrf_token": token.group(1) or token.group(2)}
+    refused = client.post("/auth/login", data=data, base_url="https://localhost")
+    assert refused.status_code == 403
+    text = refused.get_data(as_text=True)
+    assert "Referer header is missing" in text and "expired" not in text
+    assert count(seeded, "SELECT COUNT(*) FROM user_sessions") == 0
+    passed = client.post("/auth/login", data=data, base_url="https://localhost",
+                         headers={"Referer": "https://localhost/auth/login"})
+    assert passed.status_code in (302, 303), passed.get_data(as_text=True)[:300]
 
 
 def test_ten_failures_lock_the_account_with_429_then_unlock(seeded, client, frozen):

@@ -263,3 +263,35 @@ def test_only_error_lines_appended_since_the_start_count(tmp_path):
     assert smoke_test.new_error_lines(log, start) == (
         ["2026-12-01 11:00:00,000 CRITICAL [r5] app: after rotation, a longer line than before"], True)
     assert smoke_test.log_mark(tmp_path / "missing.log") is None
+
+
+def test_smoke_setup_makes_accounts_the_smoke_test_passes_with(live, tmp_path):
+    """`flask smoke-setup` once, then the smoke test with exactly what it wrote to smoke.env (the smoke
+    branch's office account with its TOTP key, not the demo administrator)."""
+    application, url = live
+    env_file = tmp_path / "smoke.env"
+    result = application.test_cli_runner().invoke(
+        args=["smoke-setup", "--domain", "smoke.school.example", "--base-url", url, "--output", str(env_file)])
+    assert result.exit_code == 0, result.output
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    values = dict(re.findall(r"^(SMOKE_[A-Z_]+)='([^']*)'$", env_file.read_text(), re.M))
+    assert values["SMOKE_ADMIN_EMAIL"] == "smoke-office@smoke.school.example"
+    assert values["SMOKE_BASE_URL"] == url and len(values["SMOKE_ADMIN_PASSWORD"]) == 24
+    assert values["SMOKE_ADMIN_PASSWORD"] not in result.output  # secrets only in the file
+    assert len(re.findall(r"^#   \S+$", env_file.read_text(), re.M)) == 10  # the office account's recovery codes
+
+    run = application.test_cli_runner().invoke(args=["smoke-test"], env=values)
+    assert run.exit_code == 0, run.output
+    assert "smoke-office@smoke.school.example: Staff dashboard" in run.output
+    lessons = _rows(application, "SELECT s.status, b.name FROM schedules s JOIN instructors i ON i.id = s.instructor_id"
+                                 " JOIN branches b ON b.id = i.branch_id WHERE s.lesson_topic = 'Smoke test'"
+                                 " ORDER BY s.id DESC LIMIT 1")
+    assert lessons == [{"status": "cancelled", "name": "Smoke test"}]  # in the smoke branch's diary
+
+    again = application.test_cli_runner().invoke(
+        args=["smoke-setup", "--domain", "smoke.school.example", "--base-url", url, "--output", str(tmp_path / "b.env")])
+    assert again.exit_code == 1 and "the smoke accounts exist already" in again.output
+    assert not (tmp_path / "b.env").exists() and not list(tmp_path.glob(".b.env*"))
+    kept = application.test_cli_runner().invoke(
+        args=["smoke-setup", "--domain", "other.example", "--base-url", url, "--output", str(env_file)])
+    assert kept.exit_code == 1 and "exists already: smoke-setup never overwrites it" in kept.output

@@ -133,4 +133,57 @@ def _local_code(email: str):
     return code
 
 
-COMMANDS = (smoke_test_command,)
+@job_command("smoke-setup")
+@click.option("--domain", required=True, help="E-mail domain of the smoke accounts (smoke-office@DOMAIN, ...).")
+@click.option("--base-url", required=True, envvar="SMOKE_BASE_URL", show_envvar=True,
+              help="The live site the smoke test will call, e.g. https://origin.example.com.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the smoke test's environment file (default: instance/smoke.env); never overwritten.")
+@with_appcontext
+def smoke_setup_command(domain: str, base_url: str, output: Path | None) -> None:
+    """Once per site, before the first smoke test: create the 'Smoke test' branch, its course, an office
+    account with its second factor, an accredited instructor working every day and an enrolled student,
+    with random passwords, and write them with the TOTP key to instance/smoke.env (mode 600)."""
+    import os
+    import textwrap
+
+    from app.commands.operator import os_user
+    from app.core.flask_db import get_db
+    from app.services import smoke_setup
+
+    try:
+        url = smoke_test.normalise_base_url(base_url)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    target = output or Path(current_app.instance_path) / "smoke.env"
+    if target.exists():
+        raise click.ClickException(f"{target} exists already: smoke-setup never overwrites it (the accounts in it "
+                                   "are the smoke test's); remove it only together with those accounts")
+    partial = target.with_name(f".{target.name}.partial")
+    try:  # opened before anything is created: passwords that cannot be written down are never made
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from exc
+    try:
+        made = smoke_setup.set_up(get_db(), domain, by=os_user(), now=clock.now(), today=clock.today(),
+                                  settings=current_app.config)
+        lines = ["# flask smoke-setup: the smoke test's accounts (docs/operations.md). Keep this file mode 600.",
+                 *made.env_lines(url),
+                 "# Recovery codes of the office account (each works once, instead of a code from the key):",
+                 *[f"#   {code}" for code in made.recovery_codes]]
+        with handle:
+            handle.write("\n".join(lines) + "\n")
+        os.replace(partial, target)
+    except BaseException:
+        handle.close()
+        partial.unlink(missing_ok=True)
+        raise
+    click.echo(textwrap.dedent(f"""\
+        branch 'Smoke test' {made.branch_id}, course {made.course_id}, enrolment {made.enrollment_id}
+        accounts: {made.emails['staff']} (staff, second factor on), {made.emails['instructor']}, {made.emails['student']}"""))
+    summary(f"smoke accounts ready; their passwords and TOTP key are in {target} (mode 600): "
+            f"( set -a; . {target}; set +a; flask smoke-test )")
+
+
+COMMANDS = (smoke_test_command, smoke_setup_command)

@@ -286,3 +286,27 @@ def test_the_application_log_is_created_for_owner_and_group_only(tmp_path):
     finally:
         os.umask(old)
     assert oct(path.stat().st_mode & 0o777) == "0o640"
+
+
+def test_a_weekly_jobs_last_run_survives_the_nightly_rotation(sqlite_app, frozen):
+    """rotate-logs renames cron.log every night and compresses the night before's: cron-status reads the
+    rotations too, so Sunday's failed ANALYZE is still red on Wednesday."""
+    from datetime import datetime, timedelta
+
+    from app.services import maintenance
+
+    frozen(datetime(2026, 12, 9, 9, 0))
+    folder = Path(sqlite_app.config["LOG_DIR"])
+    _cron_log(sqlite_app, _run_lines("analyze-tables", "2026-12-06T04:00:00", result="failed", error="lock wait timeout"))
+    for night in range(3):  # Monday, Tuesday, Wednesday 02:00
+        maintenance.rotate_logs(folder, datetime(2026, 12, 7, 2, 0) + timedelta(days=night), keep_days=30)
+        with (folder / jobs.CRON_LOG).open("a") as handle:
+            handle.write(_run_lines("process-reminders", f"2026-12-0{7 + night}T08:45:00"))
+    assert list(folder.glob("cron.log.*.gz"))  # the Sunday line now sits in a compressed rotation
+    with (folder / "cron.log-20261201").open("w") as old:  # a logrotate rotation from before, even older
+        old.write(_run_lines("analyze-tables", "2026-11-29T04:00:00"))
+    runs = jobs.read_runs(folder)
+    assert runs["analyze-tables"].result == "failed" and runs["process-reminders"].started_at == "2026-12-09T08:45:00Z"
+    assert jobs.first_entry_at(folder).isoformat() == "2026-11-29T04:00:00+00:00"
+    result = sqlite_app.test_cli_runner().invoke(args=["cron-status"])
+    assert result.exit_code == 1 and "analyze-tables (last run failed: lock wait timeout)" in result.output

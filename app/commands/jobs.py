@@ -213,15 +213,42 @@ class JobRun:
     host: str
 
 
+def log_files(log_dir: str | Path) -> list[Path]:
+    """``cron.log`` and its rotations (``flask rotate-logs``: cron.log.YYYYMMDD-HHMMSS[.gz]; logrotate:
+    cron.log-YYYYMMDD[.gz]), oldest first, so a weekly or monthly job's last run survives the nightly
+    rotation."""
+    folder = Path(log_dir)
+    if not folder.is_dir():
+        return []
+    rotated = [p for p in folder.iterdir() if p.is_file() and p.name.startswith((CRON_LOG + ".", CRON_LOG + "-"))]
+    current = [folder / CRON_LOG] if (folder / CRON_LOG).is_file() else []
+
+    def when(path: Path) -> tuple[str, str]:
+        # by the rotation time in the name: compressing a rotation later gives it a newer mtime
+        found = re.search(r"(\d{8})(?:-(\d{6}))?", path.name[len(CRON_LOG):])
+        return (found.group(1) + (found.group(2) or "000000"), path.name) if found else ("", path.name)
+
+    return sorted(rotated, key=when) + current
+
+
+def _lines(path: Path) -> Iterator[str]:
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            yield from handle
+    except (OSError, EOFError):  # a rotation being compressed right now, or a damaged archive
+        return
+
+
 def read_runs(log_dir: str | Path) -> dict[str, JobRun]:
-    """The latest run of every job found in ``logs/cron.log`` (start and end paired by run id)."""
-    path = Path(log_dir) / CRON_LOG
+    """The latest run of every job in ``logs/cron.log`` and its rotations (start and end paired by run
+    id)."""
     runs: dict[str, JobRun] = {}
     by_id: dict[str, JobRun] = {}
-    if not path.exists():
-        return runs
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
+    for path in log_files(log_dir):
+        for line in _lines(path):
             fields = parse_line(line)
             if fields is None:
                 continue
@@ -240,12 +267,9 @@ def read_runs(log_dir: str | Path) -> dict[str, JobRun]:
 
 
 def first_entry_at(log_dir: str | Path) -> datetime | None:
-    """When ``logs/cron.log`` begins (its first line; a rotated-away history does not count)."""
-    path = Path(log_dir) / CRON_LOG
-    if not path.exists():
-        return None
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
+    """When the kept history begins: the first line of the oldest of cron.log and its rotations."""
+    for path in log_files(log_dir):
+        for line in _lines(path):
             fields = parse_line(line)
             if fields is not None:
                 return _at(fields["at"])

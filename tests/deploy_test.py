@@ -276,7 +276,8 @@ def test_nginx_example_forwards_what_the_app_trusts():
 def test_cron_status_knows_every_scheduled_job():
     from app.commands.runbook import SCHEDULED
 
-    assert set(SCHEDULED) == {entry["job"] for entry in crontab_jobs()}
+    # every job of the crontab but the health check itself, which reads the others' lines
+    assert set(SCHEDULED) == {entry["job"] for entry in crontab_jobs()} - {"cron-status"}
 
 
 def test_services_and_jobs_run_as_the_unprivileged_origin_account():

@@ -174,7 +174,7 @@ def _maintenance_response(state):
 def app_render_maintenance(state, request_id: str, signed_in: bool):
     from flask import make_response
 
-    retry_url = (auth.safe_next(request.full_path) if request.method == "GET" else None) or "/"
+    retry_url = (auth.safe_next(request.full_path) if request.method in ("GET", "HEAD") else None) or "/"
     return make_response(render_template(
         "errors/maintenance.html", state=state, title=ERROR_TITLES[503], request_id=request_id,
         signed_in=signed_in, retry_url=retry_url, maintenance_page=True, minutes=max(1, round(state.retry_after / 60)),
@@ -304,7 +304,7 @@ def app_render_error(status: int, title: str, message: str, request_id: str):
 
     user = _error_page_user(status)
     g.nav_badges = {}  # an error page runs no query beyond the session lookup: no navigation badges
-    retry_url = (auth.safe_next(request.full_path) if request.method == "GET" else _back_url()) or "/"
+    retry_url = (auth.safe_next(request.full_path) if request.method in ("GET", "HEAD") else _back_url()) or "/"
     return make_response(
         render_template(
             "errors/error.html", status=status, title=title, message=message, request_id=request_id,

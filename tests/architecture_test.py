@@ -69,3 +69,15 @@ def test_templates_have_no_inline_scripts_or_styles():
         text = path.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), f"inline script in {path.name}"
         assert "style=" not in text and "<style" not in text, f"inline style in {path.name}"
+
+
+def test_views_treat_head_as_get():
+    """Flask answers HEAD with the GET view. A view that tells its page from its form by
+    `request.method == "GET"` runs its POST branch for a HEAD request, which CSRF protection lets through
+    as a safe method: every such check must name HEAD too."""
+    offenders = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"request\.method\s*(==|!=)\s*[\"']GET[\"']", line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []

@@ -32,7 +32,7 @@ def _render_profile(form: ContactPreferencesForm, status: int = 200):
 def profile():
     """GET: the account and its contact preferences; POST: save them (303 back with a flash)."""
     db = get_db()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form = ContactPreferencesForm(formdata=None, data=contact.preferences(db, current_user.id))
         return _render_profile(form)
     form = ContactPreferencesForm()
@@ -57,7 +57,7 @@ def _render_email(form: EmailChangeForm, status: int = 200):
 def email():
     """GET: the form (filled in again after a re-authentication); POST: move the sign-in address, then
     tell the old address (after the commit, like the activation mail)."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_email(EmailChangeForm(formdata=None, data=kept_values("new_email")))
     form = EmailChangeForm()
     if not form.validate():

@@ -34,7 +34,7 @@ def form():
     form = ApplyForm()
     options = applications.choices(db)
     form.set_choices(options["branches"], options["courses"])
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render(form)
     if not form.validate():
         return _render(form, 422, page_alert=PageAlert("Your application was not sent: check the highlighted fields.",

@@ -24,7 +24,7 @@ def login():
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render_template("auth/login.html", form=form, next_url=next_url)
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form, next_url=next_url), 422
@@ -67,7 +67,7 @@ def confirm():
         return render_template("auth/confirm.html", form=form, next_url=next_url, enrolled=enrolled,
                                confirm_error=error), status
 
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render()
     if not form.validate_on_submit():
         return render(422)

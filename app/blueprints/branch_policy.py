@@ -76,7 +76,7 @@ def edit(branch_id: int):
     db, actor = get_db(), current_actor()
     branch = branches.get_branch(db, actor, branch_id)  # 404 for an unknown branch
     current = policy.for_branch(db, branch_id)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render(branch, current, BranchPolicyForm(formdata=None, data=displayed(current)))
     form = BranchPolicyForm()
     if not form.validate():  # the CSRF token only: the values are checked below and by the policy service

@@ -56,7 +56,7 @@ def view(branch_id: int):
 @roles_required("admin")
 def edit(branch_id: int):
     branch = branches.get_branch(get_db(), current_actor(), branch_id)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form = BranchForm(data={name: branch[name] for name in FIELDS})
         return render_template("branches/form.html", form=form, branch=branch)
     form = BranchForm()

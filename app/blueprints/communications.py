@@ -61,7 +61,7 @@ def _render_new(form: CommunicationForm, segment: str, value: str, channel: str,
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF_ROLES)
 def new():
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_new(CommunicationForm(formdata=None), *_chosen())
     form = CommunicationForm()
     status = 422

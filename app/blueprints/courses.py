@@ -68,7 +68,7 @@ def view(course_id: int):
 @roles_required("admin", "staff")
 def edit(course_id: int):
     course = courses.get_course(get_db(), current_actor(), course_id)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         data = {name: course[name] for name in FIELDS}
         data["instructor_ids"] = [i["id"] for i in course["instructors"]]
         return _render_form(CourseForm(data=data), course)

@@ -80,7 +80,7 @@ def enrol(student_id: int):
     form = EnrolForm() if request.method == "POST" else EnrolForm(formdata=None)
     form.course_id.choices = [("", "Choose a course…")] + service.course_choices(db)
     action = url_for(".enrol", student_id=student_id)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _student_form_page(student, "Enrol in a course", form, action)
     status = 422
     if form.validate():
@@ -103,7 +103,7 @@ def transfer(student_id: int):
     form = TransferForm() if request.method == "POST" else TransferForm(formdata=None)
     form.branch_id.choices = [("", "Choose a branch…")] + service.branch_choices(db, student["branch_id"])
     action = url_for(".transfer", student_id=student_id)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _student_form_page(student, "Transfer to another branch", form, action)
     status = 422
     if form.validate():

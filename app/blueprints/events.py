@@ -47,7 +47,7 @@ def _render_form(form: BookingForm, options: dict, status: int = 200, conflicts:
 @roles_required(*STAFF_ROLES)
 def new():
     db, actor = get_db(), current_actor()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         data = event_pages.prefill(db, actor, request.args)
         values = {k: (str(v) if v is not None else None) for k, v in data["values"].items()}
         return _render_form(BookingForm(formdata=None, data=values), data)

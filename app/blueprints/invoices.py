@@ -62,7 +62,7 @@ def new(enrollment_id: int | None = None):
     if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 10:
         raise NotFound("Choose an enrolment from the student's page to invoice it.")
     enrollment = invoicing.enrollment_for_new(db, actor, int(raw_id))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         typed = {"lines": [{"description": f"{enrollment['course_title']} Fee", "quantity": "1",
                             "unit_price": f"{enrollment['unit_price']:.2f}", "kind": "course", "credits": "0"}],
                  "tax_rate": current_app.config.get("GST_RATE", "10"), "issue": "1"}

@@ -93,7 +93,7 @@ def _posted() -> dict:
 def form(schedule_id: int):
     db, actor = get_db(), current_actor()
     event = outcomes.get_event(db, actor, schedule_id)  # 404 outside the scope, before anything is read
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         rating = event.get("student_rating")
         form = OutcomeForm(formdata=None, data={
             "status": event["status"] if outcomes.has_outcome(event) else None,

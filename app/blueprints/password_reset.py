@@ -48,7 +48,7 @@ def _render_forgot(form: ForgotPasswordForm, status: int = 200, error: str | Non
 @public
 def forgot():
     form = ForgotPasswordForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_forgot(form)
     if not form.validate():
         return _render_forgot(form, 422)

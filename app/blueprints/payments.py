@@ -100,7 +100,7 @@ def _render_invoice(invoice_id: int, form=None, credit_form=None, status: int = 
 def invoice(invoice_id: int):
     """GET: the invoice's payments with the record-payment form; POST: record a payment (one rule for
     both, so an id past INT UNSIGNED is a 404 for either method, never a 405)."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_invoice(invoice_id)
     form = PaymentForm()
     location = url_for(".invoice", invoice_id=invoice_id, _anchor="record-payment")

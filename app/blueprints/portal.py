@@ -58,7 +58,7 @@ def student_lesson_controls(schedule_id):
 @roles_required(*STUDENT)
 def book():
     db, actor = get_db(), current_actor()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_book(request.args, SlotForm(formdata=None))
     form = SlotForm()
     data = form.values()
@@ -106,7 +106,7 @@ def lessons():
 def cancel(schedule_id: int):
     db, actor = get_db(), current_actor()
     lesson = _own(schedule_id)  # 404 for anyone else's, before the form is read
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_cancel(lesson, CancelLessonForm(formdata=None))
     form = CancelLessonForm()
     if not form.validate():
@@ -133,7 +133,7 @@ def _render_cancel(lesson: dict, form: CancelLessonForm, status: int = 200, reas
 def reschedule(schedule_id: int):
     db, actor = get_db(), current_actor()
     lesson = _own(schedule_id)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_reschedule(lesson, SlotForm(formdata=None))
     form = SlotForm()
     if not form.validate():

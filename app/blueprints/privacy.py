@@ -64,7 +64,7 @@ def my_data_html():
 def anonymise(student_id: int):
     db, actor, now = get_db(), current_actor(), clock.now()
     page = privacy.anonymise_page(db, actor, student_id, now)  # 404 outside the scope, before the form
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render(page, AnonymiseForm(formdata=None))
     form = AnonymiseForm()
     if not form.validate():

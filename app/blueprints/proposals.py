@@ -85,7 +85,7 @@ def _render_form(schedule_id: int, form: ProposeForm | None = None, status: int 
 def propose(schedule_id: int):
     db, actor = get_db(), current_actor()
     proposals.proposable_lesson(db, actor, schedule_id)  # 404 outside the actor's scope, before the form
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_form(schedule_id)
     form = ProposeForm()
     status, conflicts, lead = 422, None, None

@@ -51,7 +51,7 @@ def challenge():
     if not current_user.second_factor_enrolled:
         return redirect(url_for(".status"))
     form = CodeForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_challenge(form, next_url)
     if not form.validate():
         return _render_challenge(form, next_url, 422)

@@ -89,7 +89,7 @@ def view(staff_id: int):
 @roles_required("admin")
 def edit(staff_id: int):
     staff = staff_service.get_staff(get_db(), current_actor(), staff_id)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_form(StaffForm(data={name: staff[name] for name in _FORM_FIELDS}), staff)
     form = StaffForm()
     if not form.validate():

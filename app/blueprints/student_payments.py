@@ -39,7 +39,7 @@ def _render_pay(invoice_id: int, form: StudentPayForm | None = None, status: int
 @roles_required("student")
 def pay(invoice_id: int):
     """GET: the pay page; POST: pay (one rule for both: an impossible id is a 404, never a 405)."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _render_pay(invoice_id)
     form = StudentPayForm()
     status = 422

@@ -112,12 +112,12 @@ def edit(student_id: int):
     db, actor = get_db(), current_actor()
     student = students.get_student(db, actor, student_id)
     students.require_not_anonymised(db, student["user_id"])  # 409 page, before any form
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form = StudentForm(data={name: student[name] for name in FORM_FIELDS})
     else:
         form = StudentForm()
     form.set_branches(students.branch_choices(db, actor))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render_template("students/form.html", form=form, student=student)
     if not form.validate():
         return render_template("students/form.html", form=form, student=student), 422

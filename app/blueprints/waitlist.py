@@ -70,7 +70,7 @@ def _render_form(form: PreferencesForm, status: int = 200, **context):
 @roles_required("student")
 def preferences():
     db, actor = get_db(), current_actor()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         prefs = waitlist.preferences(db, actor)
         form = PreferencesForm(formdata=None, data={
             "active": prefs["active"], "weekdays": [str(d) for d in prefs["weekdays"]],

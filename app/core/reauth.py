@@ -70,7 +70,7 @@ def kept_values(*names: str) -> dict[str, str]:
 
 
 def _target(form_page: Callable[..., str] | None, keep: Iterable[str], view_args: dict) -> str | None:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if form_page is not None:  # a download: come back to the page that offers it, with its filters
             query = request.query_string.decode("utf-8", "replace")
             return safe_next(form_page(**view_args) + (f"?{query}" if query else ""))
@@ -100,7 +100,7 @@ def reauth_required(view: Callable | None = None, *, form_page: Callable[..., st
                 return inner(*args, **kwargs)
             if wants_json():
                 return jsonify(error=MESSAGE), 401
-            if request.method != "GET":
+            if request.method not in ("GET", "HEAD"):
                 flash(STALE_POST, "warning")
             return _to_confirm(_target(form_page, keep, kwargs))
 

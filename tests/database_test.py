@@ -201,3 +201,21 @@ def test_a_nested_failure_after_the_server_rolled_back_raises_the_original_error
             with db.transaction():
                 db._raw("ROLLBACK")  # what the server does to a deadlock victim
                 raise Original()
+
+
+def test_mariadb_connections_share_one_preferred_tls_context(mysql_schema):
+    """PyMySQL made a new TLS context (the system CA bundle loaded) for every connection: one per
+    process now, for the no-options "preferred" mode only; explicit TLS options still get their own."""
+    from app.core.database import _connection_class
+
+    first, second = Database.from_url(mysql_schema), Database.from_url(mysql_schema)
+    try:
+        assert first.fetch_value("SELECT 1", cast=int) == second.fetch_value("SELECT 1", cast=int) == 1
+        contexts = {id(database._conn.ctx) for database in (first, second)}
+        assert len(contexts) == 1
+        explicit = _connection_class().__new__(_connection_class())
+        mine = explicit._create_ssl_ctx({"ca": None, "check_hostname": False, "verify_mode": False})
+        assert id(mine) not in contexts
+    finally:
+        first.close()
+        second.close()

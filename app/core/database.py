@@ -267,6 +267,36 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict:
     return {d[0]: v for d, v in zip(cursor.description, row)}
 
 
+_PREFERRED_TLS: dict[str, Any] = {}
+_PREFERRED_TLS_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _connection_class() -> type:
+    """PyMySQL's Connection, sharing one TLS context for its "preferred" mode (no TLS options given:
+    TLS when the server offers it, certificates unchecked). PyMySQL builds that context, loading the
+    system CA bundle, for every connection: about 33 ms of CPU, and the app opens one connection per
+    request, so it was about half of a MariaDB request. The context verifies nothing and is never
+    changed after it is made, so one per process behaves the same. Contexts for explicit TLS options are
+    still made per connection; a PyMySQL without the hook is used as it is."""
+    from pymysql.connections import Connection
+
+    make = getattr(Connection, "_create_ssl_ctx", None)
+    if make is None:
+        return Connection
+
+    class SharedTlsConnection(Connection):  # type: ignore[misc, valid-type]
+        def _create_ssl_ctx(self, sslp):  # noqa: ANN001 - PyMySQL's own signature
+            if isinstance(sslp, dict) and not sslp:
+                with _PREFERRED_TLS_LOCK:
+                    if "ctx" not in _PREFERRED_TLS:
+                        _PREFERRED_TLS["ctx"] = make(self, sslp)
+                    return _PREFERRED_TLS["ctx"]
+            return make(self, sslp)
+
+    return SharedTlsConnection
+
+
 class MysqlDialect(_Dialect):
     name = "mysql"
 
@@ -283,7 +313,7 @@ class MysqlDialect(_Dialect):
         conv = dict(conversions)
         conv[FIELD_TYPE.TIME] = _parse_time
         try:
-            return pymysql.connect(
+            return _connection_class()(
                 host=self.host,
                 port=self.port,
                 user=self.user,

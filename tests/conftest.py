@@ -81,6 +81,24 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def ram_dir(tmp_path_factory):
+    """A folder for the SQLite databases of module-wide sweeps (thousands of commits each): on tmpfs
+    (/dev/shm) when the machine has one, so a commit costs no flush to disk (SQLite behaves the same
+    otherwise); removed at the end of the session. Elsewhere a pytest temporary folder."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path_factory.mktemp("ram")
+        return
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="origin-tests-", dir=shm))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def mysql_schema() -> str:
     """Create the schema once per session in the MariaDB test database."""
     require_mysql()

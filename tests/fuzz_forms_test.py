@@ -4,9 +4,11 @@ Forms are discovered from the pages each role can open (tests/fuzz_support.FormP
 world has been put in the states that make every form appear (an archived and a never-activated
 student, instructor and staff member; unavailability and downtime windows; documents; an activation
 link). Each form gets a valid baseline, which must be accepted, then ONE field at a time is replaced
-by a hostile value (fuzz_support.HOSTILE plus hypothesis-generated ones), so each mutation reaches the
-service layer with every other field valid. A success that changes state that matters (an archive, a
-deleted window, a used activation link, a changed password) is undone before the next post.
+by a hostile value (one of each value class of fuzz_support.HOSTILE for the field's kind, the class's
+values taken in turn, so every value is sent and every field meets every class; plus hypothesis-generated
+ones), so each mutation reaches the service layer with every other field valid. A success that changes
+state that matters (an archive, a deleted window, a used activation link, a changed password) is undone
+before the next post.
 
 Asserted: no response is a 500, anywhere; the role's session survives every route (GET /dashboard/
 is still 200); the POST endpoints covered are exactly those registered (per role: those its declared
@@ -62,8 +64,10 @@ EXTRA = "zz_unknown_field"
 _AHEAD = clock.today() + timedelta(days=15)
 EVENT_DAY = _AHEAD + timedelta(days=(2 - _AHEAD.weekday()) % 7)
 BOOKING_DAY = EVENT_DAY + timedelta(days=1)
-# Examples per field: admin gets every hostile value plus generated ones; the other roles, whose forms
-# run the same validation with a narrower scope, a shorter list (the values most likely to break a parser).
+# Examples per field: admin (and the anonymous visitor, instructor and student) one hostile value of every
+# class of the field's kind (fz.Rotation; every value comes round across the sweep) plus generated ones;
+# staff, whose forms are the admin's run with a narrower scope, one of every class of the short list (the
+# values most likely to break a parser).
 GENERATED = {"admin": 1, "staff": 0, "instructor": 1, "student": 1, "anonymous": 2}
 SHORT_ROLES = ("staff",)  # the admin's forms again, in a narrower scope: fewer values per field
 
@@ -304,9 +308,9 @@ def _restore_hashing():
 
 
 @pytest.fixture(scope="module")
-def school(sqlite_template, tmp_path_factory):
+def school(sqlite_template, ram_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
-    target = tmp / "fuzz.sqlite3"
+    target = ram_dir / "fuzz.sqlite3"  # some 5000 posts, most of them commits
     shutil.copyfile(sqlite_template, target)
     yield _build(f"sqlite:///{target}", tmp)
     _restore_hashing()
@@ -719,12 +723,16 @@ def test_ids_beyond_the_integer_range_in_urls_are_404(school):
 
 
 def test_every_list_page_survives_hostile_query_strings(school):
+    """Each parameter gets one value of every class in its kind's short list (fz.Rotation, the class's
+    values in turn across parameters; every value of those lists is sent, asserted below)."""
     school.problems.clear()
     swept: dict[str, set] = {}
+    rotation = fz.Rotation(rotate_short=True)
     for role in ROLES:
         session = Session(school, role)
-        # admin: every page with the kind-specific values and a generated one; the others the short list
-        swept[role] = _sweep_queries(school, session, 1 if role == "admin" else 0, short=True)
+        # admin: every page with the short list's classes and a generated value; the others the classes
+        swept[role] = _sweep_queries(school, session, 1 if role == "admin" else 0, short=True, values_for=rotation)
+    assert rotation.offered <= rotation.used, sorted(rotation.offered - rotation.used)
     lists = {r.endpoint for r in _list_rules(school.app)}
     assert set().union(*swept.values()) == lists
     for role in ROLES:  # each role swept every list page it may open
@@ -735,13 +743,18 @@ def test_every_list_page_survives_hostile_query_strings(school):
 
 
 def test_every_post_route_survives_hostile_input_one_field_at_a_time(school):
+    """Every field of every form gets one value of each hostile class of its kind (fz.Rotation: the
+    class's values taken in turn across the fields of that kind; staff: the classes of the short list),
+    plus the generated ones; across the sweep every value of fz.HOSTILE and of the short lists is posted
+    (asserted below)."""
     school.problems.clear()
+    rotation = fz.Rotation(rotate_short=True)
     for role in ("anonymous", *ROLES):
         session = Session(school, role)
         forms = _discover(school, session)
         for endpoint in sorted(set(forms) - EXCLUDED):
             page, form = forms[endpoint]
-            _fuzz_form(school, session, endpoint, page, form, GENERATED[role])
+            _fuzz_form(school, session, endpoint, page, form, GENERATED[role], values_for=rotation)
         missing = _post_endpoints(school.app, role) - school.covered.get(role, set())
         assert not missing, f"{role}: no accepted form found for {sorted(missing)}\n{_report(school)}"
     print(f"fuzz: {school.posts} posts")
@@ -749,6 +762,8 @@ def test_every_post_route_survives_hostile_input_one_field_at_a_time(school):
     covered = set().union(*school.covered.values())
     assert covered == registered - EXCLUDED, sorted(covered ^ (registered - EXCLUDED))
     assert school.posts > 1000
+    assert set(fz.HOSTILE) <= rotation.used and rotation.offered <= rotation.used, sorted(
+        (set(fz.HOSTILE) | rotation.offered) - rotation.used)
     assert not school.problems, f"{len(school.problems)} problems in {school.posts} posts:\n{_report(school)}"
 
 

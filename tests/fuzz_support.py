@@ -74,6 +74,73 @@ def mariadb_values_for(name: str, field: dict | None = None, short: bool = False
     return MARIADB_BY_KIND[kind_of(name, field)]
 
 
+# What each hostile value tries: values of one class trip a parser or a column the same way, so a field
+# is already proven against the class by one of them.
+VALUE_CLASS = {
+    "": "empty", "²": "non-ASCII digits", "١٢": "non-ASCII digits", "٣": "non-ASCII digits",
+    "１２": "non-ASCII digits", "٢٠٢٦-٠١-٠١": "non-ASCII digits", "٠٩:٠٠": "non-ASCII digits",
+    "\x00": "control character", "line\nbreak": "control character", "\u202eevil": "control character",
+    "a@b.c\n": "control character",
+    LONG: "over-long", "9" * 40: "over-long", "a@" + "b" * 300 + ".com": "over-long",
+    "' OR '1'='1' --": "markup or SQL", "<script>alert(1)</script>": "markup or SQL",
+    str(2**64): "out of range", str(-(2**64)): "out of range", "1e309": "out of range", "-1": "out of range",
+    "0001-01-01": "out of range", "9999-12-31": "out of range", "0001-01-01T00:00": "out of range",
+    "9999-12-31T23:59": "out of range",
+    "NaN": "not a plain number", "-0": "not a plain number",
+    "2026-02-30": "impossible date or time", "2026-02-30T09:00": "impossible date or time",
+    "2026-01-01T25:61": "impossible date or time", "24:00": "impossible date or time",
+    "23:60": "impossible date or time",
+    "20226-01-01": "malformed", "20226-01-01T09:00": "malformed", "-1:00": "malformed", "x@y": "malformed",
+}
+assert set(VALUE_CLASS) == set(HOSTILE), set(VALUE_CLASS) ^ set(HOSTILE)
+
+
+class Rotation:
+    """``values_for`` with one value of each VALUE_CLASS per field instead of all of them: for a field of
+    kind K it returns, for every class among GENERIC + BY_KIND[K], the class's next value in turn (a
+    counter per kind and class, so consecutive fields of a kind take the class's values one after
+    another). Every (field, class) pair is still posted; ``used`` records the values sent and ``offered``
+    those values_for() would have sent, so a sweep can assert that every value came round
+    (``offered <= used``). ``short`` lists are returned whole unless ``rotate_short``."""
+
+    def __init__(self, rotate_short: bool = False):
+        self.rotate_short = rotate_short  # the short lists too: one value of each of their classes
+        self.turn: dict[tuple[str, str], int] = {}
+        self.used: set[str] = set()
+        self.offered: set[str] = set()  # every value values_for() would have given: all must come round
+
+    def __call__(self, name: str, field: dict | None = None, short: bool = False) -> list[str]:
+        values = values_for(name, field, short)
+        self.offered.update(values)
+        if short and not self.rotate_short:
+            self.used.update(values)
+            return values
+        kind = kind_of(name, field) + (" short" if short else "")
+        by_class: dict[str, list[str]] = {}
+        for value in values:
+            by_class.setdefault(VALUE_CLASS[value], []).append(value)
+        chosen = []
+        for value_class, members in by_class.items():
+            turn = self.turn.get((kind, value_class), 0)
+            self.turn[(kind, value_class)] = turn + 1
+            chosen.append(members[turn % len(members)])
+        self.used.update(chosen)
+        return chosen
+
+    def every_class(self) -> list[str]:
+        """One value of every VALUE_CLASS of HOSTILE (whatever the field's kind), each class's values in turn."""
+        by_class: dict[str, list[str]] = {}
+        for value in HOSTILE:
+            by_class.setdefault(VALUE_CLASS[value], []).append(value)
+        chosen = []
+        for value_class, members in by_class.items():
+            turn = self.turn.get(("any", value_class), 0)
+            self.turn[("any", value_class)] = turn + 1
+            chosen.append(members[turn % len(members)])
+        self.used.update(chosen)
+        return chosen
+
+
 def generated() -> st.SearchStrategy[str]:
     """Hypothesis values on top of HOSTILE: free text (any non-surrogate code point), big integers,
     decimals (NaN/Infinity included), dates and times of any year, written as text."""

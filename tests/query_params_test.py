@@ -73,14 +73,22 @@ LIST_PAGES = ["/students/", "/instructors/", "/fleet/", "/staff/", "/branches/",
 PARAMS = ["branch", "course", "page", "per_page", "user_id", "entity_id", "status", "date_from", "date_to"]
 
 
-@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "\x00", "0001-01-01", "9999-12-31", "-1"])
-def test_list_pages_never_answer_500_to_hostile_query_strings(seeded, value):
+HOSTILE_VALUES = ["²", "٣", "9" * 30, "\x00", "0001-01-01", "9999-12-31", "-1"]
+
+
+def test_list_pages_never_answer_500_to_hostile_query_strings(seeded):
+    """Every value on every list page in every parameter, one seeded app and one sign-in per backend (GETs
+    that only read: each request meets the same data whatever was asked before)."""
     client = seeded.test_client()
     login(client, "admin@origin.com")
-    for path in LIST_PAGES:
-        for name in PARAMS:
-            response = client.get(path, query_string={name: value})
-            assert response.status_code == 200, (path, name, value, response.status_code)
+    failures = []
+    for value in HOSTILE_VALUES:
+        for path in LIST_PAGES:
+            for name in PARAMS:
+                response = client.get(path, query_string={name: value})
+                if response.status_code != 200:
+                    failures.append((path, name, value, response.status_code))
+    assert failures == []
 
 
 def test_a_dropped_filter_is_named_on_the_page(seeded):

@@ -14,6 +14,7 @@ import pytest
 
 from app.core import clock, localtime, passwords
 from app.core.database import Database
+from app.core.schema import init_db
 from app.dao.instructor import InstructorDAO
 from app.dao.report import ReportDAO
 from app.dao.schedule import ScheduleDAO
@@ -21,7 +22,7 @@ from app.dao.student import StudentDAO
 from app.dao.user import UserDAO
 from app.services import audit, scheduling, seed
 from app.services.scope import Actor
-from tests.conftest import DEMO_PASSWORD, FAST_HASH
+from tests.conftest import DEMO_PASSWORD, FAST_HASH, mysql_url, require_mysql, server_database
 
 NOW = datetime(2026, 3, 10, 2, 30, 0)  # 13:30 on Tuesday 10 March in Melbourne
 TODAY = date(2026, 3, 10)
@@ -64,10 +65,41 @@ def fast_hashing():
     passwords.configure({"ARGON2_TIME_COST": 3, "ARGON2_MEMORY_KIB": 65536, "ARGON2_PARALLELISM": 4})
 
 
-@pytest.fixture
-def seeded_db(db):
-    seed.seed_demo(db, NOW, TODAY)
-    return db
+_SUMMARIES: dict = {}  # id(seeded_db) -> what its seed_demo returned
+
+
+@pytest.fixture(scope="module", params=["sqlite", "mysql"])
+def seeded_db(request, sqlite_template, ram_dir):
+    """The whole demo seeded ONCE per backend for this module's tests that only read it (the seed is
+    deterministic: test_the_diary_is_the_same_every_time_on_either_backend). Those tests run no writes;
+    the one that tries (a second seed_demo) must be refused and leave the counts as they were. Tests that
+    seed or write themselves take ``db`` (a fresh database each). MariaDB: a database of its own
+    (the test database's name + "_seeded"), so the per-test emptying of the test database by ``db``
+    never reaches it."""
+    passwords.configure(FAST_HASH)
+    if request.param == "sqlite":
+        target = ram_dir / "seeded.sqlite3"
+        shutil.copyfile(sqlite_template, target)
+        database, drop = Database.from_url(f"sqlite:///{target}"), None
+    else:
+        require_mysql()
+        url = mysql_url() + "_seeded"
+        name = url.rsplit("/", 1)[1]
+        server = server_database(url)
+        server.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        server.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        server.close()
+        database, drop = Database.from_url(url), name
+        init_db(database, clock.now())
+    try:
+        _SUMMARIES[id(database)] = seed.seed_demo(database, NOW, TODAY)
+        yield database
+    finally:
+        database.close()
+        if drop:
+            server = server_database(url)
+            server.execute(f"DROP DATABASE IF EXISTS `{drop}`")
+            server.close()
 
 
 def _row_counts(db) -> dict:
@@ -195,8 +227,8 @@ def test_demo_accounts_keep_the_original_names(seeded_db):
     assert (jack["first_name"], jack["last_name"]) == ("Jack", "Mason")
 
 
-def test_every_original_table_has_rows_and_the_summary_matches(db):
-    summary = seed.seed_demo(db, NOW, TODAY)
+def test_every_original_table_has_rows_and_the_summary_matches(seeded_db):
+    db, summary = seeded_db, _SUMMARIES[id(seeded_db)]
     counts = _row_counts(db)
     empty = [t for t, n in counts.items() if n == 0]
     assert empty == []
@@ -452,11 +484,11 @@ def test_without_the_fortnight_only_the_original_small_school_and_its_six_lesson
     assert audit.verify(db).ok
 
 
-def test_the_demo_shows_self_service_in_use(db):
+def test_the_demo_shows_self_service_in_use(seeded_db):
     """Issue 8 in the demo: Jack and Noah wait for earlier slots and the office's cancellations offered
     them some; Mia has a weekly series (booked occurrences and the clashes listed); Jack has a time
     proposed by Amelia to answer; one of Tom's coming lessons is broken by a window recorded over it."""
-    seed.seed_demo(db, NOW, TODAY)
+    db = seeded_db
     assert db.fetch_value("SELECT COUNT(*) FROM waitlist_preferences WHERE active = 1", cast=int) == 2
     assert db.fetch_value("SELECT COUNT(*) FROM gap_offers", cast=int) >= 1
     series = db.fetch_one("SELECT id, occurrences FROM schedule_series")

@@ -46,9 +46,9 @@ ESCAPED = re.compile(r"&lt;img src=x onerror=alert\((\d+)\)&gt;")
 
 
 @pytest.fixture(scope="module")
-def school(sqlite_template, tmp_path_factory):
+def school(sqlite_template, ram_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("stored_xss")
-    target = tmp / "xss.sqlite3"
+    target = ram_dir / "xss.sqlite3"  # hundreds of posts, most of them commits
     shutil.copyfile(sqlite_template, target)
     yield ff._build(f"sqlite:///{target}", tmp)
     sec.restore_hashing()

@@ -110,7 +110,7 @@ class TableDigestDAO(BaseDAO):
             order = ", ".join(ident(c) for c in columns)
             offset = 0
             while True:
-                rows = self.db.fetch_all(f"{select} ORDER BY {order} LIMIT :batch_limit OFFSET :batch_offset",  # nosec B608 # checked identifiers only; values are bound
+                rows = self.db.fetch_all(f"{select} ORDER BY {order} LIMIT :batch_limit OFFSET :batch_offset",
                                          {"batch_limit": size, "batch_offset": offset})
                 if rows:
                     yield rows
@@ -118,7 +118,7 @@ class TableDigestDAO(BaseDAO):
                     return
                 offset += size
         order = ", ".join(ident(c) for c in key)
-        rows = self.db.fetch_all(f"{select} ORDER BY {order} LIMIT :batch_limit", {"batch_limit": size})  # nosec B608 # checked identifiers only; values are bound
+        rows = self.db.fetch_all(f"{select} ORDER BY {order} LIMIT :batch_limit", {"batch_limit": size})
         after = _after_clause(key)
         while rows:
             yield rows
@@ -127,7 +127,7 @@ class TableDigestDAO(BaseDAO):
             last = rows[-1]
             params: dict[str, Any] = {f"k{i}": last[c] for i, c in enumerate(key)}
             params["batch_limit"] = size
-            rows = self.db.fetch_all(f"{select} WHERE {after} ORDER BY {order} LIMIT :batch_limit", params)  # nosec B608 # checked identifiers only; values are bound
+            rows = self.db.fetch_all(f"{select} WHERE {after} ORDER BY {order} LIMIT :batch_limit", params)
 
     def digest(self, table: str, size: int = BATCH) -> TableDigest:
         """The row count and content checksum of one table."""

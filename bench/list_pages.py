@@ -126,7 +126,7 @@ def main() -> None:
     from app.bootstrap import create_app
 
     app = create_app({"DATABASE_URL": url, "LOG_DIR": str(workdir), "UPLOAD_DIR": str(workdir / "up"),
-                      "LOG_LEVEL": "WARNING", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024,
+                      "LOG_LEVEL": "WARNING", "SECOND_FACTOR_ROLES": "", "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024,
                       "ARGON2_PARALLELISM": 1})
     pages = ["/dashboard/", "/students/", "/students/?q=Dent42&sort=name", "/students/?sort=license_expiry&dir=desc&page=40",
              "/instructors/", "/fleet/", "/branches/", "/courses/", "/audit/", "/audit/?action=student_updated&page=50"]

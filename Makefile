@@ -36,6 +36,7 @@ run: install
 	$(BIN)/flask init-db --if-empty
 	$(BIN)/flask db-upgrade
 	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/flask refresh-stats
 	$(BIN)/flask process-reminders
 	@echo
 	@$(BIN)/flask demo-logins

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
+from markupsafe import Markup, escape
 from flask_bootstrap import Bootstrap5
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -222,6 +223,10 @@ def _init_blueprints(app: Flask) -> None:
     app.register_blueprint(password_reset.bp)
     from app.blueprints import privacy  # issue 11: privacy requests (the student's data, anonymise)
     app.register_blueprint(privacy.bp)
+    from app.blueprints import reports  # issue 13: reports (metrics, charts, CSV)
+    app.register_blueprint(reports.bp)
+    from app.blueprints import pickers  # issue 13: searchable, paginated pickers (JSON for picker.js)
+    app.register_blueprint(pickers.bp)
 
 
 def _init_commands(app: Flask) -> None:
@@ -392,6 +397,42 @@ def _init_security_headers(app: Flask) -> None:
         return response
 
 
+_ICONS: dict[tuple, Markup] = {}
+# url_for options that make a URL depend on more than the endpoint and its values: never memoised.
+_URL_OPTIONS = frozenset({"_external", "_anchor", "_method", "_scheme"})
+_URL_MEMO_SIZE = 8192
+
+
+def _memo_url_for(app: Flask):
+    """``url_for`` for templates, remembering what it built: the URL map is fixed once the app serves, and
+    the app registers no url_defaults, so a relative URL depends only on the endpoint (with the blueprint,
+    for ``.name``), its values (with their types: True and 1 differ) and the request's host and script
+    root. Calls with options or unhashable values, or outside a request, go straight to Flask; a build
+    error is never remembered. About 15 microseconds saved per URL, several dozen URLs per page."""
+    from flask import url_for as flask_url_for
+
+    memo: dict[tuple, str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if not has_request_context() or (values and not _URL_OPTIONS.isdisjoint(values)) \
+                or any(app.url_default_functions.values()):
+            return flask_url_for(endpoint, **values)
+        try:
+            key = (request.host, request.script_root, request.blueprint if endpoint[:1] == "." else None, endpoint,
+                   tuple(sorted((k, type(v), v) for k, v in values.items())))
+            found = memo.get(key)
+        except TypeError:  # an unhashable value (a list of query values)
+            return flask_url_for(endpoint, **values)
+        if found is None:
+            found = flask_url_for(endpoint, **values)
+            if len(memo) >= _URL_MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+        return found
+
+    return url_for
+
+
 def _init_templates(app: Flask) -> None:
     # link_for(kind, ...) -> (endpoint, URL argument, anchor). Enrolments have no page of their own yet: they
     # open the student's profile at their section. An invoice opens its page (a student's own: /my/invoices/<id>,
@@ -411,12 +452,26 @@ def _init_templates(app: Flask) -> None:
         "reminder": ("reminders.view", "reminder_id", ""),
     }
     app.jinja_env.globals.update(role_label=auth.role_label, app_name=app.config["APP_NAME"])
+    url_for = _memo_url_for(app)
+    app.jinja_env.globals["url_for"] = url_for  # templates build the same few dozen URLs on every page
+
+    @app.template_global()
+    def icon(name: str, size: str | None = "1em") -> Markup:
+        """A Bootstrap icon (the sprite's ``<use>``), as flask-bootstrap's render_icon draws it with no
+        colour, title or classes; the markup is built once per name, size and script root."""
+        key = (request.script_root if has_request_context() else "", name, size)
+        found = _ICONS.get(key)
+        if found is None:
+            sprite = url_for("bootstrap.static", filename="icons/bootstrap-icons.svg")
+            dims = f' width="{escape(size)}" height="{escape(size)}"' if size else ""
+            found = Markup(f'<svg class="bi"{dims} fill="currentColor"><use xlink:href="{sprite}#{escape(name)}"/></svg>')  # nosec B704 # size and name are escaped, the sprite URL is url_for of a fixed static file
+            if len(_ICONS) < 4096:
+                _ICONS[key] = found
+        return found
 
     @app.template_global()
     def list_url(**changes) -> str:
         """The current list URL with some query arguments changed (page, sort, filters)."""
-        from flask import url_for
-
         args = {k: v for k, v in request.args.items()}
         if "page" not in changes:  # a new sort or filter starts again at page 1
             args.pop("page", None)
@@ -444,8 +499,6 @@ def _init_templates(app: Flask) -> None:
         its own student (pass ``student_id``). No per-row query: the actor is resolved once per request
         (and the views have already done so).
         """
-        from flask import url_for
-
         target = link_targets.get(kind)
         if target is None:
             raise ValueError(f"link_for: unknown kind {kind!r}")
@@ -520,14 +573,21 @@ def _init_templates(app: Flask) -> None:
                 item["badge_count"], item["badge_label"] = value
 
     @app.template_filter("date")
-    def format_date(value: date | datetime | None, weekday: bool = False) -> str:
-        """27 Sep 2027 (Australian, no leading zero); weekday=True gives Mon 27 Sep 2027."""
+    def format_date(value: date | datetime | None, weekday: bool = False, form: str = "") -> str:
+        """27 Sep 2027 (Australian, no leading zero); weekday=True gives Mon 27 Sep 2027. ``form``:
+        "month" gives September 2027, "month_name" September, "short" Mon 27 Sep (no year)."""
         if value is None or value == "":
             return ""
         if isinstance(value, datetime):
             value = clock.to_local(value)
         if not isinstance(value, date):
             return str(value)
+        if form == "month":
+            return value.strftime("%B %Y")
+        if form == "month_name":
+            return value.strftime("%B")
+        if form == "short":
+            return f"{value.strftime('%a')} {value.day} {value.strftime('%b')}"
         text = f"{value.day} {value.strftime('%b %Y')}"
         return f"{value.strftime('%a')} {text}" if weekday else text
 

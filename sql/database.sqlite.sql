@@ -976,3 +976,214 @@ CREATE UNIQUE INDEX IF NOT EXISTS uq_recovery_codes_user_hash ON recovery_codes(
 
 ALTER TABLE user_sessions ADD COLUMN reauthenticated_at DATETIME NULL;
 ALTER TABLE users ADD COLUMN anonymised_at DATETIME NULL;
+
+-- ---- 0023_statistics (helper stats): begin ------------------------------------------------------
+-- Maintained aggregates (issue 13): summary rows refreshed by `flask refresh-stats`
+-- (app/services/stats.py), read by the lists, dashboards and reports; stat_freshness says when.
+CREATE TABLE IF NOT EXISTS stat_instructor_month (
+    month_start     DATE NOT NULL,
+    instructor_id   INTEGER NOT NULL,
+    branch_id       INTEGER NOT NULL DEFAULT 0,
+    events          INT NOT NULL DEFAULT 0,
+    lessons         INT NOT NULL DEFAULT 0,
+    completed       INT NOT NULL DEFAULT 0,
+    cancelled       INT NOT NULL DEFAULT 0,
+    no_show         INT NOT NULL DEFAULT 0,
+    not_completed   INT NOT NULL DEFAULT 0,
+    scheduled       INT NOT NULL DEFAULT 0,
+    booked_minutes  INT NOT NULL DEFAULT 0,
+    working_minutes INT NOT NULL DEFAULT 0,
+    PRIMARY KEY (month_start, instructor_id)
+);
+CREATE INDEX IF NOT EXISTS idx_stat_instructor_month_branch ON stat_instructor_month(branch_id, month_start);
+
+CREATE TABLE IF NOT EXISTS stat_revenue_month (
+    month_start DATE NOT NULL,
+    branch_id   INTEGER NOT NULL DEFAULT 0,
+    course_id   INTEGER NOT NULL,
+    amount      DECIMAL(12,2) NOT NULL DEFAULT 0,
+    payments    INT NOT NULL DEFAULT 0,
+    PRIMARY KEY (month_start, branch_id, course_id)
+);
+
+CREATE TABLE IF NOT EXISTS stat_instructor_totals (
+    instructor_id     INTEGER NOT NULL PRIMARY KEY,
+    lessons           INT NOT NULL DEFAULT 0,
+    completed_lessons INT NOT NULL DEFAULT 0,
+    upcoming_lessons  INT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS stat_vehicle_totals (
+    vehicle_id       INTEGER NOT NULL PRIMARY KEY,
+    lessons          INT NOT NULL DEFAULT 0,
+    upcoming_lessons INT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS stat_freshness (
+    name         VARCHAR(40) NOT NULL PRIMARY KEY,
+    refreshed_at DATETIME NOT NULL,
+    duration_ms  INT NULL,
+    row_count    INT NULL
+);
+-- ---- 0023_statistics (helper stats): end --------------------------------------------------------
+
+-- ---- 0026_report_indexes (helper reports): begin ------------------------------------------------
+-- The Reports module's indexes (issue 13): events by type, outcome, enrolment and date (lessons to
+-- licence, the progress breakdown), enrolments by start date (retention), users by role and status, invoices for ageing.
+CREATE INDEX IF NOT EXISTS idx_schedule_type_status_enrolment ON schedules(event_type, status, enrollment_id, scheduled_date, start_time);
+CREATE INDEX IF NOT EXISTS idx_enrollments_start ON enrollments(start_date, status);
+CREATE INDEX IF NOT EXISTS idx_users_role_status ON users(role, status);
+CREATE INDEX IF NOT EXISTS idx_invoices_ageing ON invoices(status, due_date, issue_date, credit_note_for, branch_id, enrollment_id, total);
+-- ---- 0026_report_indexes (helper reports): end --------------------------------------------------
+
+-- ---- 0024_scale_indexes (helper pagespeed): begin -------------------------------------------------
+-- Page speed at national-chain size (issue 13): an instructor's lessons with their enrolment (their
+-- students), pending requests with their student (navigation badge), an instructor's unavailability
+-- by end and start (conflicts badge), active enrolments per course and per student as index ranges;
+-- each replaces the one-column index it extends.
+CREATE INDEX IF NOT EXISTS idx_schedule_instructor_enrolment ON schedules(instructor_id, enrollment_id);
+DROP INDEX IF EXISTS idx_schedule_instructor;
+CREATE INDEX IF NOT EXISTS idx_request_status_student ON enrollment_requests(status, student_id);
+DROP INDEX IF EXISTS idx_request_status;
+CREATE INDEX IF NOT EXISTS idx_unavailability_instructor_window ON instructor_unavailability(instructor_id, end_datetime, start_datetime);
+DROP INDEX IF EXISTS idx_unavailability_instructor;
+CREATE INDEX IF NOT EXISTS idx_enrollments_course_status ON enrollments(course_id, status);
+DROP INDEX IF EXISTS fk_enroll_course;
+CREATE INDEX IF NOT EXISTS idx_enrollments_student_status ON enrollments(student_id, status);
+DROP INDEX IF EXISTS fk_enroll_student;
+-- ---- 0024_scale_indexes (helper pagespeed): end ---------------------------------------------------
+
+-- ---- 0025_dashboard_indexes (helper dashboards): begin --------------------------------------------
+-- The role dashboards (issue 13): a branch's lessons still scheduled by date and end time (the
+-- branch's "awaiting an outcome" count).
+CREATE INDEX IF NOT EXISTS idx_schedule_branch_status_date ON schedules(branch_id, status, scheduled_date, end_time);
+-- ---- 0025_dashboard_indexes (helper dashboards): end ----------------------------------------------
+
+-- ---- 0029_report_summaries (helper reports2): begin ---------------------------------------------
+-- (issue 13; app/dao/stats.py says what every column means, docs/reports.md how the reports use them).
+-- stat_enrolment_progress: one row per enrolment (retention and progress); stat_invoice_owing: one
+-- row per invoice owing something on the refresh day (ageing); stat_licence_pass: one row per student
+-- with a passed drive test, its first pass and the completed lessons before it (lessons to licence).
+-- No foreign keys: the rows are derived and replaced whole at each refresh (flask refresh-stats).
+
+CREATE TABLE IF NOT EXISTS stat_enrolment_progress (
+    enrollment_id     INTEGER NOT NULL PRIMARY KEY,
+    branch_id         INTEGER NOT NULL DEFAULT 0,
+    start_date        DATE NULL,
+    status            VARCHAR(20) NOT NULL,
+    lesson_count      INTEGER NULL,
+    completed_lessons INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS idx_stat_enrolment_start ON stat_enrolment_progress(start_date, status, completed_lessons, lesson_count, branch_id);
+CREATE INDEX IF NOT EXISTS idx_stat_enrolment_branch ON stat_enrolment_progress(branch_id, start_date, status, completed_lessons, lesson_count);
+
+CREATE TABLE IF NOT EXISTS stat_invoice_owing (
+    invoice_id    INTEGER NOT NULL PRIMARY KEY,
+    branch_id     INTEGER NOT NULL DEFAULT 0,
+    invoice_number VARCHAR(40) NOT NULL,
+    enrollment_id INTEGER NULL,
+    issue_date    DATE NOT NULL,
+    due_date      DATE NOT NULL,
+    total         DECIMAL(12,2) NOT NULL DEFAULT 0,
+    owing         DECIMAL(12,2) NOT NULL DEFAULT 0,
+    as_of         DATE NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_stat_owing_buckets ON stat_invoice_owing(due_date, issue_date, branch_id, owing);
+CREATE INDEX IF NOT EXISTS idx_stat_owing_due ON stat_invoice_owing(due_date);
+CREATE INDEX IF NOT EXISTS idx_stat_owing_owing ON stat_invoice_owing(owing);
+CREATE INDEX IF NOT EXISTS idx_stat_owing_branch ON stat_invoice_owing(branch_id, due_date, issue_date, owing);
+CREATE INDEX IF NOT EXISTS idx_stat_owing_branch_owing ON stat_invoice_owing(branch_id, owing);
+CREATE INDEX IF NOT EXISTS idx_stat_owing_number ON stat_invoice_owing(invoice_number);
+CREATE INDEX IF NOT EXISTS idx_stat_owing_branch_number ON stat_invoice_owing(branch_id, invoice_number);
+
+CREATE TABLE IF NOT EXISTS stat_licence_pass (
+    student_id  INTEGER NOT NULL PRIMARY KEY,
+    branch_id   INTEGER NOT NULL DEFAULT 0,
+    schedule_id INTEGER NOT NULL,
+    pass_date   DATE NOT NULL,
+    lessons     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS idx_stat_licence_date ON stat_licence_pass(pass_date, branch_id, lessons);
+CREATE INDEX IF NOT EXISTS idx_stat_licence_branch ON stat_licence_pass(branch_id, pass_date, lessons);
+CREATE TABLE IF NOT EXISTS stat_instructor_branch_month (
+    month_start     DATE NOT NULL,
+    branch_id       INTEGER NOT NULL DEFAULT 0,
+    events          INTEGER NOT NULL DEFAULT 0,
+    lessons         INTEGER NOT NULL DEFAULT 0,
+    completed       INTEGER NOT NULL DEFAULT 0,
+    cancelled       INTEGER NOT NULL DEFAULT 0,
+    no_show         INTEGER NOT NULL DEFAULT 0,
+    not_completed   INTEGER NOT NULL DEFAULT 0,
+    scheduled       INTEGER NOT NULL DEFAULT 0,
+    booked_minutes  INTEGER NOT NULL DEFAULT 0,
+    working_minutes INTEGER NOT NULL DEFAULT 0,
+    instructors     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month_start, branch_id)
+);
+
+CREATE TABLE IF NOT EXISTS stat_enrolment_month (
+    month_start DATE NOT NULL,
+    branch_id   INTEGER NOT NULL DEFAULT 0,
+    status      VARCHAR(20) NOT NULL,
+    band        INTEGER NOT NULL,
+    enrolments  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month_start, branch_id, status, band)
+);
+-- ---- 0029_report_summaries (helper reports2): end -----------------------------------------------
+
+-- ---- 0027_list_speed (helper lists2): begin ------------------------------------------------------
+-- The office lists at national-chain size (issue 13): users by first name and by phone, so the
+-- school-wide students search (the start of a name, e-mail or phone) reads index ranges.
+CREATE INDEX IF NOT EXISTS idx_users_first_name ON users(first_name);
+CREATE INDEX IF NOT EXISTS idx_users_phone ON users(phone);
+-- stat_invoice_totals / stat_payment_totals (summaries "invoice_totals" and "payment_totals", refreshed by
+-- flask refresh-stats; app/dao/stats.py): invoices per scope branch (the invoice's, else its student's;
+-- 0 = none) and status with their total and paid amounts, and payments per scope branch, method and kind
+-- with their amount. The invoice and payment lists show the whole chain's totals from them ("as of").
+CREATE TABLE IF NOT EXISTS stat_invoice_totals (
+    branch_id INTEGER NOT NULL DEFAULT 0,
+    status    VARCHAR(20) NOT NULL,
+    invoices  INTEGER NOT NULL DEFAULT 0,
+    total     DECIMAL(14,2) NOT NULL DEFAULT 0,
+    paid      DECIMAL(14,2) NOT NULL DEFAULT 0,
+    PRIMARY KEY (branch_id, status)
+);
+CREATE TABLE IF NOT EXISTS stat_payment_totals (
+    branch_id INTEGER NOT NULL DEFAULT 0,
+    method    VARCHAR(40) NOT NULL DEFAULT '',
+    kind      VARCHAR(10) NOT NULL DEFAULT 'payment',
+    entries   INTEGER NOT NULL DEFAULT 0,
+    amount    DECIMAL(14,2) NOT NULL DEFAULT 0,
+    PRIMARY KEY (branch_id, method, kind)
+);
+-- ---- 0027_list_speed (helper lists2): end --------------------------------------------------------
+
+-- ---- 0030_branch_totals (helper branchstats): begin ----------------------------------------
+-- stat_branch_totals: the dashboard's school and branch population counts
+-- (issue 13; app/dao/stats.py says what every column means). One row per student branch (0 = none):
+-- active student accounts, those of them learning (active or in-progress enrolment) and completed,
+-- and the enrolment requests pending and approved (by the requesting student's branch).
+-- No foreign keys: the rows are derived and replaced whole at each refresh (flask refresh-stats).
+
+CREATE TABLE IF NOT EXISTS stat_branch_totals (
+    branch_id          INTEGER NOT NULL PRIMARY KEY,
+    active_students    INTEGER NOT NULL DEFAULT 0,
+    learning_students  INTEGER NOT NULL DEFAULT 0,
+    completed_students INTEGER NOT NULL DEFAULT 0,
+    pending_requests   INTEGER NOT NULL DEFAULT 0,
+    approved_requests  INTEGER NOT NULL DEFAULT 0
+);
+-- ---- 0030_branch_totals (helper branchstats): end ------------------------------------------
+-- ---- 0028_queue_speed (helper queues2): begin ------------------------------------------------
+-- The queues at national-chain size (issue 13): the conflicts panel and badge start from the windows not
+-- ended yet; the reminder queue's capped counts per status (admin; staff through the branch's
+-- recipients; it replaces fk_reminder_user, as InnoDB drops its generated one), its type choices (a loose index scan) and its due order served by indexes.
+CREATE INDEX IF NOT EXISTS idx_unavailability_end ON instructor_unavailability (end_datetime, start_datetime, instructor_id);
+CREATE INDEX IF NOT EXISTS idx_downtime_end ON vehicle_downtime (end_datetime, start_datetime, vehicle_id);
+CREATE INDEX IF NOT EXISTS idx_reminder_status_channel_type ON reminders (status, channel, reminder_type);
+CREATE INDEX IF NOT EXISTS idx_reminder_recipient_queue ON reminders (recipient_user_id, status, channel, reminder_type, send_at, send_on);
+DROP INDEX IF EXISTS fk_reminder_user;
+CREATE INDEX IF NOT EXISTS idx_reminder_type ON reminders (reminder_type);
+CREATE INDEX IF NOT EXISTS idx_reminder_send_at ON reminders (send_at);
+CREATE INDEX IF NOT EXISTS idx_reminder_send_at_on ON reminders (send_at, send_on);
+-- ---- 0028_queue_speed (helper queues2): end --------------------------------------------------

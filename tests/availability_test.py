@@ -386,3 +386,39 @@ def test_the_api_answers_a_whole_branch_for_the_office(api):
     week = _query(api, instructor_id=None, branch_id=api["branch"], date_to="2026-03-18")
     answer = api["client"]("av.staff@x.com").get(week)
     assert answer.status_code == 422 and "date_to" in answer.get_json()["fields"]
+
+
+def test_a_branch_comes_a_page_of_instructors_at_a_time(db):
+    w = World(db)
+    day_from, day_to = DAY, DAY + timedelta(days=6)
+    for k in range(4):
+        f.make_working_hours(db, f.make_instructor(db, branch_id=w.branch), 2, time(9, 0), time(10, 0))
+    f.make_instructor(db, branch_id=w.branch)  # no working hours: never on a page
+    everyone = availability.branch_slots(db, w.staff, branch_id=w.branch, date_from=day_from, date_to=day_to,
+                                         duration_minutes=60, now=NOW, settings=SETTINGS)
+    seen, pages = [], None
+    for number in (1, 2, 3):
+        found, meta = availability.branch_slots_page(db, w.staff, branch_id=w.branch, date_from=day_from,
+                                                     date_to=day_to, duration_minutes=60, now=NOW,
+                                                     settings=SETTINGS, page=number, per_page=2)
+        assert meta["per_page"] == 2 and len(meta["instructors"]) <= 2
+        assert {s["instructor_id"] for s in found} <= set(meta["instructors"])
+        seen += found
+        pages = meta["pages"]
+    assert pages == 3  # five working instructors, two a page
+    assert sorted(seen, key=lambda s: (s["start"], s["instructor_id"])) == everyone
+    _, last = availability.branch_slots_page(db, w.staff, branch_id=w.branch, date_from=day_from, date_to=day_to,
+                                             duration_minutes=60, now=NOW, settings=SETTINGS, page=99, per_page=2)
+    assert last["page"] == 3  # past the end: the last page
+
+
+def test_the_api_pages_a_branch_and_refuses_a_bad_page(api):
+    staff = api["client"]("av.staff@x.com")
+    url = _query(api, instructor_id=None, branch_id=api["branch"])
+    body = staff.get(url).get_json()
+    assert body["page"] == {"page": 1, "pages": 1, "per_page": availability.BRANCH_PER_PAGE,
+                            "instructors": [api["instructor"]]}
+    assert staff.get(url + "&per_page=1&page=1").get_json()["page"]["per_page"] == 1
+    for bad in ("page=0", "page=x", f"per_page={availability.MAX_BRANCH_PER_PAGE + 1}", "per_page=-1"):
+        answer = staff.get(url + "&" + bad)
+        assert answer.status_code == 400 and bad.split("=")[0] in answer.get_json()["fields"]

@@ -41,7 +41,7 @@ def test_staff_book_from_the_day_view_with_a_warning_then_move_and_the_student_s
     s = session(DESKTOP)
     page = s.page
     s.login(STAFF)
-    page.get_by_role("link", name="Calendar", exact=True).click()
+    page.get_by_label("Main navigation").get_by_role("link", name="Calendar", exact=True).click()
     expect(page.locator("main h1")).to_be_visible()
     assert s.horizontal_overflow() == 0
     # The day of the booking, through the calendar's own date picker.
@@ -96,7 +96,7 @@ def test_staff_book_from_the_day_view_with_a_warning_then_move_and_the_student_s
     # The student sees it in their own calendar (My lessons, the week of that day).
     st = session(DESKTOP)
     st.login(student_email)
-    st.page.get_by_role("link", name="My lessons").click()
+    st.page.get_by_role("link", name="My lessons", exact=True).click()
     st.page.goto(f"/schedules/week?date={day.isoformat()}")
     event = st.page.locator(f'[data-event] a[href="{lesson_url.removeprefix(st.base_url)}"]')
     expect(event).to_be_visible()

@@ -59,14 +59,15 @@ if not _REASON:
 
 
 # (e-mail, first name, role label, KPI labels in order, invoices panel heading or None)
-OFFICE_KPIS = ["Active students", "Upcoming lessons", "Overdue invoices", "Fleet available"]
+OFFICE_KPIS = ["Active students", "Today's lessons", "Lessons this week", "Awaiting an outcome", "Overdue invoices",
+               "Fleet available", "Instructor utilisation", "Revenue this month"]
 ACCOUNTS = [
-    pytest.param("admin@origin.com", "Laura", "Administrator", OFFICE_KPIS, "Recent invoices", id="admin"),
-    pytest.param("operations@origin.com", "Oliver", "Staff", OFFICE_KPIS, "Recent invoices", id="staff"),
+    pytest.param("admin@origin.com", "Laura", "Administrator", OFFICE_KPIS, None, id="admin"),
+    pytest.param("operations@origin.com", "Oliver", "Staff", OFFICE_KPIS, None, id="staff"),
     pytest.param("amelia.ward@origin.com", "Amelia", "Instructor",
-                 ["My students", "Upcoming lessons", "Lessons completed"], None, id="instructor"),
+                 ["Today's lessons", "Lessons this week", "My students", "Awaiting an outcome"], None, id="instructor"),
     pytest.param("jack.mason@student.com", "Jack", "Student",
-                 ["Enrolments", "Upcoming lessons", "Overdue invoices"], "My invoices", id="student"),
+                 ["Next lesson", "Owing", "Lessons remaining", "Unread notifications"], None, id="student"),
 ]
 
 
@@ -236,7 +237,8 @@ def test_sign_in_see_dashboard_and_sign_out(session, email, first_name, role_lab
     user_menu = page.locator("#userMenu")
     expect(user_menu.locator(".role-badge")).to_have_text(role_label)
     expect(page.get_by_test_id("kpis").locator(".kpi-label")).to_have_text(kpis)
-    expect(page.get_by_role("region", name="Upcoming lessons").get_by_role("table")).to_be_visible()
+    lessons = re.compile(r"^(Coming up|Today's run sheet|My next lessons)$")  # the role's lessons panel
+    expect(page.get_by_role("region", name=lessons).get_by_role("table")).to_be_visible()
     invoices = page.get_by_role("region", name=re.compile("invoices$"))
     if invoices_title:
         expect(invoices.get_by_role("heading")).to_have_text(invoices_title)
@@ -283,7 +285,7 @@ def test_phone_instructor_dashboard(session):
     expect(toggler).to_be_visible()
     expect(page.locator("#mainNav")).to_be_hidden()
     expect(page.get_by_role("heading", level=1)).to_have_text("Good to see you, Amelia")
-    table = page.get_by_role("region", name="Upcoming lessons").get_by_role("table")
+    table = page.get_by_role("region", name="Today's run sheet").get_by_role("table")
     expect(table).to_be_visible()
     expect(table.get_by_role("row")).not_to_have_count(1)  # at least one lesson besides the header
     assert s.horizontal_overflow() == 0

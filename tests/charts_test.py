@@ -72,9 +72,9 @@ def test_figure_has_an_accessible_name_a_table_and_links(app):
                            label_header="Day", value_header="Lessons")
     with app.test_request_context():
         html = render_template_string("{% from '_macros/charts.html' import chart %}{{ chart(c, 'week') }}", c=chart)
-    assert 'role="img"' in html and 'aria-labelledby="week-name"' in html
-    assert '<title id="week-name">Lessons: 2 entries' in html
-    assert html.count("<rect") == 2 and 'href="/schedules/?day=mon"' in html
+    assert '<p class="visually-hidden" id="week-name">Lessons: 2 entries' in html
+    assert 'aria-hidden="true"' in html and 'role="img"' not in html
+    assert html.count("<rect") == 2 and '<a href="/schedules/?day=mon" tabindex="-1">' in html
     assert "<table" in html and '<th scope="row" data-label="Day"><a href="/schedules/?day=mon">Mon</a>' in html
     assert "Total</th>" in html and ">8</td>" in html
     assert "style=" not in html

@@ -395,3 +395,15 @@ def test_reassigning_accepts_only_the_not_allocated_warning(world):
     assert [w["kind"] for w in booked.warnings] == ["instructor_not_allocated"]
     details = world.db.fetch_value("SELECT details FROM audit_trail WHERE action = 'conflict_reassigned'")
     assert details.startswith("from the conflicts panel; accepted warnings:")
+
+
+def test_the_panel_lists_only_its_horizon_and_says_so(world):
+    expired = world.instructor(accreditation_expiry=date(2026, 3, 1))
+    inside = world.lesson(expired, day=date(2026, 4, 7))     # today (10 Mar) + 28 days: the last day listed
+    beyond = world.lesson(expired, day=date(2026, 4, 8))     # the day after: not yet on the panel
+    panel = world.panel()
+    assert panel.until == date(2026, 4, 7) and disruptions.HORIZON_DAYS == 28
+    assert [r["id"] for r in panel.page.items] == [inside] and panel.counts["accreditation"] == 1
+    assert beyond not in [r["id"] for r in world.panel(cause="accreditation").page.items]
+    # the engine itself still refuses the later lesson's slot (the horizon bounds the list, not the rule)
+    assert disruptions.affected(world.db, world.staff, NOW, instructor_id=expired, settings=SETTINGS) == 2

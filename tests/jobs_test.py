@@ -210,12 +210,13 @@ def test_cron_status_is_ok_on_a_new_server_and_names_a_failed_or_late_job(sqlite
     _cron_log(sqlite_app, _run_lines("backup", "2026-12-02T02:15:00"),
               _run_lines("process-reminders", "2026-12-02T08:45:00"),
               _run_lines("expire-proposals", "2026-12-02T08:37:00"),
-              _run_lines("snapshot-uploads", "2026-12-02T08:40:00"))
+              _run_lines("snapshot-uploads", "2026-12-02T08:40:00"),
+              _run_lines("refresh-stats", "2026-12-02T08:41:00"))
     runner = sqlite_app.test_cli_runner()
     result = runner.invoke(args=["cron-status"])  # a log 7 hours old: jobs not run yet are not late
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith(f"cron ok: {len(SCHEDULED)} scheduled jobs, none failed or late "
-                                          f"({len(SCHEDULED) - 4} not run yet)")
+                                          f"({len(SCHEDULED) - 5} not run yet)")
     assert re.search(r"^backup +2026-12-02T02:15:00Z +ok +5.0", result.output, re.M)
 
     frozen(datetime(2026, 12, 3, 9, 0))  # a day later: the backup is 31 h old, reminders silent for a day

@@ -180,7 +180,9 @@ def test_database_lost_in_a_view_or_a_template_is_the_503_page(db_url, tmp_path,
         connects.clear()
         # The user was loaded before the failure, yet the outage page keeps to the minimal shell.
         assert_outage_page(client.get(path))
-        assert len(connects) == 1, (path, connects)  # the request's own connection; the error page adds none
+        # At most the request's own connection (none when it reuses the thread's idle SQLite connection,
+        # app/core/flask_db.py); the error page adds none.
+        assert len(connects) <= 1, (path, connects)
 
 
 

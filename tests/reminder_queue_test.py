@@ -180,3 +180,30 @@ def test_a_retried_reminder_is_sent_again_next_to_its_first_attempts(db, world, 
     assert db.fetch_value("SELECT COUNT(*) FROM audit_trail WHERE action = 'reminder_run' AND entity_id = :r",
                           {"r": rid}) == 1
     assert reminders.STATUS_LABELS["unknown"] == reminder_queue.STATUS_LABELS["unknown"] == "Needs review"
+
+
+def test_counts_stop_at_the_cap_and_the_list_pages_through_that_many(db, world, monkeypatch):
+    for n in range(3):
+        reminder(db, world["jack"], status="sent", send_at=NOW - timedelta(days=10 + n))
+    monkeypatch.setattr(reminder_queue, "COUNT_CAP", 2)
+    data = reminder_queue.queue(db, world["staff"], _query())
+    assert data["counts"]["sent"] == 2 and data["capped"] == ["sent"] and data["total_capped"]
+    assert data["counts"]["failed"] == 1 and "failed" not in data["capped"]
+    only_failed = reminder_queue.queue(db, world["staff"], _query(status="failed"))
+    assert not only_failed["total_capped"] and only_failed["page"].total == 1
+    sent = reminder_queue.queue(db, world["staff"], _query(status="sent"))
+    assert sent["page"].total == 2 and sent["total_capped"] and sent["page"].pages == 1
+    listed = sent["page"].items
+    assert [r["status"] for r in listed] == ["sent"] * 4  # the first page still shows what there is, newest first
+    assert [r["send_at"] for r in listed] == sorted((r["send_at"] for r in listed), reverse=True)
+
+
+def test_the_list_merges_timed_and_php_era_rows_in_due_order_across_pages(db, world):
+    ids = world["ids"]
+    order = [ids[k] for k in ("pending", "failed", "dead", "unknown", "legacy", "sent", "processing", "skipped")]
+    seen = []
+    for number in (1, 2, 3):
+        query = ListQuery.from_args({"page": str(number), "per_page": "3"}, reminder_queue.SORT_KEYS,
+                                    reminder_queue.DEFAULT_SORT, "desc", filters=reminder_queue.FILTERS)
+        seen += [r["id"] for r in reminder_queue.queue(db, world["staff"], query)["page"].items]
+    assert seen == order

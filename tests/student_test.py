@@ -88,20 +88,29 @@ def test_original_student_test_scenarios(db):
 # --------------------------------------------------------------------------- the list
 
 def test_list_search_matches_names_email_phone_and_licence_with_wildcards_escaped(db):
-    jack = _student(db, "Jack", "Mason", phone="0401 555 777", license_number="L1234567")
-    mia = _student(db, "Mia", "Chen", email="mia_chen@student.com", phone="0402 111 000", license_number="L7654321")
-    odd = _student(db, "Per%cent", "O'Brien")
+    home = f.make_branch(db)
+    jack = _student(db, "Jack", "Mason", home, phone="0401 555 777", license_number="L1234567")
+    mia = _student(db, "Mia", "Chen", home, email="mia_chen@student.com", phone="0402 111 000", license_number="L7654321")
+    odd = _student(db, "Per%cent", "O'Brien", home)
     dao = StudentDAO(db)
+    # across the whole school: the start of a first/last name, e-mail or phone (issue 13, lists2)
     assert _ids(dao.list_page(_query(q="jack"), ALL)) == [jack]
-    assert _ids(dao.list_page(_query(q="CHEN"), ALL)) == [mia]
-    assert _ids(dao.list_page(_query(q="mia_chen@"), ALL)) == [mia]
-    assert _ids(dao.list_page(_query(q="555 777"), ALL)) == [jack]
-    assert _ids(dao.list_page(_query(q="L7654"), ALL)) == [mia]
-    assert _ids(dao.list_page(_query(q="jack mason"), ALL)) == [jack]  # every term must match somewhere
-    assert _ids(dao.list_page(_query(q="jack chen"), ALL)) == []
-    assert _ids(dao.list_page(_query(q="%"), ALL)) == [odd]
-    assert _ids(dao.list_page(_query(q="o'brien"), ALL)) == [odd]
-    assert dao.list_page(_query(q="_"), ALL).total == 1  # only the e-mail with a real underscore
+    assert _ids(dao.list_page(_query(q="0402"), ALL)) == [mia]
+    assert _ids(dao.list_page(_query(q="555 777"), ALL)) == []
+    assert _ids(dao.list_page(_query(q="L7654"), ALL)) == []
+    assert _ids(dao.list_page(_query(q="per%"), ALL)) == [odd] and _ids(dao.list_page(_query(q="%"), ALL)) == []
+    # within a branch: anywhere, licence numbers too (the original tests' meaning)
+    HOME = StudentScope(branch_id=home)  # noqa: N806
+    assert _ids(dao.list_page(_query(q="jack"), HOME)) == [jack]
+    assert _ids(dao.list_page(_query(q="CHEN"), HOME)) == [mia]
+    assert _ids(dao.list_page(_query(q="mia_chen@"), HOME)) == [mia]
+    assert _ids(dao.list_page(_query(q="555 777"), HOME)) == [jack]
+    assert _ids(dao.list_page(_query(q="L7654"), HOME)) == [mia]
+    assert _ids(dao.list_page(_query(q="jack mason"), HOME)) == [jack]  # every term must match somewhere
+    assert _ids(dao.list_page(_query(q="jack chen"), HOME)) == []
+    assert _ids(dao.list_page(_query(q="%"), HOME)) == [odd]
+    assert _ids(dao.list_page(_query(q="o'brien"), HOME)) == [odd]
+    assert dao.list_page(_query(q="_"), HOME).total == 1  # only the e-mail with a real underscore
 
 
 def test_list_filters_branch_licence_course_and_account_status(db):

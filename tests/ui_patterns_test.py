@@ -222,7 +222,7 @@ def test_dashboard_names_and_figures_link_where_the_viewer_may_go(seeded):
     ids = _ids(seeded)
     html = _main(_client(seeded, ADMIN), "/dashboard/")
     assert 'href="/students/?status=active"' in html and 'href="/fleet/?status=available"' in html
-    assert re.search(r'href="/invoices/\d+"', html) and re.search(r'href="/schedules/\d+"', html)
+    assert 'href="/invoices/?status=overdue"' in html and re.search(r'href="/schedules/\d+"', html)
     assert re.search(r'href="/instructors/\d+"', html) and re.search(r'href="/courses/\d+"', html)
 
     html = _main(_client(seeded, AMELIA), "/dashboard/")
@@ -231,8 +231,8 @@ def test_dashboard_names_and_figures_link_where_the_viewer_may_go(seeded):
     assert "/courses/" not in html and "/instructors/" not in html       # pages she may not open
 
     html = _main(_client(seeded, JACK), "/dashboard/")
-    assert 'href="/students/me#enrolments"' in html
-    assert re.search(r'href="/my/invoices/\d+"', html)  # his own invoices (issue 9: their own page)
+    assert 'href="/my/invoices"' in html and 'href="/my/lessons"' in html  # his own pages (issue 9, 8)
+    assert re.search(r'href="/schedules/\d+"', html)                  # his next lessons
     assert "/instructors/" not in html and "/courses/" not in html
     assert not re.search(r'href="/students/(?!me|%d)' % ids["jack"], html)
 

@@ -41,6 +41,7 @@ def test_create_then_find_with_user_returns_session_and_user_fields(db):
         "session_id": session_id, "session_created_at": NOW, "last_seen_at": NOW, "second_factor_at": None,
         "reauthenticated_at": None, "id": user, "role": "instructor", "first_name": "Amelia", "last_name": "Ward",
         "email": "amelia.ward@origin.com", "status": "active", "branch_id": branch, "second_factor_enabled_at": None,
+        "instructor_profile_id": None, "student_profile_id": None,  # no profile yet
     }
     assert "password_hash" not in found
     row = _session_row(db, session_id)
@@ -225,3 +226,21 @@ def test_delete_others_keeps_the_current_session_and_other_users(db):
     assert sessions.delete_others(user, keep) == 2
     assert _session_ids(db) == {keep, theirs}
     assert sessions.delete_others(user, keep) == 0
+
+
+def test_find_with_user_carries_the_profile_id_of_the_users_role(db):
+    from tests.factories import make_instructor, make_student
+
+    branch = make_branch(db)
+    teacher = make_user(db, role="instructor", branch_id=branch)
+    pupil = make_user(db, role="student", branch_id=branch)
+    instructor = make_instructor(db, user_id=teacher, branch_id=branch)
+    make_instructor(db, user_id=teacher, branch_id=branch)  # a second profile: the lowest id counts
+    student = make_student(db, user_id=pupil, branch_id=branch)
+    sessions = UserSessionDAO(db)
+    sessions.create(teacher, _hash("teacher"), NOW, None, None)
+    sessions.create(pupil, _hash("pupil"), NOW, None, None)
+    found = sessions.find_with_user(_hash("teacher"))
+    assert (found["instructor_profile_id"], found["student_profile_id"]) == (instructor, None)
+    found = sessions.find_with_user(_hash("pupil"))
+    assert (found["instructor_profile_id"], found["student_profile_id"]) == (None, student)

@@ -13,6 +13,7 @@ from app.core.database import count_queries
 from app.core.errors import Conflict
 from app.core.pagination import ListQuery
 from app.dao.vehicle import SORTS, VehicleDAO, normalize_plate, service_flag
+from app.services import stats
 from tests import factories as f
 
 TODAY = date(2026, 3, 10)
@@ -91,9 +92,12 @@ def test_list_flags_filters_and_upcoming_lessons(db):
                         (TODAY - DAY, "scheduled")):
         f.make_schedule(db, vehicle_id=due, scheduled_date=day, status=status)
     dao = VehicleDAO(db)
+    assert {r["id"]: r["upcoming_count"] for r in dao.list_page(_query(), TODAY).items}[due] == 0  # not counted yet
+    stats.refresh(db, NOW)  # the counts are the maintained aggregate's (flask refresh-stats)
     rows = {r["id"]: r for r in dao.list_page(_query(), TODAY).items}
     assert [rows[v]["service_flag"] for v in (overdue, due, fine, unknown)] == ["overdue", "due", None, None]
     assert rows[due]["upcoming_count"] == 2 and rows[fine]["upcoming_count"] == 0  # scheduled, today or later
+    assert rows[due]["lesson_count"] == 4 and rows[unknown]["lesson_count"] == 0  # every lesson with the car
 
     def ids(only_branch=None, **args):
         return sorted(r["id"] for r in dao.list_page(_query(**args), TODAY, only_branch=only_branch).items)
@@ -139,9 +143,12 @@ def test_list_is_two_queries_however_many_rows(db):
         assert dao.list_page(_query(), TODAY).total == 3
     for _ in range(27):
         f.make_schedule(db, vehicle_id=f.make_vehicle(db), scheduled_date=TODAY + DAY)
+    stats.refresh(db, NOW)
     with count_queries() as many:
         page = dao.list_page(_query(per_page="50"), TODAY)
     assert page.total == 30 and len(page.items) == 30
+    assert all(r["upcoming_count"] == 1 for r in page.items)
+    assert not any("schedules" in sql for sql in many.statements)  # never counted over the lessons
     assert few.count == many.count == 2
 
 

@@ -1,7 +1,8 @@
 """The availability JSON API: ``GET /api/availability?instructor_id=&date_from=&date_to=&duration_minutes=
 [&vehicle_id=]`` (any signed-in role, scoped by services/availability.py) answers 200 ``{"slots": [...]}``.
-``branch_id=`` instead of ``instructor_id=`` asks for every instructor of a branch at once (office only,
-at most 7 days).
+``branch_id=`` instead of ``instructor_id=`` asks for the instructors of a branch at once (office only,
+at most 7 days), a page of working instructors at a time (``page=``, ``per_page=`` 1-25, default 10):
+``{"slots": [...], "page": {"page", "pages", "per_page", "instructors": [ids]}}``.
 
 A missing or malformed parameter is 400 naming it (``fields``); a well-formed but unacceptable value
 (a duration outside 30-180 minutes or off the branch's grid, date_to before date_from, a range over 62
@@ -50,10 +51,13 @@ def slots():
     date_to = _required(parse_date, "date_to", "a date (YYYY-MM-DD)")
     duration = _required(lambda raw: parse_int(raw, 0, 100000), "duration_minutes", "a whole number of minutes")
     if branch_id is not None:
-        found = availability.branch_slots(get_db(), current_actor(), branch_id=branch_id, date_from=date_from,
-                                          date_to=date_to, duration_minutes=duration, now=clock.now(),
-                                          settings=current_app.config)
-        return jsonify(slots=found)
+        page = _optional_int("page", 1, 1_000_000, 1)
+        per_page = _optional_int("per_page", 1, availability.MAX_BRANCH_PER_PAGE, availability.BRANCH_PER_PAGE)
+        found, meta = availability.branch_slots_page(get_db(), current_actor(), branch_id=branch_id,
+                                                     date_from=date_from, date_to=date_to, duration_minutes=duration,
+                                                     now=clock.now(), settings=current_app.config, page=page,
+                                                     per_page=per_page)
+        return jsonify(slots=found, page=meta)
     vehicle_id = None
     if args.get("vehicle_id"):
         vehicle_id = _required(parse_id, "vehicle_id", "an id")
@@ -61,6 +65,16 @@ def slots():
                                date_to=date_to, duration_minutes=duration, vehicle_id=vehicle_id,
                                now=clock.now(), settings=current_app.config)
     return jsonify(slots=found)
+
+
+def _optional_int(name: str, low: int, high: int, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = parse_int(raw, low, high)
+    if value is None:
+        raise BadParameter(f"{name} must be a whole number from {low} to {high}.", field=name)
+    return value
 
 
 def _required(parse, name: str, what: str):

@@ -9,8 +9,10 @@ from app.core.errors import AppError
 from app.core.flask_db import get_db
 from app.core.pagination import ListQuery
 from app.core.web import form_failure
+from app.dao.branch import BranchDAO
 from app.dao.course import FIELDS
 from app.forms.courses import CourseForm
+from app.blueprints import pickers
 from app.services import courses
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -21,14 +23,16 @@ def _data(form: CourseForm) -> dict:
 
 
 def _render_form(form: CourseForm, course: dict | None, status: int = 200):
-    include = list(form.instructor_ids.data or [])
-    if course:
-        include += [i["id"] for i in course["instructors"]]
-    choices = courses.instructor_choices(get_db(), current_actor(), include=[i for i in include if isinstance(i, int)])
-    # Allocations this user may not change (another branch's instructors), shown read-only.
-    offered = {c["id"] for c in choices}
-    fixed = [i for i in (course or {}).get("instructors", []) if i["id"] not in offered]
-    return render_template("courses/form.html", form=form, course=course, choices=choices, fixed=fixed), status
+    """The form with its instructor picker: the ticked instructors the user may allocate, one page of
+    matches (app/blueprints/pickers.py), and the other branches' allocations shown read-only."""
+    actor = current_actor()
+    selected = [i for i in (form.instructor_ids.data or []) if isinstance(i, int)]
+    instructors = pickers.state("instructor_ids", "instructor", selected, id_prefix="instructor")
+    allowed_branch = actor.branch_filter()
+    fixed = [i for i in (course or {}).get("instructors", [])
+             if allowed_branch is not None and i.get("branch_id") != allowed_branch]
+    return render_template("courses/form.html", form=form, course=course, instructors=instructors,
+                           fixed=fixed), status
 
 
 @bp.get("/")
@@ -47,6 +51,8 @@ def new():
     form = CourseForm()
     if not form.is_submitted():
         return _render_form(form, None)
+    if pickers.navigating():  # the picker's Search or page button (no JavaScript): nothing is saved
+        return _render_form(form, None)
     if not form.validate():
         return _render_form(form, None, 422)
     try:
@@ -60,8 +66,11 @@ def new():
 @bp.get("/<int:course_id>")
 @roles_required("admin", "staff")
 def view(course_id: int):
-    course = courses.get_course(get_db(), current_actor(), course_id)
-    return render_template("courses/view.html", course=course)
+    actor = current_actor()
+    query = ListQuery.from_args(request.args, courses.ALLOCATED_SORTS, "name", filters={"branch": "id"})
+    data = courses.course_page(get_db(), actor, course_id, query)
+    branches = BranchDAO(get_db()).options() if actor.is_admin else []
+    return render_template("courses/view.html", **data, branches=branches)
 
 
 @bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
@@ -73,6 +82,8 @@ def edit(course_id: int):
         data["instructor_ids"] = [i["id"] for i in course["instructors"]]
         return _render_form(CourseForm(data=data), course)
     form = CourseForm()
+    if pickers.navigating():  # the picker's Search or page button (no JavaScript): nothing is saved
+        return _render_form(form, course)
     if not form.validate():
         return _render_form(form, course, 422)
     try:

@@ -37,7 +37,8 @@ def index():
     branches = BranchDAO(db).options() if actor.is_admin else []
     return render_template("disruptions/index.html", panel=result, page=result.page, branches=branches,
                            labels=disruptions.CAUSE_LABELS, causes=disruptions.CAUSES,
-                           badge_days=disruptions.BADGE_DAYS,
+                           badge_days=disruptions.BADGE_DAYS, horizon_days=disruptions.HORIZON_DAYS,
+                           cause_cap=disruptions.CAUSE_CAP,
                            back=request.full_path.rstrip("?"))
 
 

@@ -21,6 +21,7 @@ from app.core.flask_db import get_db
 from app.core.pagination import ListQuery
 from app.core.web import form_failure, section_failed, see_other
 from app.forms.enrollment_requests import AssignForm, DecisionForm
+from app.blueprints import pickers
 from app.services import enrollment_requests as service
 
 bp = Blueprint("enrollmentrequests", __name__, url_prefix="/enrolment-requests")
@@ -58,6 +59,11 @@ def _render(request_id: int, status: int = 200, decision=None, assign=None, **co
     db, actor = get_db(), current_actor()
     data = service.detail(db, actor, request_id)
     decision, assign = _forms(data, decision, assign)
+    if actor.is_office and not actor.lacks_branch:  # the office chooses among every instructor in scope: pickers
+        context["decision_picker"] = pickers.state("instructor_id", "instructor", [decision.instructor_id.data],
+                                                   key="instructor_id", id_prefix="decision-instructor")
+        context["assign_picker"] = pickers.state("instructor_id", "instructor", [assign.instructor_id.data],
+                                                 key="assign_instructor_id", id_prefix="assign-instructor")
     return render_template("enrollment_requests/view.html", **data, form=decision, assign_form=assign,
                            is_office=actor.is_office, is_instructor=actor.role == "instructor",
                            **context), status
@@ -75,6 +81,8 @@ def decide(request_id: int):
     db, actor = get_db(), current_actor()
     service.get_request(db, actor, request_id)  # 404 before anything else when out of scope
     form = DecisionForm()
+    if pickers.navigating():  # the instructor picker's Search or page button (no JavaScript): nothing is saved
+        return _render(request_id, decision=form, page_location=url_for(".view", request_id=request_id) + "#decision")
     status = 422
     if form.validate():
         try:
@@ -100,6 +108,8 @@ def assign(request_id: int):
     db, actor = get_db(), current_actor()
     service.get_request(db, actor, request_id)
     form = AssignForm()
+    if pickers.navigating():
+        return _render(request_id, assign=form, page_location=url_for(".view", request_id=request_id) + "#assign")
     status = 422
     if form.validate():
         try:

@@ -13,7 +13,7 @@ from app.dao.branch import BranchDAO
 from app.dao.vehicle import SORTS
 from app.forms.fleet import DowntimeForm, ServiceLogForm, VehicleForm
 from app.core.forms import branch_choices
-from app.services import fleet
+from app.services import fleet, stats
 from app.blueprints.disruptions import flash_affected
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
@@ -35,7 +35,8 @@ def index():
     query = ListQuery.from_args(request.args, list(SORTS), "name", filters=LIST_FILTERS)
     page = fleet.list_page(get_db(), actor, query, clock.today())
     branches = BranchDAO(get_db()).options() if actor.is_admin else []
-    return render_template("fleet/index.html", page=page, branches=branches)
+    counts_as_of = stats.as_of(stats.refreshed_at(get_db(), "vehicle_totals"), clock.now())
+    return render_template("fleet/index.html", page=page, branches=branches, counts_as_of=counts_as_of)
 
 
 def _vehicle_form(data: dict | None = None) -> VehicleForm:

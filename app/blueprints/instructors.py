@@ -13,7 +13,7 @@ from app.dao.branch import BranchDAO
 from app.dao.instructor import SORTS
 from app.core.forms import branch_choices
 from app.forms.instructors import AvailabilityForm, InstructorForm, UnavailabilityForm
-from app.services import instructors
+from app.services import instructors, stats
 from app.blueprints.disruptions import flash_affected
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
@@ -38,7 +38,8 @@ def index():
                                 defaults=instructors.LIST_DEFAULTS)
     page = instructors.list_page(get_db(), actor, query, clock.today())
     branches = BranchDAO(get_db()).options() if actor.is_admin else []
-    return render_template("instructors/index.html", page=page, branches=branches)
+    counts_as_of = stats.as_of(stats.refreshed_at(get_db(), "instructor_totals"), clock.now())
+    return render_template("instructors/index.html", page=page, branches=branches, counts_as_of=counts_as_of)
 
 
 @bp.get("/me")

@@ -33,7 +33,7 @@ FORM_LINES = 6
 def index():
     query = ListQuery.from_args(request.args, invoicing.INVOICE_SORT_KEYS, "issued", "desc",
                                 filters=invoicing.LIST_FILTERS)
-    page = invoicing.list_page(get_db(), current_actor(), query)
+    page = invoicing.list_page(get_db(), current_actor(), query, now=clock.now())
     return render_template("invoices/index.html", page=page, statuses=invoicing.STATUSES,
                            status_labels=invoicing.STATUS_LABELS, branches=_branches())
 

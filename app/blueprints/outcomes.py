@@ -26,6 +26,7 @@ from app.core.pagination import ListQuery
 from app.core.params import parse_int
 from app.core.web import form_failure, section_failed, see_other
 from app.dao.branch import BranchDAO
+from app.dao.outcome import AWAITING_COUNT_CAP
 from app.forms.outcomes import OutcomeForm
 from app.services import outcomes, scheduling
 from app.services.scheduling import BookingConflict
@@ -50,9 +51,10 @@ def awaiting():
     query = ListQuery.from_args(request.args, outcomes.AWAITING_SORT_KEYS, outcomes.AWAITING_DEFAULT_SORT,
                                 outcomes.AWAITING_DEFAULT_DIRECTION, filters=outcomes.AWAITING_FILTERS)
     page = outcomes.awaiting(db, actor, query, clock.now())
-    instructors = outcomes.instructor_options(db, actor)
+    instructors = outcomes.instructor_options(db, actor, query.filter("branch"))
     branches = BranchDAO(db).options() if actor.is_admin else []
-    return render_template("outcomes/awaiting.html", page=page, instructors=instructors, branches=branches)
+    return render_template("outcomes/awaiting.html", page=page, instructors=instructors, branches=branches,
+                           awaiting_cap=AWAITING_COUNT_CAP)
 
 
 def _form_url(schedule_id: int) -> str:

@@ -44,7 +44,7 @@ def _query() -> ListQuery:
 def index():
     actor = current_actor()
     query = _query()
-    page, totals = payments.ledger(get_db(), actor, query)
+    page, totals = payments.ledger(get_db(), actor, query, now=clock.now())
     branches = BranchDAO(get_db()).options() if actor.is_admin else []
     return render_template("payments/index.html", page=page, totals=totals, branches=branches,
                            methods=list(payments.METHOD_LABELS.items()))

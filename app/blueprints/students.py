@@ -68,7 +68,7 @@ def index():
                                 filters=students.LIST_FILTERS, defaults=students.LIST_DEFAULTS)
     page = students.list_students(db, actor, query)
     return render_template("students/index.html", page=page, options=students.filter_options(db, actor),
-                           can_register=actor.is_office)
+                           can_register=actor.is_office, prefix_search=students.prefix_search(actor, query))
 
 
 @bp.get("/me")

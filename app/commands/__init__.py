@@ -9,7 +9,8 @@ One module per area; each exports ``COMMANDS``:
 - ``runbook``: schema, demo data, the nightly/weekly/monthly jobs, the dispatcher;
 - ``backups``: backup, restore, restore-drill;
 - ``operator``: maintenance mode, the audit export, create-user;
-- ``smoke``: the post-deployment smoke test.
+- ``smoke``: the post-deployment smoke test;
+- ``stats``: refresh-stats, the maintained aggregates (every 15 minutes).
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from app.commands.jobs import JobCommand
 
 
 def all_commands() -> list[JobCommand]:
-    from app.commands import backups, operator, runbook, smoke
+    from app.commands import backups, operator, runbook, smoke, stats
 
-    return [command for module in (runbook, backups, operator, smoke) for command in module.COMMANDS]
+    return [command for module in (runbook, backups, operator, smoke, stats) for command in module.COMMANDS]
 
 
 def init_app(app: Flask) -> None:

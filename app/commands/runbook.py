@@ -80,10 +80,17 @@ def db_check_command() -> None:
 @with_appcontext
 @click.option("--force", is_flag=True, help="Allow seeding in the production profile.")
 @click.option("--if-empty", "if_empty", is_flag=True, help="Do nothing (exit 0) when users already exist.")
-def seed_demo_command(force: bool, if_empty: bool) -> None:
+@click.option("--scale", type=click.Choice(["S", "M", "L"], case_sensitive=False), default=None,
+              help="Build a chain instead: S 1 branch, 10 instructors, 500 students; M 10 branches, 100"
+                   " instructors, 10,000 students, 200,000 lessons; L 40 branches, 2,000 instructors,"
+                   " 200,000 students, 4,000,000 lessons (empty database only).")
+def seed_demo_command(force: bool, if_empty: bool, scale: str | None) -> None:
     """Load the demo data set and print the demo logins."""
     if current_app.config["APP_ENV"] == "production" and not force:
         raise click.ClickException("seed-demo is refused in the production profile (use --force if you mean it)")
+    if scale:
+        _seed_scale(scale.upper(), if_empty)
+        return
     try:
         loaded = seed.seed_demo(get_db(), clock.now(), clock.today())
     except seed.AlreadySeeded as exc:
@@ -100,6 +107,39 @@ def seed_demo_command(force: bool, if_empty: bool) -> None:
     if enrolled:
         click.echo(f"Second factor switched on for {', '.join(enrolled)} (random secrets).")
     if not if_empty:  # `make run` prints the logins itself, every time
+        click.echo(demo_logins_text())
+
+
+def _seed_scale(scale: str, if_empty: bool) -> None:
+    """``seed-demo --scale``: the chain of services/scale_seed.py with a progress bar, then the second
+    factors and the logins as the normal seed prints them."""
+    from app.commands.jobs import progress
+    from app.services import scale_seed
+
+    db = get_db()
+    try:
+        scale_seed.check_empty(db)
+    except scale_seed.NotEmpty as exc:
+        if if_empty:
+            summary(f"Database already has users; scale {scale} not built.")
+            return
+        raise click.ClickException(str(exc)) from exc
+    lines: list[str] = []
+    with progress(100, f"Building scale {scale}") as advance:
+        report = scale_seed.seed_scale(db, scale, now=clock.now(), today=clock.today(), settings=current_app.config,
+                                       advance=advance, log=lines.append)
+    for line in lines:
+        click.echo(line)
+    size = report.size
+    branches = f"{size.branches} branch" + ("" if size.branches == 1 else "es")
+    summary(f"Scale {scale} built in {report.seconds:.0f} s: {branches}, {size.instructors:,} instructors,"
+            f" {size.students:,} students, {size.lessons:,} lessons; {report.rows:,} rows in"
+            f" {len(report.counts)} tables"
+            + ("" if report.stats_refreshed else " (no app/services/stats.py: aggregates not refreshed)"))
+    enrolled = seed.enrol_demo_second_factors(db, clock.now(), current_app.config)
+    if enrolled:
+        click.echo(f"Second factor switched on for {', '.join(enrolled)} (random secrets).")
+    if not if_empty:
         click.echo(demo_logins_text())
 
 
@@ -388,7 +428,7 @@ def queue_agendas_command() -> None:
 # systemd timers hold the schedules; tests/deploy_test.py keeps this table in step with them.
 _MIN = timedelta(minutes=1)
 SCHEDULED = {
-    "process-reminders": 35 * _MIN, "expire-proposals": 35 * _MIN,
+    "process-reminders": 35 * _MIN, "expire-proposals": 35 * _MIN, "refresh-stats": 35 * _MIN,
     "mark-overdue-invoices": timedelta(days=2, hours=1), "expire-credits": timedelta(days=2, hours=1),
     "rotate-logs": timedelta(days=2, hours=1), "backup": timedelta(hours=26), "snapshot-uploads": 130 * _MIN,
     "verify-audit": timedelta(days=2, hours=1), "purge-sessions": timedelta(days=2, hours=1),

@@ -233,14 +233,19 @@ def current_actor():
     from app.services.scope import Actor
 
     if "actor" not in g:
-        db = get_db()
         user = current_user
+        if getattr(user, "profiles_known", False):  # read with the session (services.auth.resolve_session)
+            instructor_id, student_id = user.instructor_id, user.student_id
+        else:
+            db = get_db()
+            instructor_id = InstructorDAO(db).id_for_user(user.id) if user.role == "instructor" else None
+            student_id = StudentDAO(db).id_for_user(user.id) if user.role == "student" else None
         g.actor = Actor(
             user_id=user.id,
             role=user.role,
             branch_id=user.branch_id,
-            instructor_id=InstructorDAO(db).id_for_user(user.id) if user.role == "instructor" else None,
-            student_id=StudentDAO(db).id_for_user(user.id) if user.role == "student" else None,
+            instructor_id=instructor_id if user.role == "instructor" else None,
+            student_id=student_id if user.role == "student" else None,
             ip=request.remote_addr,
         )
     return g.actor

@@ -74,6 +74,11 @@ def _note_query(sql: str) -> None:
 
 def _parse_datetime(raw: str) -> datetime | str:
     text = raw.strip().replace("T", " ")
+    if len(text) in (19, 26) and text[4] == "-" and text[10] == " ":  # the stored shapes: fromisoformat is
+        try:                                                           # ~10x faster than strptime
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
             return datetime.strptime(text, fmt)

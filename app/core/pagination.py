@@ -129,6 +129,13 @@ class Page:
     items: list[dict]
     total: int
     query: ListQuery
+    # True when the count stopped at a cap (BaseDAO.fetch_page_capped): ``total`` is then cap + 1 and the
+    # page shows "10,000+"; the pages beyond the cap are not offered (a filter or another sort narrows).
+    capped: bool = False
+
+    @property
+    def total_label(self) -> str:
+        return f"{self.total - 1:,}+" if self.capped else f"{self.total:,}"
 
     @property
     def pages(self) -> int:

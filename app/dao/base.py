@@ -86,6 +86,37 @@ class BaseDAO:
         )
         return Page(items=items, total=total, query=query)
 
+    def fetch_page_capped(
+        self,
+        from_where: str,
+        columns: str,
+        joins: str,
+        params: dict[str, Any],
+        order_by: str,
+        query: ListQuery,
+        pick: str = "s.id",
+        cap: int = 10_000,
+        total: int | None = None,
+    ) -> Page:
+        """fetch_page_picked with a capped count (issue 13): the count reads at most ``cap`` + 1 matching
+        rows, so a list of 200,000 rows costs what 10,000 do; ``page.capped`` says the count stopped
+        ("10,000+") and the pager offers the first ``cap`` rows' pages. A caller that has already counted
+        the rows exactly (with its totals) passes ``total``: no count statement then."""
+        counted = total is not None
+        if total is None:
+            total = int(self.db.fetch_value(
+                f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one {from_where} LIMIT :count_cap) capped",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                {**params, "count_cap": int(cap) + 1}) or 0)
+        last_page = max(1, -(-total // query.per_page))
+        if query.page > last_page:
+            query = query.with_page(last_page)
+        items = self.db.fetch_all(
+            f"SELECT {columns} FROM (SELECT {pick} AS pick_id {from_where} ORDER BY {order_by}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+            f" LIMIT :page_limit OFFSET :page_offset) pick {joins} ORDER BY {order_by}",
+            {**params, "page_limit": query.per_page, "page_offset": query.offset},
+        )
+        return Page(items=items, total=total, query=query, capped=not counted and total > cap)
+
     def fetch_page(
         self,
         select_sql: str,

@@ -8,7 +8,7 @@ weekday without a row is closed; a branch without any row has no structured hour
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from app.core.pagination import ListQuery, Page
@@ -18,6 +18,7 @@ FIELDS = ("name", "address", "city", "state", "postcode", "phone", "email", "man
 # timezone is read with the row but written only by set_timezone (an edit form without it keeps it).
 _COLUMNS = "b.id, " + ", ".join(f"b.{f}" for f in FIELDS) + ", b.timezone, b.created_at, b.updated_at"
 SORTS = {"name": "b.name", "city": "b.city", "manager": "b.manager_name"}
+UPCOMING_DAYS = 28  # the branch page's "lessons in the next 4 weeks" (a bounded range, issue 13)
 
 
 class BranchDAO(BaseDAO):
@@ -52,7 +53,9 @@ class BranchDAO(BaseDAO):
                                self.order_clause(SORTS, query, "b.id"), query)
 
     def counts(self, branch_id: int, today: date) -> dict[str, int]:
-        """What hangs off one branch, in one query (detail page); lessons from ``today`` on are upcoming."""
+        """What hangs off one branch, in one query (detail page). ``upcoming_lessons``: the scheduled lessons
+        of the next UPCOMING_DAYS days from ``today`` (a bounded index range of idx_schedule_branch_date,
+        never the branch's whole future); the enrolments are counted through idx_enrollments_student_status."""
         row = self.db.fetch_one(
             "SELECT"
             " (SELECT COUNT(*) FROM students s WHERE s.branch_id = :id) AS students,"
@@ -62,8 +65,8 @@ class BranchDAO(BaseDAO):
             " (SELECT COUNT(*) FROM enrollments e JOIN students es ON es.id = e.student_id"
             "   WHERE es.branch_id = :id AND e.status IN ('active', 'in_progress')) AS active_enrolments,"
             " (SELECT COUNT(*) FROM schedules sc WHERE sc.branch_id = :id AND sc.status = 'scheduled'"
-            "   AND sc.scheduled_date >= :today) AS upcoming_lessons",
-            {"id": branch_id, "today": today},
+            "   AND sc.scheduled_date >= :today AND sc.scheduled_date < :until) AS upcoming_lessons",
+            {"id": branch_id, "today": today, "until": today + timedelta(days=UPCOMING_DAYS)},
         ) or {}
         return {k: int(v or 0) for k, v in row.items()}
 

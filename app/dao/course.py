@@ -10,13 +10,14 @@ from app.dao.base import BaseDAO, like_pattern, money
 FIELDS = ("title", "description", "price", "lesson_count", "category", "status")
 STATUSES = ("active", "inactive")
 _COLUMNS = "c.id, " + ", ".join(f"c.{f}" for f in FIELDS) + ", c.created_at, c.updated_at"
+PREVIEW = 3  # allocated instructors named per course on the list (the rest are counted)
 SORTS = {"title": "c.title", "price": "c.price", "lesson_count": "c.lesson_count", "status": "c.status"}
 
 # "Active students" in the original = enrolments whose status is active or in_progress (spec 3.8).
-_ACTIVE_ENROLMENTS = (
-    " LEFT JOIN (SELECT e.course_id, COUNT(*) AS n FROM enrollments e"
-    " WHERE e.status IN ('active', 'in_progress') GROUP BY e.course_id) ae ON ae.course_id = c.id"
-)
+# One index range of idx_enrollments_course_status per course shown (never a GROUP BY over every
+# enrolment of the school).
+_ACTIVE_COUNT = ("(SELECT COUNT(*) FROM enrollments e WHERE e.course_id = c.id"
+                 " AND e.status IN ('active', 'in_progress'))")
 _INSTRUCTOR_COLUMNS = (
     "i.id, i.branch_id, u.first_name, u.last_name, u.status AS user_status, b.name AS branch_name"
 )
@@ -37,7 +38,7 @@ class CourseDAO(BaseDAO):
     def find(self, course_id: int) -> dict | None:
         """One course with its number of active enrolments."""
         return _normalise(self.db.fetch_one(
-            f"SELECT {_COLUMNS}, COALESCE(ae.n, 0) AS active_enrolments FROM courses c{_ACTIVE_ENROLMENTS}"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
+            f"SELECT {_COLUMNS}, {_ACTIVE_COUNT} AS active_enrolments FROM courses c"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
             " WHERE c.id = :id",
             {"id": course_id},
         ))
@@ -59,7 +60,7 @@ class CourseDAO(BaseDAO):
             where += " AND c.category = :category"
             params["category"] = query.filter("category")
         page = self.fetch_page(
-            f"SELECT {_COLUMNS}, COALESCE(ae.n, 0) AS active_enrolments FROM courses c{_ACTIVE_ENROLMENTS}{where}",  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
+            f"SELECT {_COLUMNS}, {_ACTIVE_COUNT} AS active_enrolments FROM courses c{where}",  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             f"SELECT COUNT(*) AS n FROM courses c{where}",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             params,
             self.order_clause(SORTS, query, "c.id"),
@@ -105,6 +106,64 @@ class CourseDAO(BaseDAO):
         for row in rows:
             result[row.pop("course_id")].append(row)
         return result
+
+    def instructor_summary(self, course_ids: Iterable[int], *, branch_id: int | None = None,
+                           preview: int = PREVIEW) -> dict[int, dict]:
+        """For a page of courses, in one query: how many instructors each has allocated (``count``; with
+        ``branch_id`` also ``branch_count``, those of that branch) and the first ``preview`` of them
+        (``branch_id``'s first, then by id): {course_id: {"count", "branch_count", "preview": [...]}}.
+
+        Issue 13: the list names a few instructors, never every allocation (2,000 per course at L); the
+        counts read course_instructor's primary key and instructors by id, nothing wider."""
+        ids = list(dict.fromkeys(course_ids))
+        result = {cid: {"count": 0, "branch_count": 0 if branch_id is not None else None, "preview": []}
+                  for cid in ids}
+        if not ids:
+            return result
+        fragment, params = self.db.in_params("cid", ids)
+        mine = "CASE WHEN ai.branch_id = :pb THEN 1 ELSE 0 END" if branch_id is not None else "0"
+        rows = self.db.fetch_all(
+            f"SELECT r.course_id, r.n, r.n_branch, r.rn, {_INSTRUCTOR_COLUMNS}"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, module constants and a fixed CASE; every value is a bound :parameter
+            " FROM (SELECT aci.course_id, aci.instructor_id,"
+            "   COUNT(*) OVER (PARTITION BY aci.course_id) AS n,"
+            f"   SUM({mine}) OVER (PARTITION BY aci.course_id) AS n_branch,"
+            f"   ROW_NUMBER() OVER (PARTITION BY aci.course_id ORDER BY {mine} DESC, aci.instructor_id) AS rn"
+            "   FROM course_instructor aci"
+            + (" JOIN instructors ai ON ai.id = aci.instructor_id" if branch_id is not None else "") +
+            f"   WHERE aci.course_id IN ({fragment})) r"
+            " JOIN instructors i ON i.id = r.instructor_id JOIN users u ON u.id = i.user_id"
+            " LEFT JOIN branches b ON b.id = i.branch_id"
+            " WHERE r.rn <= :preview OR r.rn = 1 ORDER BY r.course_id, r.rn",
+            {**params, "pb": branch_id, "preview": int(preview)},
+        )
+        for row in rows:
+            entry = result[int(row.pop("course_id"))]
+            entry["count"] = int(row.pop("n") or 0)
+            n_branch = int(row.pop("n_branch") or 0)
+            if branch_id is not None:
+                entry["branch_count"] = n_branch
+            if int(row.pop("rn")) <= preview:
+                entry["preview"].append(row)
+        return result
+
+    def allocated_page(self, course_id: int, query: ListQuery, *, branch_id: int | None = None) -> Page:
+        """One page of a course's allocated instructors (name order), optionally of one branch and
+        matching a name search: the course's course_instructor range joined to instructors and users."""
+        where = " WHERE ci.course_id = :course_id"
+        params: dict[str, Any] = {"course_id": course_id}
+        if branch_id is not None:
+            where += " AND i.branch_id = :branch_id"
+            params["branch_id"] = branch_id
+        for n, term in enumerate(query.q.split()[:3]):
+            where += (f" AND (u.first_name LIKE :q{n} ESCAPE '!' OR u.last_name LIKE :q{n} ESCAPE '!'"
+                      f" OR u.email LIKE :q{n} ESCAPE '!')")
+            params[f"q{n}"] = like_pattern(term)
+        base = " FROM course_instructor ci JOIN instructors i ON i.id = ci.instructor_id JOIN users u ON u.id = i.user_id"
+        page = self.fetch_page(
+            f"SELECT {_INSTRUCTOR_COLUMNS}{base} LEFT JOIN branches b ON b.id = i.branch_id{where}",
+            f"SELECT COUNT(*) AS n{base}{where}",
+            params, "u.last_name, u.first_name, i.id", query)
+        return page
 
     def instructor_ids(self, course_id: int) -> list[int]:
         rows = self.db.fetch_all(

@@ -119,24 +119,31 @@ class DisruptionDAO(BaseDAO):
         # Without a branch it would rather scan every scheduled lesson by status; the vehicle arms are forced
         # onto (vehicle_id, scheduled_date) the same way.
         # SQLite, without statistics or with them, may start from the status index as well: INDEXED BY.
+        # MariaDB may also start an arm from schedules itself (a full scan: the forced index has nothing to
+        # look up when it is the first table), e.g. the later-days arm when no window spans days: the lessons
+        # are joined with STRAIGHT_JOIN, always after their instructor, vehicle or window (tests/explain_test.py).
         if self.db.backend == "mysql":
             by_instructor = " FORCE INDEX (idx_schedule_instructor_date)"
             by_vehicle = " FORCE INDEX (idx_schedule_vehicle_date)"
+            then = "STRAIGHT_JOIN"
         else:
             by_instructor = " INDEXED BY idx_schedule_instructor_date"
             by_vehicle = " INDEXED BY idx_schedule_vehicle_date"
+            then = "JOIN"
         joins = ""
         columns = "s.id AS schedule_id, '{cause}' AS cause, {rank} AS cause_rank, {ref} AS ref_id," \
                   " s.scheduled_date AS sort_date, s.start_time AS sort_time"
 
         def window_arm(cause, rank, party, windows, on_party, lessons, on_lessons, w, mine):
-            """Lessons overlapping a future window of the party: those dated on the window's first day
+            """Lessons overlapping a future window of the party, driven by the future windows themselves (a
+            range of idx_unavailability_end / idx_downtime_end, migration 0028: the windows not ended yet are
+            few, whereas every instructor or vehicle has past ones): those dated on the window's first day
             (an (id, date) index lookup per window), plus, for windows running into later days, those dated
             after it up to its last day; one row per lesson (its first window)."""
             head = (f"SELECT s.id AS schedule_id, {w}.id AS ref_id, s.scheduled_date AS sort_date,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
-                    f" s.start_time AS sort_time FROM {party}"
-                    f" JOIN {windows} ON {on_party} AND {w}.end_datetime > :d_floor_at{windows_end.format(w=w)}"
-                    f" JOIN {lessons} ON {on_lessons}")
+                    f" s.start_time AS sort_time FROM {windows} {then} {party}"
+                    f" ON {on_party} AND {w}.end_datetime > :d_floor_at{windows_end.format(w=w)}"
+                    f" {then} {lessons} ON {on_lessons}")
             tail = f"{joins} WHERE {_overlap(w)}{mine} AND {where}"
             first_day = f"{head} AND s.scheduled_date = DATE({w}.start_datetime){tail}"
             later_days = (f"{head} AND s.scheduled_date > DATE({w}.start_datetime)"
@@ -153,19 +160,19 @@ class DisruptionDAO(BaseDAO):
             "accreditation": (
                 f"SELECT {columns.format(cause='accreditation', rank=2, ref='NULL')}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                 " FROM instructors i"
-                f" JOIN schedules s{by_instructor} ON s.instructor_id = i.id AND s.scheduled_date > i.accreditation_expiry"
+                f" {then} schedules s{by_instructor} ON s.instructor_id = i.id AND s.scheduled_date > i.accreditation_expiry"
                 f"{joins} WHERE i.accreditation_expiry IS NOT NULL{expired_by}{mine_i} AND {where}"),
             "downtime": window_arm("downtime", 3, "vehicles v", "vehicle_downtime d", "d.vehicle_id = v.id",
                                    f"schedules s{by_vehicle}", "s.vehicle_id = d.vehicle_id", "d", mine_v),
             "maintenance": (
                 f"SELECT {columns.format(cause='maintenance', rank=4, ref='NULL')}"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
                 " FROM vehicles v"
-                f" JOIN schedules s{by_vehicle} ON s.vehicle_id = v.id"
+                f" {then} schedules s{by_vehicle} ON s.vehicle_id = v.id"
                 f"{joins} WHERE v.status IN {UNAVAILABLE_STATUSES}{mine_v} AND {where}"),
             "service_due": (
                 f"SELECT {columns.format(cause='service_due', rank=5, ref='NULL')}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                 " FROM vehicles v"
-                f" JOIN schedules s{by_vehicle} ON s.vehicle_id = v.id AND s.scheduled_date > v.next_service_due"
+                f" {then} schedules s{by_vehicle} ON s.vehicle_id = v.id AND s.scheduled_date > v.next_service_due"
                 f"{joins} WHERE v.next_service_due IS NOT NULL{due_by}{mine_v} AND {where}"),
         }
         return [sql[c] for c in CAUSES if c in causes], params
@@ -176,10 +183,20 @@ class DisruptionDAO(BaseDAO):
         arms, params = self._arm_list(cutoffs, **scope)
         return " UNION ALL ".join(arms), params
 
-    def counts(self, cutoffs: Sequence[Cutoff], *, branch_id: int | None = None, soon: date | None = None) -> dict:
+    def counts(self, cutoffs: Sequence[Cutoff], *, branch_id: int | None = None, soon: date | None = None,
+               until: date | None = None, cap: int | None = None) -> dict:
         """One aggregate row: ``lessons`` (distinct broken lessons), ``row_count`` (lesson x cause), ``soon``
-        (distinct lessons dated up to ``soon``) and one count per cause."""
-        union, params = self._arms(cutoffs, branch_id=branch_id)
+        (distinct lessons dated up to ``soon``) and one count per cause; with ``until`` (the panel's horizon)
+        only lessons dated up to it, so the cost is bounded by the horizon, not by the school's future; with
+        ``cap`` each cause is counted up to ``cap + 1`` rows (``lessons`` and ``soon`` then count those)."""
+        if cap is None:
+            union, params = self._arms(cutoffs, branch_id=branch_id, until=until)
+        else:  # each cause's arm stops after cap + 1 rows: a count above cap means "cap or more"
+            members, params = self._arm_list(cutoffs, branch_id=branch_id, until=until)
+            union = " UNION ALL ".join(
+                f"SELECT t{n}.schedule_id, t{n}.cause, t{n}.sort_date FROM (SELECT a.schedule_id, a.cause,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                f" a.sort_date FROM ({arm}) a LIMIT :d_cap) t{n}" for n, arm in enumerate(members))
+            params["d_cap"] = int(cap) + 1
         sums = ", ".join(f"SUM(CASE WHEN x.cause = '{c}' THEN 1 ELSE 0 END) AS {c}" for c in CAUSES)
         row = self.db.fetch_one(
             "SELECT COUNT(DISTINCT x.schedule_id) AS lessons, COUNT(*) AS row_count,"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
@@ -206,7 +223,7 @@ class DisruptionDAO(BaseDAO):
                                        {**params, "d_cap": int(cap)}) or 0)
 
     def page(self, cutoffs: Sequence[Cutoff], query: ListQuery, counts: Mapping[str, int], *,
-             branch_id: int | None = None, causes: Sequence[str] = CAUSES) -> Page:
+             branch_id: int | None = None, causes: Sequence[str] = CAUSES, until: date | None = None) -> Page:
         """One page of (lesson, cause) rows in cause order, then date and time. ``counts`` (from
         :meth:`counts`) says which causes the page spans, so only those arms run, each sorted and cut to
         its part of the page; the page's rows are then joined with every name the panel shows."""
@@ -223,7 +240,7 @@ class DisruptionDAO(BaseDAO):
             start += n
         if not spans:
             return Page(items=[], total=total, query=query)
-        arms, params = self._arm_list(cutoffs, branch_id=branch_id, causes=tuple(spans))
+        arms, params = self._arm_list(cutoffs, branch_id=branch_id, causes=tuple(spans), until=until)
         parts = []
         for n, (arm, (offset, limit)) in enumerate(zip(arms, spans.values())):
             parts.append(f"SELECT p{n}.schedule_id, p{n}.cause, p{n}.cause_rank, p{n}.ref_id FROM"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter

@@ -94,10 +94,21 @@ class EnrollmentRequestDAO(BaseDAO):
             params[f"q{i}"] = like_pattern(term)
         return " AND ".join(clauses), params
 
+    @staticmethod
+    def _from(query: ListQuery, scope: RequestScope) -> str:
+        """The requests, joined to their student and account only when a branch or a search needs them (the
+        count, the per-status counts and the page pick then read the requests' indexes alone; a request's
+        student and account always exist)."""
+        people = ""
+        if query.q or query.filter("branch") or scope.branch_id is not None:
+            people = " JOIN students s ON s.id = r.student_id"
+            if query.q:
+                people += " JOIN users u ON u.id = s.user_id"
+        return "FROM enrollment_requests r" + people
+
     def list_page(self, query: ListQuery, scope: RequestScope) -> Page:
         where, params = self._where(query, scope)
-        from_where = ("FROM enrollment_requests r JOIN students s ON s.id = r.student_id"
-                      " JOIN users u ON u.id = s.user_id WHERE " + where)
+        from_where = self._from(query, scope) + " WHERE " + where
         joins = "JOIN enrollment_requests r ON r.id = pick.pick_id" + _JOINS
         page = self.fetch_page_picked(from_where, _COLUMNS, joins, params,
                                       self.order_clause(SORTS, query, "r.id"), query, pick="r.id")
@@ -111,15 +122,20 @@ class EnrollmentRequestDAO(BaseDAO):
                                    filters={k: v for k, v in query.filters.items() if k != "status"})
         where, params = self._where(without_status, scope)
         rows = self.db.fetch_all(
-            "SELECT r.status, COUNT(*) AS n FROM enrollment_requests r JOIN students s ON s.id = r.student_id"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
-            " JOIN users u ON u.id = s.user_id WHERE " + where + " GROUP BY r.status", params)
+            "SELECT r.status, COUNT(*) AS n " + self._from(without_status, scope)
+            + " WHERE " + where + " GROUP BY r.status", params)
         counts = {status: 0 for status in STATUSES}
         for row in rows:
             counts[row["status"]] = int(row["n"])
         return counts
 
     def pending_count(self, scope: RequestScope) -> int:
-        """How many pending requests ``scope`` sees (the navigation badge; one aggregate)."""
+        """How many pending requests ``scope`` sees (the navigation badge on every page; one aggregate, read
+        from idx_request_status_student alone: the whole school's needs no join, a request's student always
+        exists)."""
+        if scope.everything:
+            return int(self.db.fetch_value(
+                "SELECT COUNT(*) AS n FROM enrollment_requests r WHERE r.status = 'pending'") or 0)
         scope_sql, params = scope.clause()
         return int(self.db.fetch_value(
             "SELECT COUNT(*) AS n FROM enrollment_requests r JOIN students s ON s.id = r.student_id"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter

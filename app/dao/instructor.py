@@ -27,7 +27,7 @@ SORTS: dict[str, tuple[str, ...]] = {
     "name": ("u.last_name", "u.first_name"),
     "branch": ("b.name",),
     "expiry": ("i.accreditation_expiry",),
-    "lessons": ("COALESCE(sc.lesson_count, 0)",),
+    "lessons": ("COALESCE(st.lessons, 0)",),
 }
 
 _PROFILE_COLUMNS = (
@@ -36,12 +36,9 @@ _PROFILE_COLUMNS = (
     " u.first_name, u.last_name, u.email, u.phone, u.status, u.last_login_at, b.name AS branch_name,"
     " b.timezone AS branch_timezone"
 )
-_LESSON_TOTALS = (
-    "SELECT s.instructor_id,"
-    " COUNT(CASE WHEN s.event_type = 'lesson' THEN 1 END) AS lesson_count,"
-    " COUNT(CASE WHEN s.status = 'completed' THEN 1 END) AS completed_count"
-    " FROM schedules s GROUP BY s.instructor_id"
-)
+# the list's counts come from the maintained aggregate (app/services/stats.py, `flask refresh-stats`),
+# never from every lesson on a page view; an instructor without a row there has 0
+_LESSON_TOTALS = "LEFT JOIN stat_instructor_totals st ON st.instructor_id = i.id"
 
 
 def accreditation_state(expiry: date | None, today: date) -> str:
@@ -85,23 +82,20 @@ class InstructorDAO(BaseDAO):
         """One page of instructors with lesson and completed counts, in two queries (count + page).
 
         Lessons = schedules of type lesson (any status); completed = status completed (any type),
-        as in the original list. The page's instructors are picked first and counted through
-        idx_schedule_instructor; only a sort by lessons aggregates every instructor's lessons.
+        as in the original list, read from stat_instructor_totals (as of its last refresh,
+        ``stats.refreshed_at(db, "instructor_totals")``): no query here touches schedules, and the
+        sort by lessons orders the instructors by their maintained total.
         """
         where, params = self._where(query, today, only_branch)
         from_where = "FROM instructors i JOIN users u ON u.id = i.user_id LEFT JOIN branches b ON b.id = i.branch_id"
         if query.sort == "lessons":
-            from_where += f" LEFT JOIN ({_LESSON_TOTALS}) sc ON sc.instructor_id = i.id"
+            from_where += f" {_LESSON_TOTALS}"
         columns = (
-            f"{_PROFILE_COLUMNS},"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
-            " (SELECT COUNT(*) FROM schedules s WHERE s.instructor_id = i.id AND s.event_type = 'lesson') AS lesson_count,"
-            " (SELECT COUNT(*) FROM schedules s WHERE s.instructor_id = i.id AND +s.status = 'completed')"
-            " AS completed_count"  # "+s.status": stay on idx_schedule_instructor without statistics
+            f"{_PROFILE_COLUMNS},"
+            " COALESCE(st.lessons, 0) AS lesson_count, COALESCE(st.completed_lessons, 0) AS completed_count"
         )
         joins = ("JOIN instructors i ON i.id = pick.pick_id JOIN users u ON u.id = i.user_id"
-                 " LEFT JOIN branches b ON b.id = i.branch_id")
-        if query.sort == "lessons":
-            joins += f" LEFT JOIN ({_LESSON_TOTALS}) sc ON sc.instructor_id = i.id"
+                 f" LEFT JOIN branches b ON b.id = i.branch_id {_LESSON_TOTALS}")
         page = self.fetch_page_picked(from_where + where, columns, joins, params, self.order_clause(SORTS, query, "i.id"), query,
                                       pick="i.id")
         for row in page.items:

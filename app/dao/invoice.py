@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from app.core.pagination import ListQuery, Page
-from app.dao.base import BaseDAO, like_pattern, money
+from app.dao.base import BaseDAO, as_datetime, like_pattern, money
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -21,6 +21,7 @@ INVOICE_SORTS = {
     "due": ("i.due_date", "i.id"),
     "total": ("i.total", "i.id"),
 }
+COUNT_CAP = 10_000  # the list counts and sums at most this many matching invoices (issue 13)
 _MONEY_KEYS = ("subtotal", "tax_amount", "total", "discount_amount", "paid", "credited", "unit_price",
                "discount", "amount", "tax_rate")
 
@@ -238,27 +239,66 @@ class InvoiceWriteDAO(BaseDAO):
     def page(self, query: ListQuery, *, branch_id: int | None = None, student_id: int | None = None,
              issued_only: bool = False) -> Page:
         """One page of invoices (people, branch, paid, credited) plus, in ``page.totals``, the sums of
-        total, paid and balance over every matching invoice (aggregates, not the page)."""
+        total, paid and balance over every matching invoice (aggregates, not the page). The count stops
+        at COUNT_CAP (``page.capped``); past it ``page.totals`` come from the maintained summary ("as of")
+        or are None (a search). A branch or a student narrows the list through an index: the exact sums
+        then run first and their count serves the pager."""
         where, params = self._list_where(query, branch_id, student_id, issued_only)
         # the count and the sums join the people only for a search (every other filter is on invoices)
         people = (" JOIN enrollments e ON e.id = i.enrollment_id JOIN students st ON st.id = e.student_id"
                   " JOIN users su ON su.id = st.user_id") if query.q else ""
         base = " FROM invoices i" + people + where
         order = self.order_clause(INVOICE_SORTS, query, "i.id")
-        page = self.fetch_page(
-            f"SELECT i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status, i.credit_note_for,"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
+        sums_sql = ("SELECT COUNT(*) AS n,"
+                    " COALESCE(SUM(CASE WHEN i.status IN ('draft','void') THEN 0 ELSE i.total END), 0) AS total,"
+                    f" COALESCE(SUM(CASE WHEN i.status IN ('draft','void') THEN 0 ELSE {_PAID} END), 0) AS paid"
+                    + base)  # paid per matching invoice through the payments' invoice index
+        # a branch (scope or filter) or a student narrows the invoices through an index: the exact sums
+        # first, and their count serves the pager (no separate count)
+        narrowed = branch_id is not None or student_id is not None or query.filter_int("branch") is not None
+        sums = (self.db.fetch_one(sums_sql, params) or {}) if narrowed else None
+        # the page's invoice ids first (index order, LIMIT), then only those 25 rows get their people and
+        # their paid/credited subqueries (never every matching invoice's, issue 13)
+        page = self.fetch_page_capped(
+            base,
+            f"i.id, i.invoice_number, i.issue_date, i.due_date, i.total, i.status, i.credit_note_for,"
             f" {_PAID} AS paid, {_CREDITED} AS credited, c.title AS course_title, e.course_id, e.student_id,"
             " su.first_name AS student_first_name, su.last_name AS student_last_name, b.id AS branch_id,"
-            " b.name AS branch_name FROM invoices i" + _PEOPLE + where,
-            "SELECT COUNT(*) AS n" + base, params, order, query)
+            " b.name AS branch_name",
+            "JOIN invoices i ON i.id = pick.pick_id" + _PEOPLE, params, order, query, pick="i.id", cap=COUNT_CAP,
+            total=int(sums.get("n") or 0) if sums is not None else None)
         page.items = [_money_row(r) for r in page.items]
-        sums = self.db.fetch_one(
-            "SELECT COALESCE(SUM(CASE WHEN i.status IN ('draft','void') THEN 0 ELSE i.total END), 0) AS total,"
-            f" COALESCE(SUM(CASE WHEN i.status IN ('draft','void') THEN 0 ELSE {_PAID} END), 0) AS paid"
-            + base, params) or {}  # paid per matching invoice through the payments' invoice index
+        if page.capped:
+            # over COUNT_CAP matching invoices (the whole chain, issue 13): no sum over every invoice on
+            # each view. Without a search the maintained summary answers (branch, status; "as of" its
+            # refresh); with one the page says a narrower filter brings the exact totals.
+            summary_branch = branch_id if branch_id is not None else query.filter_int("branch")
+            page.totals = (self.summary_totals(summary_branch, query.filter("status") or None)
+                           if not query.q and student_id is None and not issued_only else None)
+            return page
+        if sums is None:
+            sums = self.db.fetch_one(sums_sql, params) or {}
         total, paid = money(sums.get("total")), money(sums.get("paid"))
         page.totals = {"total": total, "paid": paid, "balance": total - paid}
         return page
+
+    def summary_totals(self, branch_id: int | None, status: str | None) -> dict | None:
+        """The invoices of a branch (or all) and status (or all) from stat_invoice_totals (summary
+        "invoice_totals", refreshed by ``flask refresh-stats``): count, invoiced, paid and owing (drafts
+        and void invoices counted, not summed, as in :meth:`page`) and ``refreshed_at``; None before the
+        first refresh. One read of a few hundred summary rows."""
+        row = self.db.fetch_one(
+            "SELECT COALESCE(SUM(t.invoices), 0) AS n,"
+            " COALESCE(SUM(CASE WHEN t.status IN ('draft','void') THEN 0 ELSE t.total END), 0) AS total,"
+            " COALESCE(SUM(CASE WHEN t.status IN ('draft','void') THEN 0 ELSE t.paid END), 0) AS paid,"
+            " (SELECT f.refreshed_at FROM stat_freshness f WHERE f.name = 'invoice_totals') AS refreshed_at"
+            " FROM stat_invoice_totals t WHERE (:b IS NULL OR t.branch_id = :b) AND (:s IS NULL OR t.status = :s)",
+            {"b": branch_id, "s": status}) or {}
+        if row.get("refreshed_at") is None:
+            return None
+        total, paid = money(row.get("total")), money(row.get("paid"))
+        return {"total": total, "paid": paid, "balance": total - paid, "count": int(row.get("n") or 0),
+                "refreshed_at": as_datetime(row["refreshed_at"])}
 
     def student_brief(self, student_id: int) -> dict | None:
         """The student's name, e-mail and branch (the statement's header and scope)."""

@@ -49,6 +49,9 @@ _LIST_FROM = (
 Cutoff = tuple[str | None, date, time]
 
 
+AWAITING_COUNT_CAP = 10_000  # the awaiting list counts this many at most (a total above it means "10,000+")
+
+
 class OutcomeDAO(BaseDAO):
     # ------------------------------------------------------------------ one event
 
@@ -121,6 +124,10 @@ class OutcomeDAO(BaseDAO):
                                     ("COALESCE(s.branch_id, st.branch_id)", "branch_id", branch_id),
                                     ("COALESCE(s.branch_id, st.branch_id)", "scope_branch_id", scope_branch_id)):
             if value is not None:
+                if column.startswith("COALESCE"):
+                    # sargable first: the lessons of the branch (or legacy rows without one) are two ranges
+                    # of idx_schedule_branch_status_date; the COALESCE then settles the legacy rows (issue 13)
+                    clauses.append(f"(s.branch_id = :{name} OR s.branch_id IS NULL)")
                 clauses.append(f"{column} = :{name}")
                 params[name] = value
         if q:
@@ -144,8 +151,21 @@ class OutcomeDAO(BaseDAO):
             " COALESCE(s.branch_id, st.branch_id) AS branch_id, b.name AS branch_name"
             + _LIST_FROM + where
         )
-        count = "SELECT COUNT(*) AS n" + _LIST_FROM + where
-        return self.fetch_page(select, count, params, self.order_clause(AWAITING_SORTS, query, "s.id"), query)
+        # the count joins only what its WHERE reads: the branch (its zone) always, the student's branch for a
+        # branch filter or scope, the names for a search (every lesson has its enrolment, student, instructor
+        # and accounts): an index range of the past scheduled lessons, not five joins per lesson (issue 13)
+        count_from = " FROM schedules s"
+        if query.q or branch_id is not None or scope_branch_id is not None:
+            count_from += " JOIN enrollments e ON e.id = s.enrollment_id JOIN students st ON st.id = e.student_id"
+        if query.q:
+            count_from += (" JOIN users su ON su.id = st.user_id JOIN instructors i ON i.id = s.instructor_id"
+                           " JOIN users iu ON iu.id = i.user_id")
+        # ... and stops at AWAITING_COUNT_CAP + 1 rows (shown as "10,000+"): the whole chain's backlog is
+        # never counted on each view
+        count = ("SELECT COUNT(*) AS n FROM (SELECT s.id" + count_from  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                 + " LEFT JOIN branches b ON b.id = s.branch_id" + where + " LIMIT :count_cap) capped")
+        return self.fetch_page(select, count, {**params, "count_cap": AWAITING_COUNT_CAP + 1},
+                               self.order_clause(AWAITING_SORTS, query, "s.id"), query)
 
     def instructor_options(self, branch_id: int | None = None, limit: int = 500) -> list[dict]:
         """(id, first_name, last_name) of the instructors of ``branch_id`` (None: every branch), for the

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from app.core.pagination import ListQuery, Page
 from app.core.params import valid_id
-from app.dao.base import BaseDAO, like_pattern, money
+from app.dao.base import BaseDAO, as_datetime, like_pattern, money
 
 SORTS: dict[str, tuple[str, ...]] = {
     "date": ("p.payment_date", "p.id"),
@@ -22,6 +22,7 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 METHODS = ("cash", "card", "bank_transfer", "gateway", "account_credit")
 MAX_SEARCH_TERMS = 4
+COUNT_CAP = 10_000  # the ledger counts and sums at most this many matching entries (issue 13)
 EXPORT_LIMIT = 100_000  # a CSV export is bounded (the filters narrow it further)
 
 _PAYMENT_COLUMNS = (
@@ -187,18 +188,25 @@ class PaymentDAO(BaseDAO):
                     " JOIN enrollments e ON e.id = i.enrollment_id JOIN students st ON st.id = e.student_id"
                     " JOIN users su ON su.id = st.user_id")
 
-    def _ledger_from(self, query: ListQuery) -> str:
+    def _ledger_from(self, query: ListQuery, only_branch: int | None = None) -> str:
         """The ledger's count and totals join the people only for a search (the other filters need the
-        payment and its invoice alone)."""
-        return self._LEDGER_FROM if query.q.strip() else " FROM payments p JOIN invoices i ON i.id = p.invoice_id"
+        payment and its invoice alone, and no invoice without a branch scope or filter: every payment
+        has its invoice, a foreign key)."""
+        if query.q.strip():
+            return self._LEDGER_FROM
+        if only_branch is None and query.filter_int("branch") is None:
+            return " FROM payments p"
+        return " FROM payments p JOIN invoices i ON i.id = p.invoice_id"
 
-    def ledger_page(self, query: ListQuery, only_branch: int | None) -> Page:
-        """One page of the payments ledger (count + page of ids, then the page's rows)."""
+    def ledger_page(self, query: ListQuery, only_branch: int | None, total: int | None = None) -> Page:
+        """One page of the payments ledger (count + page of ids, then the page's rows). The count stops at
+        COUNT_CAP matching entries (``page.capped``, issue 13); ``total``: the caller's exact count (no
+        count statement then)."""
         where, params = self._where(query, only_branch)
-        page = self.fetch_page_picked(
-            self._ledger_from(query) + where, _CONTEXT_COLUMNS,
+        page = self.fetch_page_capped(
+            self._ledger_from(query, only_branch) + where, _CONTEXT_COLUMNS,
             "JOIN payments p ON p.id = pick.pick_id" + _CONTEXT_JOINS,
-            params, self.order_clause(SORTS, query, "p.id"), query, pick="p.id")
+            params, self.order_clause(SORTS, query, "p.id"), query, pick="p.id", cap=COUNT_CAP, total=total)
         page.items = [_money_row(r) for r in page.items]
         return page
 
@@ -209,9 +217,32 @@ class PaymentDAO(BaseDAO):
             "SELECT COUNT(*) AS n,"
             " COALESCE(SUM(CASE WHEN p.kind = 'refund' THEN 0 ELSE p.amount END), 0) AS received,"
             " COALESCE(-SUM(CASE WHEN p.kind = 'refund' THEN p.amount ELSE 0 END), 0) AS refunded,"
-            " COALESCE(SUM(p.amount), 0) AS net" + self._ledger_from(query) + where, params) or {}
+            " COALESCE(SUM(p.amount), 0) AS net" + self._ledger_from(query, only_branch) + where, params) or {}
         return {"count": int(row.get("n") or 0), "received": money(row.get("received")),
                 "refunded": money(row.get("refunded")), "net": money(row.get("net"))}
+
+    def summary_totals(self, query: ListQuery, only_branch: int | None) -> dict | None:
+        """The ledger's totals from stat_payment_totals (summary "payment_totals", refreshed by
+        ``flask refresh-stats``) for the filters it keeps (branch, method, kind): None with a search or a
+        date filter (the live totals serve those) or before the first refresh."""
+        if query.q.strip() or query.filter_date("date_from") or query.filter_date("date_to"):
+            return None
+        branch = only_branch if only_branch is not None else query.filter_int("branch")
+        method = query.filter("method") if query.filter("method") in METHODS else None
+        kind = query.filter("kind") if query.filter("kind") in ("payment", "refund") else None
+        row = self.db.fetch_one(
+            "SELECT COALESCE(SUM(t.entries), 0) AS n,"
+            " COALESCE(SUM(CASE WHEN t.kind = 'refund' THEN 0 ELSE t.amount END), 0) AS received,"
+            " COALESCE(-SUM(CASE WHEN t.kind = 'refund' THEN t.amount ELSE 0 END), 0) AS refunded,"
+            " COALESCE(SUM(t.amount), 0) AS net,"
+            " (SELECT f.refreshed_at FROM stat_freshness f WHERE f.name = 'payment_totals') AS refreshed_at"
+            " FROM stat_payment_totals t WHERE (:b IS NULL OR t.branch_id = :b) AND (:m IS NULL OR t.method = :m)"
+            " AND (:k IS NULL OR t.kind = :k)", {"b": branch, "m": method, "k": kind}) or {}
+        if row.get("refreshed_at") is None:
+            return None
+        return {"count": int(row.get("n") or 0), "received": money(row.get("received")),
+                "refunded": money(row.get("refunded")), "net": money(row.get("net")),
+                "refreshed_at": as_datetime(row["refreshed_at"])}
 
     def ledger_export(self, query: ListQuery, only_branch: int | None) -> list[dict]:
         """Every filtered row for the CSV (bounded by EXPORT_LIMIT), in the ledger's order."""

@@ -4,10 +4,10 @@ hand (retry, cancel). The dispatcher's own SQL lives in app/dao/reminder.py; the
 app/services/reminder_queue.py.
 
 Scope is the recipient's branch (``users.branch_id``): ``branch_id=None`` means every branch (admin).
-The list costs two queries whatever its size: one aggregate (counts per status, channel and type, from
-which the page's total and the filters' choices come) and one page query that picks the page's ids in
-the index-friendly narrow form first and joins the recipient and what the reminder is about only for
-those rows.
+The list costs two queries whatever its size: one statement of capped counts per status (within the
+channel and type filters; "10,000+" past the cap) and the type choices, and one page query that picks
+the page's ids from the due-order indexes first and joins the recipient and what the reminder is about
+only for those rows.
 
 Hand-made status changes lock the row (``lock``: FOR UPDATE on MariaDB; BEGIN IMMEDIATE serialises
 writers on SQLite) and name the status they expect in the UPDATE's WHERE, so a row the dispatcher has
@@ -62,19 +62,48 @@ def _scope(branch_id: int | None, params: dict) -> tuple[str, str]:
 class ReminderQueueDAO(BaseDAO):
     # ------------------------------------------------------------------ the list
 
-    def counts(self, branch_id: int | None) -> list[dict]:
-        """Reminders in scope grouped by (status, channel, reminder_type): {status, channel, reminder_type, n}.
-        One aggregate; the service derives the per-status counts, the total and the type choices from it."""
-        params: dict[str, Any] = {}
+    def counts(self, branch_id: int | None, statuses: Iterable[str], *, channel: str | None = None,
+               reminder_type: str | None = None, cap: int = 10_000) -> tuple[dict[str, int], list[str]]:
+        """({status: n} within the channel and type filters, each counted up to ``cap + 1`` (more than
+        ``cap`` means "cap or more"), [every reminder type in scope]): one statement whatever the queue's
+        size, each count an index range of idx_reminder_status_channel_type (admin) or of the branch's
+        recipients through idx_reminder_recipient_queue (staff) cut at the cap, the types a loose
+        scan of idx_reminder_type (migration 0028). Never a GROUP BY over every reminder (issue 13)."""
+        params: dict[str, Any] = {"cap_limit": int(cap) + 1}
         join, where = _scope(branch_id, params)
+        narrow = where
+        for column, value in (("channel", channel), ("reminder_type", reminder_type)):
+            if value:
+                narrow += f" AND r.{column} = :f_{column}"
+                params[f"f_{column}"] = value
+        chosen = list(statuses)
+        columns = []
+        for n, status in enumerate(chosen):
+            params[f"st_{n}"] = status
+            columns.append(f"(SELECT COUNT(*) FROM (SELECT r.id FROM reminders r{join} WHERE {narrow}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                           f" AND r.status = :st_{n} LIMIT :cap_limit) c{n}) AS c{n}")
+        zeros = ", ".join("0" for _ in chosen)
         rows = self.db.fetch_all(
-            f"SELECT r.status, r.channel, r.reminder_type, COUNT(*) AS n FROM reminders r{join} WHERE {where}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
-            " GROUP BY r.status, r.channel, r.reminder_type", params)
-        return [{**row, "n": int(row["n"])} for row in rows]
+            f"SELECT NULL AS reminder_type, {', '.join(columns)}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+            f" UNION ALL SELECT t.reminder_type, {zeros} FROM (SELECT DISTINCT r.reminder_type FROM reminders r{join}"
+            f" WHERE {where} AND r.reminder_type IS NOT NULL) t", params)
+        counts: dict[str, int] = dict.fromkeys(chosen, 0)
+        types: list[str] = []
+        for row in rows:
+            if row["reminder_type"] is None:
+                counts = {status: int(row[f"c{n}"] or 0) for n, status in enumerate(chosen)}
+            else:
+                types.append(row["reminder_type"])
+        return counts, sorted(set(types))
 
     def page(self, branch_id: int | None, filters: Mapping[str, str], query: ListQuery, total: int) -> Page:
         """One page of reminders in scope, newest due first, with their recipient and subject (one query;
-        ``total`` comes from :meth:`counts`). A page past the end is clamped to the last one."""
+        ``total`` comes from :meth:`counts`). A page past the end is clamped to the last one.
+
+        The due order (``COALESCE(send_at, send_on)``) is served by indexes, not sorted over the queue: the
+        rows with a ``send_at`` in its index order (idx_reminder_send_at, idx_reminder_status_send_at) and
+        the PHP-era rows without one by ``send_on`` (idx_reminder_send_at_on, idx_reminder_status_send),
+        each cut at the page's depth, merged, and only the page's ids joined with their context."""
         params: dict[str, Any] = {}
         join, where = _scope(branch_id, params)
         for column in ("status", "channel", "reminder_type"):
@@ -86,11 +115,18 @@ class ReminderQueueDAO(BaseDAO):
             query = query.with_page(last_page)
         if not total:
             return Page(items=[], total=0, query=query)
+        timed = (f"SELECT r.id, r.send_at AS due FROM reminders r{join} WHERE {where} AND r.send_at IS NOT NULL"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                 " ORDER BY r.send_at DESC, r.id DESC LIMIT :page_depth")
+        dated = (f"SELECT r.id, r.send_on AS due FROM reminders r{join} WHERE {where} AND r.send_at IS NULL"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                 " ORDER BY r.send_on DESC, r.id DESC LIMIT :page_depth")
+        pick = (f"SELECT m.id AS pick_id FROM (SELECT a.id, a.due FROM ({timed}) a"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                f" UNION ALL SELECT b.id, b.due FROM ({dated}) b) m"
+                " ORDER BY m.due DESC, m.id DESC LIMIT :page_limit OFFSET :page_offset")
         items = self.db.fetch_all(
-            f"SELECT {_CONTEXT_COLUMNS} FROM (SELECT r.id AS pick_id FROM reminders r{join} WHERE {where}"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
-            f" ORDER BY {ORDER} LIMIT :page_limit OFFSET :page_offset) pick"
+            f"SELECT {_CONTEXT_COLUMNS} FROM ({pick}) pick"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
             f" JOIN reminders r ON r.id = pick.pick_id{_CONTEXT_JOINS} ORDER BY {ORDER}",
-            {**params, "page_limit": query.per_page, "page_offset": query.offset})
+            {**params, "page_limit": query.per_page, "page_offset": query.offset,
+             "page_depth": query.offset + query.per_page})
         return Page(items=items, total=total, query=query)
 
     # ------------------------------------------------------------------ one reminder

@@ -43,6 +43,9 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 MAX_SEARCH_TERMS = 5
 _SEARCH_COLUMNS = ("u.first_name", "u.last_name", "u.email", "u.phone", "s.license_number")
+# School-wide search: prefixes of indexed columns (idx_users_name, idx_users_first_name, email, idx_users_phone).
+_PREFIX_COLUMNS = ("u.last_name", "u.first_name", "u.email", "u.phone")
+COUNT_CAP = 10_000  # the list counts at most this many students ("10,000+"); filters narrow
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,16 @@ class StudentScope:
         if self.student_id is not None:
             return f"{alias}.id = :scope_student_id", {"scope_student_id": self.student_id}
         if self.instructor_id is not None:
+            # The instructor's students as one set (their lessons through idx_schedule_instructor_enrolment,
+            # their assigned requests), materialised once and joined to the students by id: never an
+            # EXISTS per student of the school (issue 13: 200,000 students x their lessons).
             return (
-                "(EXISTS (SELECT 1 FROM schedules scope_sc"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                f"{alias}.id IN (SELECT scope_m.student_id FROM ("  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                "SELECT scope_e.student_id FROM schedules scope_sc"
                 " JOIN enrollments scope_e ON scope_e.id = scope_sc.enrollment_id"
-                f" WHERE scope_e.student_id = {alias}.id AND scope_sc.instructor_id = :scope_instructor_id)"
-                " OR EXISTS (SELECT 1 FROM enrollment_requests scope_r"
-                f" WHERE scope_r.student_id = {alias}.id AND scope_r.instructor_id = :scope_instructor_id))",
+                " WHERE scope_sc.instructor_id = :scope_instructor_id"
+                " UNION SELECT scope_r.student_id FROM enrollment_requests scope_r"
+                " WHERE scope_r.instructor_id = :scope_instructor_id) scope_m)",
                 {"scope_instructor_id": self.instructor_id},
             )
         return "1 = 0", {}
@@ -93,10 +100,15 @@ class StudentDAO(BaseDAO):
         scope_sql, params = scope.clause("s")
         clauses = [scope_sql]
         terms = query.q.split()[:MAX_SEARCH_TERMS]
+        prefix = self.prefix_search(query, scope)
         for i, term in enumerate(terms):
             name = f"q{i}"
-            clauses.append("(" + " OR ".join(f"{c} LIKE :{name} ESCAPE '!'" for c in _SEARCH_COLUMNS) + ")")
-            params[name] = like_pattern(term)
+            if prefix:  # the whole school: the start of a name, e-mail or phone, through their indexes
+                clauses.append("(" + " OR ".join(f"{c} LIKE :{name} ESCAPE '!'" for c in _PREFIX_COLUMNS) + ")")
+                params[name] = escape_like(term) + "%"
+            else:
+                clauses.append("(" + " OR ".join(f"{c} LIKE :{name} ESCAPE '!'" for c in _SEARCH_COLUMNS) + ")")
+                params[name] = like_pattern(term)
         branch = query.filter_int("branch")
         if query.filter("branch"):
             clauses.append("s.branch_id = :f_branch")
@@ -109,12 +121,20 @@ class StudentDAO(BaseDAO):
         if query.filter("course"):
             clauses.append("EXISTS (SELECT 1 FROM enrollments fe WHERE fe.student_id = s.id AND fe.course_id = :f_course)")
             params["f_course"] = course if valid_id(course) else -1
+        enrolment = query.filter("enrolment")
+        if enrolment:  # the dashboard's pipeline: an active (or in progress) enrolment, or a completed one
+            clauses.append("EXISTS (SELECT 1 FROM enrollments ee WHERE ee.student_id = s.id AND ee.status IN ("  # nosec B608 # the filter only chooses between two constant status lists; no request text reaches the SQL
+                           + ("'active', 'in_progress'" if enrolment == "active" else "'completed'") + "))")
         account = query.filter("status")
         if account:
             clauses.append("u.status = :f_status")
             params["f_status"] = account
+        # a prefix search picks its matches through the name/e-mail/phone indexes and sorts them; walking
+        # idx_users_name in order and testing every user on the way is what MariaDB would otherwise do
+        users = ("users u IGNORE INDEX FOR ORDER BY (idx_users_name)"
+                 if prefix and self.db.backend == "mysql" else "users u")
         from_where = (
-            "FROM students s JOIN users u ON u.id = s.user_id"
+            f"FROM students s JOIN {users} ON u.id = s.user_id"
             + (" LEFT JOIN branches b ON b.id = s.branch_id" if query.sort == "branch" else "")
             + " WHERE " + " AND ".join(clauses)
         )
@@ -125,11 +145,19 @@ class StudentDAO(BaseDAO):
         )
         joins = ("JOIN students s ON s.id = pick.pick_id JOIN users u ON u.id = s.user_id"
                  " LEFT JOIN branches b ON b.id = s.branch_id")
-        page = self.fetch_page_picked(from_where, columns, joins, params,
-                                      self.order_clause(SORTS, query, "s.id"), query)
+        page = self.fetch_page_capped(from_where, columns, joins, params,
+                                      self.order_clause(SORTS, query, "s.id"), query, cap=COUNT_CAP)
         for row in page.items:
             row["active_enrollments"] = int(row["active_enrollments"] or 0)
         return page
+
+    @staticmethod
+    def prefix_search(query: ListQuery, scope: StudentScope) -> bool:
+        """A search over the whole school (admin, no branch chosen) matches the START of the first name,
+        last name, e-mail or phone (indexed: a contains-search reads every one of 200,000 students at L);
+        within one branch (staff, or a branch filter) or an instructor's students it matches anywhere in
+        those and the licence number."""
+        return bool(query.q.strip()) and scope.everything and not query.filter("branch")
 
     def course_options(self) -> list[dict]:
         """(id, title) of every course, for the list's course filter."""

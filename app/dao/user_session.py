@@ -23,12 +23,18 @@ class UserSessionDAO(BaseDAO):
         )
 
     def find_with_user(self, token_hash: str) -> dict | None:
-        """The session and its user in one query (every authenticated request runs this)."""
+        """The session and its user in one query (every authenticated request runs this), with the user's
+        instructor or student profile id (the Actor's scope; the lowest id, as InstructorDAO.id_for_user and
+        StudentDAO.id_for_user), so no request needs a second statement to know who is asking."""
         return self.db.fetch_one(
             "SELECT s.id AS session_id, s.created_at AS session_created_at, s.last_seen_at,"
             " s.second_factor_at, s.reauthenticated_at,"
             " u.id, u.role, u.first_name, u.last_name, u.email, u.status, u.branch_id,"
-            " f.enabled_at AS second_factor_enabled_at"
+            " f.enabled_at AS second_factor_enabled_at,"
+            " CASE WHEN u.role = 'instructor' THEN (SELECT MIN(i.id) FROM instructors i WHERE i.user_id = u.id)"
+            " END AS instructor_profile_id,"
+            " CASE WHEN u.role = 'student' THEN (SELECT MIN(st.id) FROM students st WHERE st.user_id = u.id)"
+            " END AS student_profile_id"
             " FROM user_sessions s JOIN users u ON u.id = s.user_id"
             " LEFT JOIN user_second_factors f ON f.user_id = u.id"
             " WHERE s.token_hash = :token_hash",

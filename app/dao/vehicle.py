@@ -67,25 +67,27 @@ class VehicleDAO(BaseDAO):
         )
 
     def list_page(self, query: ListQuery, today: date, only_branch: int | None = None) -> Page:
-        """One page of vehicles with branch name, service flag and upcoming lesson count (two queries).
+        """One page of vehicles with branch name, service flag and lesson counts (two queries).
 
-        The page's vehicles are picked first; the upcoming count then runs for those rows only,
-        through idx_schedule_vehicle_date, so the cost does not grow with the school's lessons.
+        The page's vehicles are picked first, then joined to stat_vehicle_totals (the maintained
+        aggregate, as of ``stats.refreshed_at(db, "vehicle_totals")``; 0 for a vehicle without a row):
+        ``upcoming_count`` = scheduled on or after the refresh day, ``lesson_count`` = lessons ever.
+        No query here touches schedules.
         """
         where, params = self._where(query, today, only_branch)
         params["today"] = today
         columns = (
-            # "+s.status": keeps SQLite (without ANALYZE statistics) on idx_schedule_vehicle_date;
-            # a unary plus changes nothing else on either database.
-            f"{_COLUMNS}, (SELECT COUNT(*) FROM schedules s WHERE s.vehicle_id = v.id"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
-            " AND s.scheduled_date >= :today AND +s.status = 'scheduled') AS upcoming_count"
+            f"{_COLUMNS}, COALESCE(vt.upcoming_lessons, 0) AS upcoming_count,"
+            " COALESCE(vt.lessons, 0) AS lesson_count"
         )
         page = self.fetch_page_picked(
             "FROM vehicles v LEFT JOIN branches b ON b.id = v.branch_id" + where, columns,
-            "JOIN vehicles v ON v.id = pick.pick_id LEFT JOIN branches b ON b.id = v.branch_id",
+            "JOIN vehicles v ON v.id = pick.pick_id LEFT JOIN branches b ON b.id = v.branch_id"
+            " LEFT JOIN stat_vehicle_totals vt ON vt.vehicle_id = v.id",
             params, self.order_clause(SORTS, query, "v.id"), query, pick="v.id")
         for row in page.items:
             row["upcoming_count"] = int(row["upcoming_count"] or 0)
+            row["lesson_count"] = int(row["lesson_count"] or 0)
             row["service_flag"] = service_flag(row["next_service_due"], today)
         return page
 

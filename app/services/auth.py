@@ -61,6 +61,11 @@ class SessionUser:
     second_factor_enrolled: bool = False
     # When this session last confirmed the password (and code): sign-in or /auth/confirm (REAUTH_MINUTES).
     reauthenticated_at: datetime | None = None
+    # The instructor or student profile id, read with the session (resolve_session); None otherwise.
+    # ``profiles_known`` says they were read (a user built at sign-in has not: the Actor looks them up).
+    instructor_id: int | None = None
+    student_id: int | None = None
+    profiles_known: bool = False
 
     @property
     def full_name(self) -> str:
@@ -245,6 +250,9 @@ def resolve_session(db: Database, token: str, now: datetime, settings: Mapping[s
         or not second_factor_required(row["role"], settings, row["second_factor_enabled_at"] is not None),
         second_factor_enrolled=row["second_factor_enabled_at"] is not None,
         reauthenticated_at=row["reauthenticated_at"],
+        instructor_id=row.get("instructor_profile_id"),
+        student_id=row.get("student_profile_id"),
+        profiles_known=True,
     )
 
 

@@ -49,6 +49,8 @@ from app.services.scope import Actor
 MIN_DURATION, MAX_DURATION = 30, 180
 MAX_RANGE_DAYS = 62
 MAX_BRANCH_DAYS = 7
+BRANCH_PER_PAGE = 10      # the branch answer comes a page of working instructors at a time ...
+MAX_BRANCH_PER_PAGE = 25  # ... (``per_page`` at most this)
 DAY_MINUTES = 24 * 60
 
 
@@ -89,8 +91,24 @@ def slots(db: Database, actor: Actor, *, instructor_id: int, date_from: date, da
                  date_to=date_to, duration=duration_minutes, vehicle_id=vehicle_id)
 
 
+def branch_slots_page(db: Database, actor: Actor, *, branch_id: int, date_from: date, date_to: date,
+                      duration_minutes: int, now: datetime, settings: Mapping[str, Any], page: int = 1,
+                      per_page: int = BRANCH_PER_PAGE) -> tuple[list[dict], dict]:
+    """``branch_slots`` for one page of the branch's working instructors (``per_page`` of them, 1 to
+    MAX_BRANCH_PER_PAGE; a page past the end is the last one): (slots, {"page", "pages", "per_page",
+    "instructors": [ids on this page]}). The API answers this, so the JSON stays small whatever the
+    branch's size (issue 13)."""
+    meta: dict[str, Any] = {}
+    size = min(max(1, int(per_page)), MAX_BRANCH_PER_PAGE)
+    found = branch_slots(db, actor, branch_id=branch_id, date_from=date_from, date_to=date_to,
+                         duration_minutes=duration_minutes, now=now, settings=settings,
+                         paging=(int(page), size), paging_out=meta)
+    return found, meta
+
+
 def branch_slots(db: Database, actor: Actor, *, branch_id: int, date_from: date, date_to: date,
-                 duration_minutes: int, now: datetime, settings: Mapping[str, Any]) -> list[dict]:
+                 duration_minutes: int, now: datetime, settings: Mapping[str, Any],
+                 paging: tuple[int, int] | None = None, paging_out: dict | None = None) -> list[dict]:
     """Every instructor of a branch at once (the office's "who is free" question), at most
     ``MAX_BRANCH_DAYS`` days: the same slots ``slots`` gives each of them (no vehicle), in time then
     instructor order, from a constant number of statements however many instructors the branch has
@@ -112,6 +130,15 @@ def branch_slots(db: Database, actor: Actor, *, branch_id: int, date_from: date,
     hours_by: dict[int, list[dict]] = {}
     for h in dao.branch_working_hours(branch_id):
         hours_by.setdefault(h["instructor_id"], []).append(h)
+    working = [row for row in instructors if row["instructor_id"] in hours_by]
+    paging_out = paging_out if paging_out is not None else {}
+    if paging is not None:  # one page of the working instructors (in the DAO's order), and what it was
+        number, size = paging
+        pages = max(1, -(-len(working) // size))
+        number = min(max(1, number), pages)
+        working = working[(number - 1) * size:number * size]
+        paging_out.update({"page": number, "pages": pages, "per_page": size,
+                           "instructors": [row["instructor_id"] for row in working]})
     opening_rows = BranchDAO(db).opening_hours(branch_id)
     opening = _periods(opening_rows, "open_time", "close_time") if opening_rows else None
     range_start, range_end = _range(date_from, date_to)
@@ -122,9 +149,7 @@ def branch_slots(db: Database, actor: Actor, *, branch_id: int, date_from: date,
     for w in dao.branch_unavailability(branch_id, range_start, range_end):
         windows_by.setdefault(w["instructor_id"], []).append((w["start_datetime"], w["end_datetime"]))
     out: list[dict] = []
-    for row in instructors:
-        if row["instructor_id"] not in hours_by:
-            continue
+    for row in working:
         out += _free(row, _periods(hours_by[row["instructor_id"]], "start_time", "end_time"), opening,
                      events_by.get(row["instructor_id"], []), windows_by.get(row["instructor_id"], []), pol, zone,
                      now=now, student=False, date_from=date_from, date_to=date_to, duration=duration_minutes,

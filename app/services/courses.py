@@ -116,10 +116,35 @@ def list_courses(db: Database, actor: Actor, query: ListQuery) -> dict:
     _require_office(actor)
     dao = CourseDAO(db)
     page = dao.list_page(query)
-    instructors = dao.instructors_for([c["id"] for c in page.items])
+    allocated = dao.instructor_summary([c["id"] for c in page.items], branch_id=actor.branch_filter())
     for course in page.items:
-        course["instructors"] = instructors.get(course["id"], [])
+        entry = allocated.get(course["id"]) or {"count": 0, "branch_count": None, "preview": []}
+        course["instructors"] = entry["preview"]  # the first few (the staff member's branch first)
+        course["instructor_count"] = entry["count"]
+        course["branch_instructor_count"] = entry["branch_count"]
     return {"page": page, "categories": dao.categories()}
+
+
+ALLOCATED_SORTS = ("name",)
+
+
+def course_page(db: Database, actor: Actor, course_id: int, query: ListQuery) -> dict:
+    """The course page: the course, how many instructors are allocated (and of the staff member's branch),
+    and one page (25) of the allocated instructors, searchable by name or e-mail. Staff see their branch's
+    allocations listed; admin every branch's, or one branch's with ``?branch=`` (issue 13: a course can
+    have thousands of allocations, so the page never lists them all)."""
+    _require_office(actor)
+    dao = CourseDAO(db)
+    course = dao.find(course_id)
+    if course is None:
+        raise NotFound("Course not found")
+    own = actor.branch_filter()
+    shown_branch = own if own is not None else query.filter_int("branch")
+    summary = dao.instructor_summary([course_id], branch_id=shown_branch, preview=0)[course_id]
+    allocated = dao.allocated_page(course_id, query, branch_id=shown_branch)
+    return {"course": course, "allocated": allocated, "instructor_count": summary["count"],
+            "shown_count": summary["branch_count"] if shown_branch is not None else summary["count"],
+            "shown_branch": shown_branch, "own_branch": own}
 
 
 def get_course(db: Database, actor: Actor, course_id: int) -> dict:

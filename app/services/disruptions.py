@@ -21,6 +21,11 @@ A lesson broken for two reasons is listed once under each cause ("also: ..." nam
 **Who.** Admin every branch (``?branch=`` narrows it), staff their own branch (staff without a branch:
 nothing); instructors and students 403. A lesson outside the scope is 404.
 
+**Horizon.** The panel lists the lessons dated up to HORIZON_DAYS (28) days ahead, and says so; a lesson
+broken further out shows up as the weeks pass (and the live engine refuses it at any date). Each cause is
+counted up to CAUSE_CAP (1,000, shown "1,000+"), the page walking the soonest that many; a branch
+narrows it.
+
 **Queries.** The panel is a constant handful whatever the rows: the stored branch zones, one aggregate
 row (distinct lessons, rows and one count per cause), one page of rows with every name joined, the
 causes of the page's lessons, the free instructors and the free vehicles of the page's lessons (each
@@ -65,6 +70,8 @@ DEFAULT_SORT = "cause"
 OPTIONS_PER_LESSON = 40
 BADGE_DAYS = 14    # the navigation badge counts the broken lessons of the coming fortnight ...
 BADGE_CAP = 100    # ... and stops counting at 100 ("99+"), so it costs little on every page
+HORIZON_DAYS = 28  # the panel lists (and counts) the broken lessons of the coming four weeks, as it says
+CAUSE_CAP = 1000   # ... and counts each cause up to here ("1,000+"; the page walks the soonest that many)
 SOURCE = "from the conflicts panel"
 ACCEPTED_WARNINGS = ("instructor_not_allocated",)
 
@@ -98,6 +105,8 @@ class Panel:
     counts: dict[str, int]
     branch_id: int | None = None
     causes: tuple[str, ...] = CAUSES
+    until: date | None = None  # the last day listed (HORIZON_DAYS ahead)
+    capped: tuple[str, ...] = ()  # the causes with more than CAUSE_CAP lessons (counted as "1,000+")
     labels: dict[str, str] = field(default_factory=lambda: dict(CAUSE_LABELS))
 
     @property
@@ -115,12 +124,19 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
     dao = DisruptionDAO(db)
     branch = _scope_branch(actor, query)
     cutoffs = _cutoffs(dao, now, settings)
-    counts = dao.counts(cutoffs, branch_id=branch, soon=_badge_until(cutoffs))
+    until = horizon_until(cutoffs)
+    counts = dao.counts(cutoffs, branch_id=branch, soon=_badge_until(cutoffs), until=until, cap=CAUSE_CAP)
+    capped = [c for c in CAUSES if counts.get(c, 0) > CAUSE_CAP]
+    for cause in capped:  # the page walks the soonest CAUSE_CAP lessons of a cause ("1,000+")
+        counts[cause] = CAUSE_CAP
+    if capped:
+        counts["row_count"] = sum(counts[c] for c in CAUSES)
+        counts["lessons"] = min(counts["lessons"], counts["row_count"])
     chosen = query.filter("cause")
     causes = (chosen,) if chosen in CAUSES else CAUSES
-    page = dao.page(cutoffs, query, counts, branch_id=branch, causes=causes)
+    page = dao.page(cutoffs, query, counts, branch_id=branch, causes=causes, until=until)
     _decorate(dao, cutoffs, page.items)
-    return Panel(page=page, counts=counts, branch_id=branch, causes=causes)
+    return Panel(page=page, counts=counts, branch_id=branch, causes=causes, until=until, capped=tuple(capped))
 
 
 def count(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any] | None = None) -> int:
@@ -288,6 +304,12 @@ def _cutoffs(dao: DisruptionDAO, now: datetime, settings: Mapping[str, Any] | No
         local = now.replace(tzinfo=timezone.utc).astimezone(localtime.zone_for(name, default))
         out.append((name, local.date(), local.time().replace(microsecond=0, tzinfo=None)))
     return out
+
+
+def horizon_until(cutoffs) -> date:
+    """The panel's last day: HORIZON_DAYS after the latest zone's today (its cost is bounded by the
+    horizon, not by every lesson booked in the future)."""
+    return max(c[1] for c in cutoffs) + timedelta(days=HORIZON_DAYS)
 
 
 def _badge_until(cutoffs) -> date:

@@ -96,7 +96,9 @@ def get_request(db: Database, actor: Actor, request_id: int) -> dict:
 
 
 def detail(db: Database, actor: Actor, request_id: int) -> dict:
-    """The request, its applicant, a duplicates hint and what the decision form offers."""
+    """The request, its applicant, a duplicates hint and what the decision form offers. The instructors are
+    chosen with a searchable picker (services/pickers.py), so none are listed here: ``instructors`` stays
+    empty, whatever the size of the school."""
     request = get_request(db, actor, request_id)
     dao = EnrollmentRequestDAO(db)
     office = actor.is_office
@@ -104,7 +106,7 @@ def detail(db: Database, actor: Actor, request_id: int) -> dict:
         "request": request,
         "duplicates": dao.duplicates(request) if office else [],
         "others": dao.other_requests(request["student_id"], request["id"]),
-        "instructors": dao.instructor_options(actor.branch_filter() if actor.role == "staff" else None) if office else [],
+        "instructors": [],
         "courses": dao.course_options(active_only=True) if office else [],
         "can_decide": request["status"] == "pending",
         "can_assign": office and request["status"] == "pending",

@@ -23,7 +23,9 @@ from app.services import outcomes
 from app.services.scheduling import EVENT_TYPES
 from app.services.scope import Actor
 
-STUDENT_OPTIONS_MAX = 200
+# The student choice is a search (the form's "Find a student"): one page of matches, like every picker
+# (services/pickers.py PER_PAGE), so the form stays small whatever the size of the branch.
+STUDENT_OPTIONS_MAX = 25
 DEFAULT_LENGTH = timedelta(minutes=60)
 # The original's UI labels: an exam is a VicRoads driving test.
 EVENT_LABELS = {"lesson": "Lesson", "exam": "VicRoads Exam", "assessment": "Assessment"}

@@ -216,11 +216,19 @@ def balance(db: Database, invoice_id: int) -> Decimal:
     return row["total"] - row["paid"] - row["credited"]
 
 
-def list_page(db: Database, actor: Actor, query: ListQuery) -> Page:
-    """Admin: every invoice; staff: their branch's (by the invoice's branch, else the student's)."""
+def list_page(db: Database, actor: Actor, query: ListQuery, now: datetime | None = None) -> Page:
+    """Admin: every invoice; staff: their branch's (by the invoice's branch, else the student's).
+    Over InvoiceDAO's COUNT_CAP matching invoices the totals come from the maintained summary, with
+    ``page.totals["as_of"]`` ("07:15 today", from ``now``), or are None (a search: the page asks for a
+    narrower filter)."""
     if not actor.is_office:
         raise NotFound("Not found")
-    return InvoiceDAO(db).page(query, branch_id=actor.branch_filter())
+    page = InvoiceDAO(db).page(query, branch_id=actor.branch_filter())
+    if page.totals and page.totals.get("refreshed_at") is not None and now is not None:
+        from app.services import stats
+
+        page.totals["as_of"] = stats.as_of(page.totals["refreshed_at"], now)
+    return page
 
 
 def student_page(db: Database, actor: Actor, query: ListQuery) -> Page:

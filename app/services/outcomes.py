@@ -44,7 +44,7 @@ from app.core import clock, localtime
 from app.core.database import Database
 from app.core.errors import AppError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import ListQuery, Page
-from app.core.params import valid_id
+from app.core.params import parse_id, valid_id
 from app.dao.booking import BookingDAO
 from app.dao.outcome import AWAITING_SORTS, OutcomeDAO
 from app.services import audit
@@ -180,12 +180,16 @@ def awaiting(db: Database, actor: Actor, query: ListQuery, now: datetime) -> Pag
                              scope_branch_id=scope_branch)
 
 
-def instructor_options(db: Database, actor: Actor) -> list[dict]:
+def instructor_options(db: Database, actor: Actor, branch_id: Any = None) -> list[dict]:
     """The instructors the awaiting list may be filtered by (office only; an instructor sees only their
-    own lessons anyway): admin every branch's, staff their branch's."""
+    own lessons anyway): staff their branch's; admin those of the branch chosen in the list's branch filter,
+    none before one is chosen (a national chain's every instructor would not fit one control)."""
     if not actor.is_office or actor.lacks_branch:
         return []
-    return OutcomeDAO(db).instructor_options(actor.branch_filter())
+    branch = actor.branch_filter() if not actor.is_admin else parse_id(branch_id)
+    if branch is None:
+        return []
+    return OutcomeDAO(db).instructor_options(branch)
 
 
 # ------------------------------------------------------------------------------------------ writing

@@ -519,12 +519,27 @@ def invoice_payments(db: Database, actor: Actor, invoice_id: int) -> dict:
             and not ctx["credit_note"]}
 
 
-def ledger(db: Database, actor: Actor, query: ListQuery) -> tuple[Page, dict]:
-    """The payments ledger page and the filtered totals (one aggregate)."""
+def ledger(db: Database, actor: Actor, query: ListQuery, now: datetime | None = None) -> tuple[Page, dict | None]:
+    """The payments ledger page and the filtered totals (one aggregate), or None for the totals when the
+    filters match more than PaymentDAO's COUNT_CAP entries (the page asks for a narrower filter)."""
     _require_office(actor)
     dao = PaymentDAO(db)
+    if actor.branch_filter() is not None or query.filter_int("branch") is not None:
+        # a branch narrows the ledger through the invoices' branch index: the exact totals first, and
+        # their count serves the pager (one statement fewer)
+        totals = dao.ledger_totals(query, actor.branch_filter())
+        page = dao.ledger_page(query, actor.branch_filter(), total=totals["count"])
+        page.items = [_decorate(r) for r in page.items]
+        return page, totals
     page = dao.ledger_page(query, actor.branch_filter())
     page.items = [_decorate(r) for r in page.items]
+    if page.capped:  # over COUNT_CAP entries (the whole chain): no sum over every payment on each view,
+        totals = dao.summary_totals(query, actor.branch_filter())  # the summary's ("as of"), or none
+        if totals is not None and now is not None:
+            from app.services import stats
+
+            totals["as_of"] = stats.as_of(totals["refreshed_at"], now)
+        return page, totals
     return page, dao.ledger_totals(query, actor.branch_filter())
 
 

@@ -42,6 +42,7 @@ RUNNABLE = ("pending",)
 DEFAULT_MAX_ATTEMPTS = 5  # REMINDER_MAX_ATTEMPTS when the settings do not say
 FILTERS = {"status": tuple(STATUS_LABELS), "channel": tuple(CHANNEL_LABELS), "type": "text"}
 FILTER_LABELS = {"status": "status", "channel": "channel", "type": "type"}
+COUNT_CAP = 10_000  # each status is counted up to here ("10,000+"); the list pages through that many
 SORT_KEYS = ("due",)
 DEFAULT_SORT = "due"
 
@@ -82,21 +83,21 @@ def _actor_name(db: Database, actor: Actor) -> str:
 # --------------------------------------------------------------------------- reading
 
 def queue(db: Database, actor: Actor, query: ListQuery) -> dict:
-    """{page, counts: {status: n} (within the channel and type filters), all_total, types: [type, ...]}."""
+    """{page, counts: {status: n} (within the channel and type filters, at most COUNT_CAP each), capped:
+    [statuses with more than COUNT_CAP], total_capped, all_total, types: [type, ...]}."""
     _require_office(actor)
     dao = ReminderQueueDAO(db)
     branch = actor.branch_filter()
-    groups = dao.counts(branch)
     channel, rtype, status = query.filter("channel"), query.filter("type"), query.filter("status")
-    counts = dict.fromkeys(STATUS_LABELS, 0)
-    for g in groups:
-        if (not channel or g["channel"] == channel) and (not rtype or g["reminder_type"] == rtype):
-            counts[g["status"]] = counts.get(g["status"], 0) + g["n"]
-    total = counts.get(status, 0) if status else sum(counts.values())
+    counts, types = dao.counts(branch, STATUS_LABELS, channel=channel, reminder_type=rtype, cap=COUNT_CAP)
+    capped = sorted(s for s, n in counts.items() if n > COUNT_CAP)
+    shown = {s: min(n, COUNT_CAP) for s, n in counts.items()}
+    total = shown.get(status, 0) if status else sum(shown.values())
     filters = {"status": status, "channel": channel, "reminder_type": rtype}
     page = dao.page(branch, filters, query, total)
-    types = sorted({g["reminder_type"] for g in groups if g["reminder_type"]})
-    return {"page": page, "counts": counts, "all_total": sum(g["n"] for g in groups), "types": types}
+    over = bool(capped) and (not status or status in capped)
+    return {"page": page, "counts": shown, "capped": capped, "total_capped": over,
+            "all_total": sum(shown.values()), "types": types, "count_cap": COUNT_CAP}
 
 
 def get(db: Database, actor: Actor, reminder_id: int) -> dict:

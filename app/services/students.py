@@ -36,7 +36,8 @@ from app.services.scope import Actor
 
 LIST_SORTS = tuple(SORTS)
 DEFAULT_SORT = "name"
-LIST_FILTERS = {"branch": "id", "license_status": LICENSE_STATUSES, "course": "id", "status": ACCOUNT_STATUSES}
+LIST_FILTERS = {"branch": "id", "license_status": LICENSE_STATUSES, "course": "id", "status": ACCOUNT_STATUSES,
+                "enrolment": ("active", "completed")}  # enrolment: has an active (or in progress) / a completed one
 # Archived accounts stay hidden unless asked for (an explicit empty status= lists everyone).
 LIST_DEFAULTS = {"status": "active"}
 LIST_ROLES = ("admin", "staff", "instructor")
@@ -123,6 +124,11 @@ def list_students(db: Database, actor: Actor, query: ListQuery) -> Page:
     if actor.role not in LIST_ROLES:
         raise PermissionDenied("Students cannot list other students.")
     return StudentDAO(db).list_page(query, scope_for(actor))
+
+
+def prefix_search(actor: Actor, query: ListQuery) -> bool:
+    """Whether the list's search matches only the start of names, e-mails and phones (the whole school)."""
+    return actor.role in LIST_ROLES and StudentDAO.prefix_search(query, scope_for(actor))
 
 
 def filter_options(db: Database, actor: Actor) -> dict[str, list[tuple[Any, str]]]:

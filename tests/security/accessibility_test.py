@@ -479,9 +479,23 @@ def _choose_with_arrows(page, value: str, limit: int = 60) -> None:
 
 def _free_slot(page) -> dict:
     """A free hour of the scheduler's day (the calendar's own "Book ..." slot links) and a student of
-    the branch with no lesson that day."""
-    page.goto("/schedules/")
-    slot = page.evaluate("""() => {
+    the branch with no lesson that day. Today's day view first, then the days after it: late in the
+    school's day (the suite runs at any hour) today has no free hour left."""
+    from app.core import clock
+
+    for ahead in range(8):
+        page.goto("/schedules/" if ahead == 0 else f"/schedules/day?date={clock.today() + timedelta(days=ahead)}")
+        slot = _first_free_hour(page)
+        if slot:
+            break
+    assert slot, "the scheduler's next week has no free hour to book"
+    busy = page.evaluate("() => [...document.querySelectorAll('main a[href^=\"/students/\"]')]"
+                         ".map(a => a.getAttribute('href').split('/').pop())")
+    return {**slot, "busy": busy}
+
+
+def _first_free_hour(page) -> dict | None:
+    return page.evaluate("""() => {
       const hm = (t) => { const [h, m] = t.split(':').map(Number); return h * 60 + m; };
       for (const a of document.querySelectorAll('a.cal-slot')) {
         const q = new URL(a.href).searchParams;
@@ -490,10 +504,6 @@ def _free_slot(page) -> dict:
         }
       }
       return null; }""")
-    assert slot, "the scheduler's day has no free hour to book"
-    busy = page.evaluate("() => [...document.querySelectorAll('main a[href^=\"/students/\"]')]"
-                         ".map(a => a.getAttribute('href').split('/').pop())")
-    return {**slot, "busy": busy}
 
 
 def test_booking_form_by_keyboard_alone(staff_keys):

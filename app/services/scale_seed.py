@@ -1,7 +1,7 @@
 """`flask seed-demo --scale S|M|L`: the demo school at the size of a chain, built set-based.
 
 The chain comes from app/dao/bulk_seed.py (the generator the benchmarks use: build_chain + build_finance,
-``INSERT ... SELECT`` from a sequence, a range of rows per statement, so memory stays flat whatever the
+set-based copies from a sequence table, a range of rows per statement, so memory stays flat whatever the
 size), and then what a school that has run for a while also holds, in proportion:
 
 - the package ledger: each enrolment's purchase, the credits of paid invoice lines, one draw per

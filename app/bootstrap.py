@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from time import monotonic
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ from app.config import PROJECT_ROOT, load_settings
 from app.core import auth, clock, flask_db, passwords
 from app.core.errors import AppError, DatabaseUnavailable
 from app.core.logging import configure_logging, set_request_id_provider
-from app.core.navigation import nav_for
+from app.core.navigation import BADGES, CACHED_BADGES, nav_for
 
 log = logging.getLogger(__name__)
 
@@ -563,7 +564,8 @@ def _init_templates(app: Flask) -> None:
             for item in wanted:
                 try:
                     module, _, name = item["badge"].partition(":")
-                    found[item["badge"]] = getattr(import_module(module), name)(db, actor, now, app.config)
+                    found[item["badge"]] = _badge_value(item["badge"], actor, lambda: getattr(
+                        import_module(module), name)(db, actor, now, app.config))
                 except Exception:  # a badge is never worth an error page
                     log.warning("navigation badge %s failed", item["badge"], exc_info=True)
             g.nav_badges = found
@@ -571,6 +573,36 @@ def _init_templates(app: Flask) -> None:
             value = g.nav_badges.get(item["badge"])
             if value:
                 item["badge_count"], item["badge_label"] = value
+
+    badge_cache: dict[tuple, tuple[float, Any]] = {}
+    badge_endpoint = {target: endpoint for endpoint, target in BADGES.items()}
+
+    @app.after_request
+    def _forget_badges_after_a_change(response):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and badge_cache:
+            badge_cache.clear()  # this worker's next page counts afresh (others within the cache time)
+        return response
+
+    def _badge_value(badge: str, actor, compute):
+        """A CACHED_BADGES badge from this worker's cache while fresh (per database, role and branch
+        scope), else computed (and kept); any other badge is computed."""
+        ttl = int(app.config.get("NAV_BADGE_CACHE_SECONDS") or 0)
+        if badge not in CACHED_BADGES or ttl <= 0:
+            return compute()
+        if request.method not in ("GET", "HEAD") or request.endpoint == badge_endpoint.get(badge):
+            badge_cache.clear()  # a change here, or the badge's own page: the count is taken afresh
+            return compute()
+        key = (badge, app.config.get("DATABASE_URL"), actor.role, actor.branch_filter(), actor.instructor_id,
+               actor.student_id)
+        kept = badge_cache.get(key)
+        moment = monotonic()
+        if kept is not None and 0 <= moment - kept[0] < ttl:
+            return kept[1]
+        value = compute()
+        if len(badge_cache) > 1000:  # one entry per branch scope: this bounds a misuse, not normal use
+            badge_cache.clear()
+        badge_cache[key] = (moment, value)
+        return value
 
     @app.template_filter("date")
     def format_date(value: date | datetime | None, weekday: bool = False, form: str = "") -> str:

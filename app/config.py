@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
     "SESSION_TOUCH_SECONDS": 60,
+    # The navigation's costly badges (navigation.CACHED_BADGES: the broken lessons, the pending enrolment
+    # requests) are computed at most once per this many seconds per scope and worker process (0: every page).
+    "NAV_BADGE_CACHE_SECONDS": 60,
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_NAME": "origin_session",
     "LOGIN_MAX_FAILURES": 10,

@@ -1174,6 +1174,35 @@ CREATE TABLE IF NOT EXISTS stat_branch_totals (
     approved_requests  INTEGER NOT NULL DEFAULT 0
 );
 -- ---- 0030_branch_totals (helper branchstats): end ------------------------------------------
+-- ---- 0033_course_totals (lead): begin ----------------------------------------------------------
+-- stat_course_totals: the course list's active students per course (enrolments active or in progress),
+-- counted by flask refresh-stats, not on every page view. Derived rows, replaced whole at each refresh.
+CREATE TABLE IF NOT EXISTS stat_course_totals (
+    course_id          INTEGER NOT NULL PRIMARY KEY,
+    active_enrolments  INTEGER NOT NULL DEFAULT 0
+);
+-- ---- 0033_course_totals (lead): end ------------------------------------------------------------
+-- ---- 0032_lookup_indexes (lead): begin ----------------------------------------------------------
+-- Students by licence number: the enrolment-request page's possible duplicates, the application's check.
+CREATE INDEX IF NOT EXISTS idx_students_license_number ON students (license_number);
+-- ---- 0032_lookup_indexes (lead): end ------------------------------------------------------------
+-- ---- 0031_audit_checkpoints (helper auditcheck): begin --------------------------------------
+-- audit_verifications: the results of the full audit chain checks (flask verify-audit, nightly), one
+-- row per run, ok or not, with the last audit_trail row verified (id and row_hash) and, on failure,
+-- the first bad row and why. /audit/verify checks only the entries after the newest ok row.
+-- No foreign keys: a record of a check outlives any change.
+
+CREATE TABLE IF NOT EXISTS audit_verifications (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    verified_at  DATETIME NOT NULL,
+    checked      INTEGER NOT NULL DEFAULT 0 CHECK (checked >= 0),
+    last_id      INTEGER NULL CHECK (last_id >= 0),
+    last_hash    CHAR(64) NULL,
+    ok           INTEGER NOT NULL DEFAULT 0 CHECK (ok IN (0,1)),
+    first_bad_id INTEGER NULL CHECK (first_bad_id >= 0),
+    reason       VARCHAR(255) NULL
+);
+-- ---- 0031_audit_checkpoints (helper auditcheck): end ----------------------------------------
 -- ---- 0028_queue_speed (helper queues2): begin ------------------------------------------------
 -- The queues at national-chain size (issue 13): the conflicts panel and badge start from the windows not
 -- ended yet; the reminder queue's capped counts per status (admin; staff through the branch's
@@ -1187,3 +1216,12 @@ CREATE INDEX IF NOT EXISTS idx_reminder_type ON reminders (reminder_type);
 CREATE INDEX IF NOT EXISTS idx_reminder_send_at ON reminders (send_at);
 CREATE INDEX IF NOT EXISTS idx_reminder_send_at_on ON reminders (send_at, send_on);
 -- ---- 0028_queue_speed (helper queues2): end --------------------------------------------------
+-- ---- 0034_staff_list_speed (helper stafflists): begin ---------------------------------------------
+-- A branch's invoices with what the invoice list and the payments ledger read of them (issue 13): the
+-- page pick in issue-date order, the sums and the branch rule without reading the invoice rows; it
+-- extends idx_invoices_branch_status, dropped. The whole school's request queue newest first within a
+-- status.
+CREATE INDEX IF NOT EXISTS idx_invoices_branch_cover ON invoices (branch_id, status, issue_date, total, enrollment_id);
+DROP INDEX IF EXISTS idx_invoices_branch_status;
+CREATE INDEX IF NOT EXISTS idx_request_status_created ON enrollment_requests (status, created_at);
+-- ---- 0034_staff_list_speed (helper stafflists): end -----------------------------------------------

@@ -454,3 +454,10 @@ def test_the_branch_totals_equal_the_counts_from_scratch(db):
                               [sum(v[n] for v in expected.values()) for n in range(5)]))
     assert DashboardDAO(db).population(chain.branches[0]) == dict(zip(
         ("students", "learning", "completed", "pending", "approved"), expected[chain.branches[0]]))
+    # migration 0033's stat_course_totals (the course list's active students), after the same history
+    active = defaultdict(int)
+    for e in db.fetch_all("SELECT course_id, status FROM enrollments"):
+        active[e["course_id"]] += e["status"] in ("active", "in_progress")
+    assert {r["course_id"]: r["active_enrolments"] for r in StatsDAO(db).table_rows("course_totals")} == \
+        {course: n for course, n in active.items() if n}
+    assert sum(active.values()) > 5 and len([n for n in active.values() if n]) >= 2

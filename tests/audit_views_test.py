@@ -93,6 +93,136 @@ def test_verify_page_and_command_detect_tampering(seeded, client, runner):
     assert "Tampering detected" in client.get("/audit/verify").get_data(as_text=True)
 
 
+# --------------------------------------------------------------------------- the bounded chain check
+
+def _append(app, count: int) -> list[int]:
+    with app.app_context():
+        db = get_db()
+        return [audit.record(db, None, "note", None, None, now=datetime(2026, 12, 1, 9, 0), details=f"n{n}")
+                for n in range(count)]
+
+
+def _tamper(app, audit_id: int, sql: str = "action = 'tampered'") -> None:
+    with app.app_context():
+        get_db().execute(f"UPDATE audit_trail SET {sql} WHERE id = :id", {"id": audit_id})
+
+
+def _checks(app) -> list[dict]:
+    with app.app_context():
+        return get_db().fetch_all("SELECT * FROM audit_verifications ORDER BY id")
+
+
+def _walked_from(monkeypatch) -> list[int]:
+    """The after_id of every chain_batch read (where the page's walk started)."""
+    from app.dao.audit import AuditDAO
+
+    seen, original = [], AuditDAO.chain_batch
+    monkeypatch.setattr(AuditDAO, "chain_batch",
+                        lambda self, after_id, limit=500: seen.append(after_id) or original(self, after_id, limit))
+    return seen
+
+
+def test_verify_command_records_its_result(seeded, runner):
+    """flask verify-audit walks the whole chain and keeps its result, ok or not, with the last entry
+    it found intact (id and hash) and, when it fails, the first bad entry and why."""
+    assert _checks(seeded) == []
+    assert runner.invoke(args=["verify-audit"]).exit_code == 0
+    with seeded.app_context():
+        db = get_db()
+        newest = db.fetch_one("SELECT id, row_hash FROM audit_trail ORDER BY id DESC LIMIT 1")
+        hashed = db.fetch_value("SELECT COUNT(*) AS n FROM audit_trail WHERE row_hash IS NOT NULL", cast=int)
+    [check] = _checks(seeded)
+    assert (check["ok"], check["checked"], check["last_id"], check["last_hash"]) == (1, hashed, newest["id"],
+                                                                                     newest["row_hash"])
+    assert check["first_bad_id"] is None and check["reason"] is None and check["verified_at"] is not None
+    appended = _append(seeded, 3)
+    _tamper(seeded, appended[1])
+    assert runner.invoke(args=["verify-audit"]).exit_code == 1
+    failed = _checks(seeded)[-1]
+    assert (failed["ok"], failed["first_bad_id"], failed["last_id"]) == (0, appended[1], appended[0])
+    assert "changed" in failed["reason"] and failed["checked"] == hashed + 2
+    with seeded.app_context():
+        assert failed["last_hash"] == get_db().fetch_value("SELECT row_hash FROM audit_trail WHERE id = :id",
+                                                           {"id": appended[0]})
+
+
+def test_verify_page_starts_after_the_last_full_check(seeded, client, runner, monkeypatch):
+    """With a recorded full check, the page re-hashes only the entries after it (the checkpoint's hash
+    is the link the first must carry) and says so; a change after it is found, one before it is left to
+    the nightly walk, whose failure the page then shows. The GET writes nothing."""
+    login(client, ADMIN)
+    assert runner.invoke(args=["verify-audit"]).exit_code == 0
+    [check] = _checks(seeded)
+    appended = _append(seeded, 3)
+    walked = _walked_from(monkeypatch)
+    with seeded.app_context(), count_queries() as counter:
+        html = client.get("/audit/verify").get_data(as_text=True)
+    assert walked and min(walked) == check["last_id"]  # nothing before the checkpoint was read
+    assert not [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert f"The chain is intact: verified in full up to entry #{check['last_id']}" in html
+    assert "the 3 hashed entries since then verified now" in html and "caught by the nightly full check" in html
+    assert len(_checks(seeded)) == 1
+    _tamper(seeded, appended[2])
+    html = client.get("/audit/verify").get_data(as_text=True)
+    assert f'Tampering detected at entry <a href="/audit/{appended[2]}">#{appended[2]}</a>' in html
+    assert "content does not match its hash" in html
+    _tamper(seeded, appended[2], "action = 'note'")
+    before = check["last_id"] - 1
+    _tamper(seeded, before)  # before the checkpoint: not this page's to find...
+    assert "The chain is intact" in client.get("/audit/verify").get_data(as_text=True)
+    assert runner.invoke(args=["verify-audit"]).exit_code == 1  # ...the full walk finds it
+    html = client.get("/audit/verify").get_data(as_text=True)
+    assert "Tampering detected by the last full check" in html
+    assert f'at entry <a href="/audit/{before}">#{before}</a>' in html
+    assert f"verified in full up to entry #{check['last_id']}" in html  # still from the newest ok check
+
+
+def test_verify_page_detects_a_broken_link_right_after_the_checkpoint(seeded, client, runner):
+    """The first entry after the checkpoint must link to the checkpoint's hash: one re-chained elsewhere
+    (its own hash recomputed, so its content matches) is found."""
+    login(client, ADMIN)
+    assert runner.invoke(args=["verify-audit"]).exit_code == 0
+    [first, _] = _append(seeded, 2)
+    with seeded.app_context():
+        db = get_db()
+        row = db.fetch_one("SELECT * FROM audit_trail WHERE id = :id", {"id": first})
+        forged = "0" * 64
+        db.execute("UPDATE audit_trail SET prev_hash = :prev, row_hash = :hash WHERE id = :id",
+                   {"prev": forged, "hash": audit.row_hash(forged, row), "id": first})
+    html = client.get("/audit/verify").get_data(as_text=True)
+    assert f'Tampering detected at entry <a href="/audit/{first}">#{first}</a>' in html
+    assert "previous-row link broken" in html
+
+
+def test_verify_page_checks_at_most_the_page_limit(seeded, client, runner, monkeypatch):
+    """At most PAGE_LIMIT entries per view, from the start without a checkpoint, after it with one: the
+    rest is named as not yet checked (never called intact); a change within the window is found."""
+    monkeypatch.setattr(audit, "PAGE_LIMIT", 3)
+    login(client, ADMIN)
+    with seeded.app_context():
+        ids = [r["id"] for r in get_db().fetch_all("SELECT id FROM audit_trail ORDER BY id")]
+    assert len(ids) > 3
+    html = client.get("/audit/verify").get_data(as_text=True)
+    assert "The chain is intact" not in html and "3 hashed entries verified now, from the start" in html
+    assert f"Entries after #{ids[2]} (up to #{ids[-1]}, the newest) not yet checked here" in html
+    assert "run <code>flask verify-audit</code>" in html and "at most 3 entries per view" in html
+    _tamper(seeded, ids[3])  # beyond the window: not found here, and not called intact either
+    assert "not yet checked here" in client.get("/audit/verify").get_data(as_text=True)
+    _tamper(seeded, ids[1])
+    assert f'Tampering detected at entry <a href="/audit/{ids[1]}">' in client.get("/audit/verify").get_data(as_text=True)
+    appended = _append(seeded, 5)  # a checkpoint after the changed entries: the window starts after it
+    with seeded.app_context():
+        db = get_db()
+        newest = db.fetch_one("SELECT id, row_hash FROM audit_trail ORDER BY id DESC LIMIT 1")
+        db.insert("audit_verifications", {"verified_at": datetime(2026, 12, 1, 3, 30), "checked": 1,
+                                           "last_id": appended[0], "last_hash": db.fetch_value(
+                                               "SELECT row_hash FROM audit_trail WHERE id = :id", {"id": appended[0]}),
+                                           "ok": 1})
+    html = client.get("/audit/verify").get_data(as_text=True)
+    assert f"Verified in full up to entry #{appended[0]}" in html and "the 3 hashed entries since then" in html
+    assert f"Entries after #{appended[3]} (up to #{newest['id']}, the newest) not yet checked here" in html
+
+
 def test_print_grants_makes_audit_append_only(tmp_path):
     require_mysql()
     from app.bootstrap import create_app

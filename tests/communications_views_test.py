@@ -69,6 +69,9 @@ def test_preview_shows_the_count_and_first_names_then_send_queues_and_lists_it(a
     assert "Zzforeign" not in html  # another branch's student
     assert re.search(r'<input[^>]*name="segment_value"[^>]*type="hidden"[^>]*value="student"', html)
     assert 'data-preview-count="2"' in client.get("/communications/new?audience=role:student").get_data(as_text=True)
+    bare = client.get("/communications/new").get_data(as_text=True)  # nothing asked yet: nobody is counted
+    assert "data-preview-count" not in bare and "Choose an audience that reaches someone and preview it" in bare
+    assert 'data-preview-count="' in client.get("/communications/new?segment=everyone").get_data(as_text=True)
 
     response = _send(client, subject="Road closure", message="The Bayside office is closed on Friday.")
     assert response.status_code == 303

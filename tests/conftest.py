@@ -159,6 +159,9 @@ def app_overrides(db_url: str, tmp_path: Path, **extra) -> dict:
         # The bulk of the suite signs in with a password only; tests/security/ and the second-factor
         # tests set SECOND_FACTOR_ROLES="admin,staff" (the default) themselves.
         "SECOND_FACTOR_ROLES": "",
+        # Every page counts its badges (the query-count tests compare pages); the badge cache's own test
+        # (disruptions_views_test) sets the default, 60 s, itself.
+        "NAV_BADGE_CACHE_SECONDS": 0,
         **FAST_HASH,
         **extra,
     }

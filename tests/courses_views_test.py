@@ -11,7 +11,9 @@ from types import SimpleNamespace
 import pytest
 
 from app.core.database import count_queries
+from app.core import clock
 from app.core.flask_db import get_db
+from app.services import stats
 from tests import factories as f
 from tests.conftest import DEMO_PASSWORD, login, post_form
 
@@ -209,7 +211,11 @@ def test_list_shows_active_students_instructors_and_filters(app, client, world):
             f.make_enrollment(db, course_id=world.course, status=status)
         f.make_course(db, title="Test Day Intensive", category="Assessment", price=Decimal("320.00"))
     login(client, STAFF)
+    assert "Active students: not yet counted" in client.get("/courses/").get_data(as_text=True)
+    with app.app_context():
+        stats.refresh(get_db(), clock.now(), names=["course_totals"])  # flask refresh-stats
     html = client.get("/courses/").get_data(as_text=True)
+    assert "Active students as of" in html
     row = html[html.index("Learner Essentials</a>"):]
     row = row[:row.index("</tr>")]
     assert '<td data-label="Active students" class="text-end">2</td>' in row

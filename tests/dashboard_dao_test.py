@@ -204,3 +204,18 @@ def test_upcoming_lists_the_next_lessons_still_to_start_in_scope(db):
     assert [r["id"] for r in dao.upcoming(WED, time(10, 30), branch_id=home)] == [later, tomorrow]
     assert [r["id"] for r in dao.upcoming(WED, time(10, 30), limit=2)] == [later, elsewhere]
     assert started not in [r["id"] for r in dao.upcoming(WED, time(9, 30))]
+
+
+def test_the_awaiting_count_stops_at_its_cap(db):
+    """With ``cap`` (the office dashboard: 1,000) each arm reads at most cap + 1 rows: an answer above
+    the cap means "more than cap"; at or below it, the exact figure."""
+    plain = f.make_branch(db)
+    ann = f.make_instructor(db, branch_id=plain)
+    for n in range(4):
+        _lesson(db, plain, ann, date(2026, 5, 20 + n))                   # long past
+    _lesson(db, plain, ann, WED, start=time(8, 0), end=time(9, 0))       # ended today (the edge arm)
+    cutoffs = [(None, WED, time(10, 30))]
+    dao = DashboardDAO(db)
+    assert dao.awaiting_count(cutoffs) == 5
+    assert dao.awaiting_count(cutoffs, cap=3) == 4  # more than 3
+    assert dao.awaiting_count(cutoffs, cap=5) == 5 and dao.awaiting_count(cutoffs, cap=10) == 5

@@ -192,3 +192,34 @@ def test_recording_a_downtime_names_the_affected_lessons(app, world):
         "reason": "Tyres"}, follow_redirects=True)
     assert response.status_code == 200 and "Downtime window added." in _text(response)
     assert "1 future lesson is affected: see Conflicts." in _text(response)
+
+
+def test_the_badge_is_counted_once_a_minute_per_branch_and_afresh_on_its_page_and_after_a_change(app, world,
+                                                                                              monkeypatch):
+    """NAV_BADGE_CACHE_SECONDS (60): other pages reuse this worker's count of the branch's broken lessons;
+    the panel itself and the page after any change count again."""
+    from app.services import disruptions
+
+    app.config["NAV_BADGE_CACHE_SECONDS"] = 60  # the default (the suite's app counts on every page)
+    calls = []
+    real = disruptions.badge
+    monkeypatch.setattr(disruptions, "badge", lambda *a, **k: calls.append(1) or real(*a, **k))
+    staff = _client(app, STAFF)
+    staff.get("/dashboard/")
+    staff.get("/students/")
+    assert len(calls) == 1 and "nav-badge" in _text(staff.get("/dashboard/"))
+    _client(app, ADMIN).get("/dashboard/")  # another scope (every branch): its own count
+    assert len(calls) == 2
+    staff.get(PANEL)  # the badge's own page: afresh
+    assert len(calls) == 3
+    token = csrf_token(staff, "/dashboard/")  # (counted: the panel left nothing kept)
+    staff.get("/students/")
+    assert len(calls) == 4
+    staff.post("/auth/logout", data={"csrf_token": token})  # any change: the next page counts
+    _client(app, STAFF).get("/dashboard/")
+    assert len(calls) == 5
+    app.config["NAV_BADGE_CACHE_SECONDS"] = 0  # 0: on every page
+    staff = _client(app, STAFF)
+    staff.get("/dashboard/")
+    staff.get("/dashboard/")
+    assert len(calls) == 7

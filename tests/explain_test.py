@@ -359,9 +359,10 @@ def test_the_reminder_queue_counts_are_capped_index_ranges_never_a_group_by(queu
         if branch is None:
             uses(rows, "reminders", "idx_reminder_status_send", "idx_reminder_status_channel_type",
                  "idx_reminder_status_send_at", "idx_reminder_type")
-        else:  # the branch's recipients' rows, or (a status with next to no rows) that status's range
+        else:  # the branch's recipients' rows, or (a status with next to no rows) that status's range; the
+            # type choices: the school's (a loose scan of idx_reminder_type), each probed in the branch
             uses(rows, "reminders", "idx_reminder_recipient_queue", "idx_reminder_status_send",
-                 "idx_reminder_status_send_at", "idx_reminder_status_channel_type")
+                 "idx_reminder_status_send_at", "idx_reminder_status_channel_type", "idx_reminder_type")
             assert any(r.get("key") == "idx_reminder_recipient_queue" for r in mine)
         counts, types = dao.counts(branch, reminder_queue.STATUS_LABELS, cap=100)
         assert max(counts.values()) <= 101 and types == ["invoice_due", "lesson_24h"]
@@ -403,3 +404,89 @@ def test_the_awaiting_list_of_a_branch_is_a_range_of_its_lessons(chain):
     lessons = [r for r in rows if r.get("table") == "schedules"]
     assert lessons and all(r.get("type") == "range" for r in lessons)
     uses(lessons, "schedules", "idx_schedule_branch_status_date", "idx_schedule_branch_date", candidate=True)
+
+
+# ---- the staff list pages of one branch (migration 0034, helper stafflists) ------------------------------
+
+def test_a_branchs_request_queue_starts_from_the_branchs_students(chain):
+    """The count, the per-status counts, the page pick and the badge of a branch read its students first
+    (fk_students_branch) and probe each one's requests by index, never every request of a status with
+    each one's student row."""
+    db = chain["db"]
+    dao = EnrollmentRequestDAO(db)
+    scope = RequestScope(branch_id=chain["branch"])
+    for status in ("pending", ""):
+        query = ListQuery(sort="submitted", direction="desc", filters={"status": status} if status else {})
+        rows = plans(db, lambda: (dao.status_counts(query, scope), dao.list_page(query, scope),
+                                  dao.pending_count(scope)))
+        no_full_scan(rows, BIG)
+        branch_reads = [r for r in rows if "STRAIGHT_JOIN enrollment_requests" in r["sql"]]
+        assert len({r["sql"] for r in branch_reads}) == 4  # counts, the count, the page pick, the badge
+        for sql in {r["sql"] for r in branch_reads}:
+            mine = [r for r in branch_reads if r["sql"] == sql and r.get("alias") in ("s", "r")
+                    and r.get("select_type") in ("SIMPLE", "DERIVED")]
+            assert [r["table"] for r in mine][:2] == ["students", "enrollment_requests"], mine
+            assert mine[0]["key"] == "fk_students_branch" and "Using index" in (mine[0].get("Extra") or "")
+            # (a rowid filter names a second index and type after a "|")
+            assert mine[1]["type"].split("|")[0] == "ref" and mine[1]["key"].split("|")[0] in ("idx_request_status_student",
+                                                                                 "fk_request_student"), mine
+
+
+def test_a_branchs_invoice_list_and_ledger_read_the_invoices_covering_index(chain):
+    """The branch's invoices come from idx_invoices_branch_cover alone (Using index): the list's sums, its
+    page pick in issue-date order and the ledger's totals and pick read no invoice row."""
+    db = chain["db"]
+    query = ListQuery(sort="issued", direction="desc")
+    ledger = ListQuery(sort="date", direction="desc")
+    rows = plans(db, lambda: (InvoiceDAO(db).page(query, branch_id=chain["branch"]),
+                              PaymentDAO(db).ledger_totals(ledger, chain["branch"]),
+                              PaymentDAO(db).ledger_page(ledger, chain["branch"], total=10)))
+    no_full_scan(rows, BIG)
+    scoped = [r for r in rows if r.get("table") == "invoices" and r.get("type") == "ref_or_null"]
+    assert len(scoped) == 4, rows  # the sums, the list's pick, the ledger's totals and pick
+    assert all(r["key"] == "idx_invoices_branch_cover" and "Using index" in (r.get("Extra") or "")
+               for r in scoped), scoped
+
+
+def test_a_busy_branchs_reminder_types_and_first_pages_stop_early(queue):
+    """The type choices of a branch: the school's types (a loose index scan), each checked by a LIMIT 1
+    probe of the branch's accounts' reminders; a branch past the count's cap picks its first pages down the
+    due index with each recipient probed (a smaller one, or a deep page, reads the branch's recipients)."""
+    from app.dao.reminder_queue import ReminderQueueDAO
+    from app.services import reminder_queue
+
+    db = queue["db"]
+    dao = ReminderQueueDAO(db)
+    rows = plans(db, lambda: dao.counts(queue["branch"], reminder_queue.STATUS_LABELS, cap=100))
+    no_full_scan(rows, BIG + ("reminders",))
+    probes = [r for r in rows if r.get("select_type") == "DEPENDENT SUBQUERY"]
+    assert [r["table"] for r in probes] == ["users", "reminders"], rows
+    assert probes[0]["key"] == "fk_users_branch" and probes[1]["key"] == "idx_reminder_recipient_queue"
+    assert any(r.get("key") == "idx_reminder_type" and "group-by" in (r.get("Extra") or "") for r in rows)
+    assert dao.counts(queue["branch"], reminder_queue.STATUS_LABELS, cap=100)[1] == ["invoice_due", "lesson_24h"]
+
+    busy = dao.WALK_FROM
+    for filters, key in (({}, "idx_reminder_send_at"), ({"status": "pending"}, "idx_reminder_status_send_at")):
+        rows = plans(db, lambda: dao.page(queue["branch"], filters, ListQuery(sort="due", direction="desc"), busy))
+        no_full_scan(rows, BIG + ("reminders",))
+        picked = [r for r in rows if "STRAIGHT_JOIN users su" in r["sql"] and r.get("select_type") == "DERIVED"]
+        arms = {}
+        for r in picked:
+            arms.setdefault(r["id"], []).append(r)
+        walked = [arm for arm in arms.values() if arm[0]["table"] == "reminders" and arm[0]["key"] == key]
+        assert walked, picked  # the timed rows: down the due index, in its order, each recipient probed
+        assert "filesort" not in (walked[0][0].get("Extra") or "")
+        assert [(r["table"], r["key"]) for r in walked[0][1:]] == [("users", "PRIMARY")]
+    deep = ListQuery(sort="due", direction="desc", page=dao.WALK_DEPTH)
+    rows = plans(db, lambda: dao.page(queue["branch"], {}, deep, busy * 10))
+    assert all("STRAIGHT_JOIN" not in r["sql"] for r in rows)
+
+
+def test_the_whole_schools_request_queue_is_picked_in_its_order_from_an_index(chain):
+    db = chain["db"]
+    dao = EnrollmentRequestDAO(db)
+    query = ListQuery(sort="submitted", direction="desc", filters={"status": "pending"})
+    rows = plans(db, lambda: dao.list_page(query, RequestScope(everything=True), total=10))
+    picked = [r for r in rows if r.get("select_type") == "DERIVED"]
+    assert [(r["table"], r["key"]) for r in picked] == [("enrollment_requests", "idx_request_status_created")], rows
+    assert "filesort" not in (picked[0].get("Extra") or "")

@@ -71,3 +71,35 @@ def test_by_ids_finds_the_existing_ones_in_one_statement(db):
     assert counted.count == 1 and set(found) == {a, b} and found[b]["status"] == "archived"
     assert found[a]["branch_id"] == branch
     assert dao.by_ids("vehicle", []) == {}
+
+
+def test_a_search_over_the_whole_chain_matches_the_start_of_names_and_email(db):
+    """No branch (admin, every branch): a word matches the start of a first or last name or of the
+    e-mail (the indexed columns); within a branch it matches anywhere."""
+    home = f.make_branch(db)
+    smith = person(db, "student", home, "Ann", "Smith")
+    person(db, "student", home, "Bo", "Goldsmith")
+    dao = PickerDAO(db)
+    assert [r["id"] for r in dao.search("student", query("smi"), branch_id=None).items] == [smith]
+    assert [r["id"] for r in dao.search("student", query("ann.s"), branch_id=None).items] == [smith]
+    assert dao.search("student", query("smi"), branch_id=home).total == 2  # anywhere, within a branch
+    assert dao.search("student", query("mith"), branch_id=None).total == 0
+    assert dao.search("student", query("%mith"), branch_id=None).total == 0  # a literal percent sign
+
+
+def test_the_count_stops_at_the_cap(db, monkeypatch):
+    from app.dao import picker as picker_dao
+    from app.services import pickers
+    from app.services.scope import Actor
+
+    monkeypatch.setattr(picker_dao, "COUNT_CAP", 3)
+    monkeypatch.setattr(pickers, "COUNT_CAP", 3)
+    branch = f.make_branch(db)
+    for n in range(5):
+        person(db, "student", branch, "Cap", f"Person{n}")
+    page = PickerDAO(db).search("student", query(per_page=2), branch_id=branch)
+    assert page.capped and page.total == 4 and len(page.items) == 2  # cap + 1 counted: "3+"
+    admin = Actor(user_id=1, role="admin")
+    result = pickers.search(db, admin, "student", "cap", 1, branch_id=branch)
+    assert result["capped"] and result["total_label"] == "3+" and result["pages_label"].endswith("+")
+    assert not pickers.search(db, admin, "student", "person4", 1, branch_id=branch)["capped"]

@@ -118,5 +118,7 @@ def export():
 @bp.get("/verify")
 @roles_required("admin")
 def verify():
-    result = audit.verify(get_db())
-    return render_template("audit/verify.html", result=result)
+    """The bounded check (audit.verify_recent: the entries since the last full nightly check); reads only."""
+    check = audit.verify_recent(get_db())
+    return render_template("audit/verify.html", check=check, result=check.result,
+                           limit=audit.PAGE_LIMIT)

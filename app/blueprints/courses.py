@@ -13,7 +13,7 @@ from app.dao.branch import BranchDAO
 from app.dao.course import FIELDS
 from app.forms.courses import CourseForm
 from app.blueprints import pickers
-from app.services import courses
+from app.services import courses, stats
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 
@@ -41,7 +41,8 @@ def index():
     query = ListQuery.from_args(request.args, courses.LIST_SORTS, courses.DEFAULT_SORT,
                                 filters=courses.LIST_FILTERS)
     result = courses.list_courses(get_db(), current_actor(), query)
-    return render_template("courses/index.html", page=result["page"],
+    counts_as_of = stats.as_of(stats.refreshed_at(get_db(), "course_totals"), clock.now())
+    return render_template("courses/index.html", page=result["page"], counts_as_of=counts_as_of,
                            category_options=[(c, c) for c in result["categories"]])
 
 

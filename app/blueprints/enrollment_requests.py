@@ -59,11 +59,14 @@ def _render(request_id: int, status: int = 200, decision=None, assign=None, **co
     db, actor = get_db(), current_actor()
     data = service.detail(db, actor, request_id)
     decision, assign = _forms(data, decision, assign)
-    if actor.is_office and not actor.lacks_branch:  # the office chooses among every instructor in scope: pickers
+    if actor.is_office and not actor.lacks_branch:  # the office chooses among the branch's instructors: pickers
+        branch = data["request"].get("branch_id")  # staff: their own anyway; admin: the applicant's branch
         context["decision_picker"] = pickers.state("instructor_id", "instructor", [decision.instructor_id.data],
-                                                   key="instructor_id", id_prefix="decision-instructor")
+                                                   branch_id=branch, key="instructor_id",
+                                                   id_prefix="decision-instructor")
         context["assign_picker"] = pickers.state("instructor_id", "instructor", [assign.instructor_id.data],
-                                                 key="assign_instructor_id", id_prefix="assign-instructor")
+                                                 branch_id=branch, key="assign_instructor_id",
+                                                 id_prefix="assign-instructor")
     return render_template("enrollment_requests/view.html", **data, form=decision, assign_form=assign,
                            is_office=actor.is_office, is_instructor=actor.role == "instructor",
                            **context), status

@@ -202,10 +202,11 @@ def reset_second_factor_command(email: str, reason: str) -> None:
 @job_command("verify-audit")
 @with_appcontext
 def verify_audit_command() -> None:
-    """Walk the audit hash chain; exit 1 naming the first tampered row."""
+    """Walk the whole audit hash chain and record the result (the admin page's checkpoint); exit 1 naming
+    the first tampered row."""
     from app.services import audit
 
-    result = audit.verify(get_db())
+    result = audit.verify_and_record(get_db(), clock.now())
     if not result.ok:
         raise click.ClickException(
             f"audit trail tampered at row {result.first_bad_id}: {result.reason} ({result.checked} rows checked)"

@@ -69,6 +69,27 @@ class AuditDAO(BaseDAO):
             {"id": int(audit_id)},
         )
 
+    def ids_after(self, after_id: int, skip: int, limit: int) -> list[int]:
+        """Ids in id order after ``after_id``, the first ``skip`` of them left out, at most ``limit``."""
+        rows = self.db.fetch_all(
+            "SELECT id FROM audit_trail WHERE id > :after_id ORDER BY id LIMIT :limit OFFSET :skip",
+            {"after_id": int(after_id), "skip": int(skip), "limit": int(limit)},
+        )
+        return [int(r["id"]) for r in rows]
+
+    def record_verification(self, row: Mapping[str, Any]) -> int:
+        """One result of a full chain check (audit_verifications: verified_at, checked, last_id,
+        last_hash, ok, first_bad_id, reason)."""
+        return self.db.insert("audit_verifications", dict(row))
+
+    def latest_verification(self, ok_only: bool = False) -> dict | None:
+        """The newest full chain check (``ok_only``: the newest that passed), or None."""
+        return self.db.fetch_one(
+            "SELECT id, verified_at, checked, last_id, last_hash, ok, first_bad_id, reason"
+            " FROM audit_verifications WHERE ok = 1 OR :any_result = 1 ORDER BY id DESC LIMIT 1",
+            {"any_result": 0 if ok_only else 1},
+        )
+
     @staticmethod
     def _where(query: ListQuery) -> tuple[str, dict]:
         clauses, params = ["1 = 1"], {}

@@ -69,10 +69,12 @@ class AvailabilityDAO(BaseDAO):
     def student_branch(self, student_id: int) -> int | None:
         return self.db.fetch_value("SELECT branch_id FROM students WHERE id = :id", {"id": student_id})
 
-    def bookable_instructors(self, student_id: int, branch_id: int | None) -> list[dict]:
+    def bookable_instructors(self, student_id: int, branch_id: int | None,
+                             within_branch: int | None = None) -> list[dict]:
         """The active instructors a student may book: their assigned ones (student_instructor_ids' rule)
         and, when ``branch_id`` is given (the policy lets students pick any), every instructor of that
-        branch; by name, one statement."""
+        branch; only those of ``within_branch`` when given (a chain-wide course allocates thousands);
+        by name, one statement."""
         assigned = (
             "SELECT s.instructor_id AS id FROM schedules s JOIN enrollments e ON e.id = s.enrollment_id"
             " WHERE e.student_id = :student_id"
@@ -81,12 +83,60 @@ class AvailabilityDAO(BaseDAO):
             " WHERE e.student_id = :student_id AND e.status IN ('active', 'in_progress')")
         if branch_id is not None:
             assigned += " UNION SELECT bi.id AS id FROM instructors bi WHERE bi.branch_id = :branch_id"
+        # a derived table joined by id, not ``i.id IN (...)``: MariaDB runs that IN as a dependent
+        # subquery once per instructor of the chain (2,000 probes at scale L)
         return self.db.fetch_all(
-            "SELECT i.id, i.branch_id, u.first_name, u.last_name FROM instructors i"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
-            " JOIN users u ON u.id = i.user_id"
-            f" WHERE i.id IN ({assigned}) AND u.status = 'active'"
+            f"SELECT i.id, i.branch_id, u.first_name, u.last_name FROM ({assigned}) mine"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+            " JOIN instructors i ON i.id = mine.id JOIN users u ON u.id = i.user_id"
+            " WHERE u.status = 'active' AND (:within IS NULL OR i.branch_id = :within)"
             " ORDER BY u.first_name, u.last_name, i.id",
-            {"student_id": student_id, "branch_id": branch_id})
+            {"student_id": student_id, "branch_id": branch_id, "within": within_branch})
+
+    # ------------------------------------------------------------------ a student's instructors at once
+
+    def instructors_of(self, ids: list[int]) -> list[dict]:
+        """What the engine needs of each of these instructors (branch, accreditation, the branch's zone,
+        whether they have working hours), in id order, one statement."""
+        if not ids:
+            return []
+        fragment, params = self.db.in_params("iid", ids)
+        return self.db.fetch_all(
+            "SELECT i.id AS instructor_id, i.branch_id, i.accreditation_expiry, b.timezone AS branch_timezone"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
+            " FROM instructors i LEFT JOIN branches b ON b.id = i.branch_id"
+            f" WHERE i.id IN ({fragment}) ORDER BY i.id", params)
+
+    def working_hours_of(self, ids: list[int]) -> list[dict]:
+        if not ids:
+            return []
+        fragment, params = self.db.in_params("iid", ids)
+        return self.db.fetch_all(
+            "SELECT h.instructor_id, h.weekday, h.start_time, h.end_time FROM instructor_working_hours h"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
+            f" WHERE h.instructor_id IN ({fragment})", params)
+
+    def live_events_of(self, ids: list[int], first: date, last: date, student_id: int | None) -> list[dict]:
+        """Live events dated first..last of these instructors (``instructor_id`` set) and of the student
+        through their enrolments (``instructor_id`` NULL: they hold the student whoever teaches), one
+        UNION ALL arm each on its own index."""
+        fragment, params = self.db.in_params("iid", ids)
+        live = ("s.scheduled_date BETWEEN :first AND :last"
+                " AND s.status IN ('scheduled', 'completed', 'no_show')")
+        arms = ["SELECT s.id, s.instructor_id, s.scheduled_date, s.start_time, s.end_time FROM schedules s"  # nosec B608 # interpolates only IN-list placeholders and fragments this code builds from constants; every value is a bound :parameter
+                f" WHERE s.instructor_id IN ({fragment}) AND {live}"]
+        if student_id is not None:
+            arms.append("SELECT s.id, NULL AS instructor_id, s.scheduled_date, s.start_time, s.end_time"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+                        " FROM schedules s JOIN enrollments se ON se.id = s.enrollment_id"
+                        f" WHERE se.student_id = :student_id AND {live}")
+        return self.db.fetch_all(" UNION ALL ".join(arms),
+                                 {**params, "first": first, "last": last, "student_id": student_id})
+
+    def unavailability_of(self, ids: list[int], start: datetime, end: datetime) -> list[dict]:
+        if not ids:
+            return []
+        fragment, params = self.db.in_params("iid", ids)
+        return self.db.fetch_all(
+            "SELECT w.instructor_id, w.start_datetime, w.end_datetime FROM instructor_unavailability w"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
+            f" WHERE w.instructor_id IN ({fragment}) AND w.start_datetime < :end AND w.end_datetime > :start",
+            {**params, "start": start, "end": end})
 
     # ------------------------------------------------------------------ a whole branch at once
 

@@ -134,16 +134,18 @@ class CalendarDAO(BaseDAO):
         if where is None:
             return []
         status_list, status_params = self.db.in_params("status", statuses)
+        # the window runs over narrow rows (id, day, time); only the rows shown are joined for their names
         return self.db.fetch_all(
-            f"SELECT {_EVENT_COLUMNS}, s.rn, s.day_count"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
-            f" FROM (SELECT {_PICKED},"
+            f"SELECT {_EVENT_COLUMNS}, w.rn, w.day_count"  # nosec B608 # interpolates only fragments this code builds from constants, module constants; every value is a bound :parameter
+            " FROM (SELECT d.id,"
             "   ROW_NUMBER() OVER (PARTITION BY d.scheduled_date ORDER BY d.start_time, d.id) AS rn,"
             "   COUNT(*) OVER (PARTITION BY d.scheduled_date) AS day_count"
             f"  FROM schedules d WHERE {where}"
             "   AND d.scheduled_date >= :start AND d.scheduled_date <= :end"
-            f"   AND d.status IN ({status_list})) s"
+            f"   AND d.status IN ({status_list})) w"
+            " JOIN schedules s ON s.id = w.id"
             f"{_EVENT_JOINS}"
-            " WHERE s.rn <= :per_day"
+            " WHERE w.rn <= :per_day"
             " ORDER BY s.scheduled_date, s.start_time, s.id",
             {**params, **status_params, "start": start, "end": end, "per_day": int(per_day)},
         )

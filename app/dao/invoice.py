@@ -49,7 +49,7 @@ _CREDITED = ("COALESCE((SELECT -SUM(cn.total) FROM invoices cn WHERE cn.credit_n
 
 def _branch_clause(name: str) -> str:
     """``COALESCE(i.branch_id, <student's branch>) = :name`` on the invoice alone: the first half lets the
-    optimiser read the branch's rows by ``idx_invoices_branch_status`` (ref_or_null); an invoice without a
+    optimiser read the branch's rows by ``idx_invoices_branch_cover`` (ref_or_null); an invoice without a
     branch of its own (the original's rows) belongs to its student's branch."""
     return (f"(i.branch_id = :{name} OR i.branch_id IS NULL) AND (i.branch_id = :{name} OR i.enrollment_id IN"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             f" (SELECT be.id FROM enrollments be JOIN students bs ON bs.id = be.student_id WHERE bs.branch_id = :{name}))")

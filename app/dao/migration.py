@@ -71,7 +71,7 @@ def _ident(name: str) -> str:
     return name
 
 
-APPEND_ONLY = {"audit_trail": "SELECT, INSERT", "schema_migrations": "SELECT"}
+APPEND_ONLY = {"audit_trail": "SELECT, INSERT", "audit_verifications": "SELECT, INSERT", "schema_migrations": "SELECT"}
 
 
 def app_grants(tables: list[str], database: str, user: str, host: str = "%") -> list[str]:

@@ -51,7 +51,7 @@ _CONTEXT_COLUMNS = (
 
 def _branch_clause(name: str) -> str:
     """``_SCOPE_BRANCH = :name`` on the invoice alone: the first half lets the optimiser read the branch's
-    invoices by ``idx_invoices_branch_status`` (ref_or_null); an invoice without a branch of its own (the
+    invoices by ``idx_invoices_branch_cover`` (ref_or_null); an invoice without a branch of its own (the
     original's rows) belongs to its student's branch."""
     return (f"(i.branch_id = :{name} OR i.branch_id IS NULL) AND (i.branch_id = :{name} OR i.enrollment_id IN"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             f" (SELECT be.id FROM enrollments be JOIN students bs ON bs.id = be.student_id WHERE bs.branch_id = :{name}))")

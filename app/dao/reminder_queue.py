@@ -60,6 +60,11 @@ def _scope(branch_id: int | None, params: dict) -> tuple[str, str]:
 
 
 class ReminderQueueDAO(BaseDAO):
+    # A branch's page is picked down the due index when its count reached this (the list's cap) and the page
+    # ends within the first WALK_DEPTH rows (see page).
+    WALK_FROM = 10_000
+    WALK_DEPTH = 250
+
     # ------------------------------------------------------------------ the list
 
     def counts(self, branch_id: int | None, statuses: Iterable[str], *, channel: str | None = None,
@@ -83,10 +88,19 @@ class ReminderQueueDAO(BaseDAO):
             columns.append(f"(SELECT COUNT(*) FROM (SELECT r.id FROM reminders r{join} WHERE {narrow}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                            f" AND r.status = :st_{n} LIMIT :cap_limit) c{n}) AS c{n}")
         zeros = ", ".join("0" for _ in chosen)
+        # The types: the school's (a loose scan of idx_reminder_type), each kept for a branch when a recipient
+        # there has one: per type, the branch's accounts in turn (fk_users_branch) and their reminders
+        # (idx_reminder_recipient_queue, covering) up to the first of the type, a scalar LIMIT 1 subquery (an
+        # EXISTS becomes a semi-join that reads them all). A DISTINCT over the branch's reminders read every
+        # one of them (40,000 at scale L); a branch without reminders has no accounts to read.
+        then = "STRAIGHT_JOIN" if self.db.backend == "mysql" else "JOIN"
+        in_scope = "" if branch_id is None else (
+            f" WHERE (SELECT 1 FROM users su {then} reminders r ON r.recipient_user_id = su.id WHERE {where}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+            " AND r.reminder_type = t.reminder_type LIMIT 1) IS NOT NULL")
         rows = self.db.fetch_all(
             f"SELECT NULL AS reminder_type, {', '.join(columns)}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
-            f" UNION ALL SELECT t.reminder_type, {zeros} FROM (SELECT DISTINCT r.reminder_type FROM reminders r{join}"
-            f" WHERE {where} AND r.reminder_type IS NOT NULL) t", params)
+            f" UNION ALL SELECT t.reminder_type, {zeros} FROM (SELECT DISTINCT r.reminder_type FROM reminders r"
+            f" WHERE r.reminder_type IS NOT NULL) t{in_scope}", params)
         counts: dict[str, int] = dict.fromkeys(chosen, 0)
         types: list[str] = []
         for row in rows:
@@ -115,7 +129,17 @@ class ReminderQueueDAO(BaseDAO):
             query = query.with_page(last_page)
         if not total:
             return Page(items=[], total=0, query=query)
-        timed = (f"SELECT r.id, r.send_at AS due FROM reminders r{join} WHERE {where} AND r.send_at IS NOT NULL"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+        timed_from = f"reminders r{join}"
+        if (branch_id is not None and total >= self.WALK_FROM and query.offset + query.per_page <= self.WALK_DEPTH
+                and self.db.backend == "mysql"):
+            # A branch with this many reminders in the filters (the count reached its cap): its newest are
+            # found soonest down the due index itself (idx_reminder_send_at, idx_reminder_status_send_at),
+            # each reminder's recipient probed for the branch; MariaDB would rather read every reminder of the
+            # branch's accounts and sort them (40,000 at scale L). A smaller branch, or a deep page, keeps that.
+            # The index is forced: on a small table MariaDB would rather scan the recipients' index and sort.
+            due = "idx_reminder_status_send_at" if filters.get("status") else "idx_reminder_send_at"
+            timed_from = f"reminders r FORCE INDEX ({due}) STRAIGHT_JOIN users su ON su.id = r.recipient_user_id"
+        timed = (f"SELECT r.id, r.send_at AS due FROM {timed_from} WHERE {where} AND r.send_at IS NOT NULL"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                  " ORDER BY r.send_at DESC, r.id DESC LIMIT :page_depth")
         dated = (f"SELECT r.id, r.send_on AS due FROM reminders r{join} WHERE {where} AND r.send_at IS NULL"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                  " ORDER BY r.send_on DESC, r.id DESC LIMIT :page_depth")

@@ -45,6 +45,8 @@ What the figures mean (the schema contract; readers: dashboards, reports, the in
   ``learning_students`` (an enrolment active or in progress) and ``completed_students`` (a completed
   enrolment; a student can be both), and the enrolment requests ``pending_requests`` /
   ``approved_requests`` by the requesting student's branch (any account status).
+- ``stat_course_totals`` (0033, the course list): one row per course with an enrolment active or in
+  progress: ``active_enrolments``, how many.
 - ``stat_freshness``: one row per summary: when it was refreshed (naive UTC), how long it took, its rows.
 """
 from __future__ import annotations
@@ -67,6 +69,7 @@ SUMMARY_TABLES = {
     "branch_totals": "stat_branch_totals",
     "invoice_totals": "stat_invoice_totals",
     "payment_totals": "stat_payment_totals",
+    "course_totals": "stat_course_totals",
 }
 
 
@@ -90,6 +93,7 @@ _ROWS = {  # summary -> (its columns, its primary key)
                       " approved_requests", "branch_id"),
     "invoice_totals": ("branch_id, status, invoices, total, paid", "branch_id, status"),
     "payment_totals": ("branch_id, method, kind, entries, amount", "branch_id, method, kind"),
+    "course_totals": ("course_id, active_enrolments", "course_id"),
 }
 
 
@@ -332,6 +336,14 @@ class StatsDAO(BaseDAO):
             f" WHERE lp.payment_date > :as_of) later JOIN invoices i ON i.id = later.invoice_id"
             f" WHERE i.status = 'paid'{extra}) c WHERE c.owing > 0",
             {"as_of": as_of}).rowcount
+
+    def insert_course_totals(self) -> int:
+        """Per course: its enrolments active or in progress (one pass of idx_enrollments_course_status)."""
+        return self.db.execute(
+            "INSERT INTO stat_course_totals (course_id, active_enrolments)"
+            " SELECT e.course_id, COUNT(*) FROM enrollments e WHERE e.status IN ('active', 'in_progress')"
+            " GROUP BY e.course_id"
+        ).rowcount
 
     def insert_branch_totals(self) -> int:
         """Per student branch: one pass over the active students with their enrolments (per student

@@ -103,6 +103,8 @@ class VerifyResult:
     checked: int
     first_bad_id: int | None = None
     reason: str = ""
+    last_id: int | None = None  # the last row found intact (None: none walked)
+    last_hash: str | None = None  # its row_hash (None: no hashed row yet)
 
 
 def verify(db: Database, batch: int = 500) -> VerifyResult:
@@ -126,8 +128,10 @@ def verify_range(db: Database, first_id: int, last_id: int, batch: int = 500) ->
 def _walk(dao: AuditDAO, after_id: int, until_id: int | None, expected_prev: str | None, started: bool,
           batch: int) -> VerifyResult:
     """Check the rows after ``after_id`` (up to ``until_id``; None: to the end) in id order, ``batch`` at
-    a time, each linking to ``expected_prev`` and then to the row before it."""
+    a time, each linking to ``expected_prev`` and then to the row before it. The result names the last
+    row found intact (``last_id``, ``last_hash``: where a later check may start)."""
     checked, last_id, reached_end = 0, after_id, False
+    good_id = after_id if after_id else None
     while True:
         rows = dao.chain_batch(last_id, batch)
         if not rows:
@@ -138,22 +142,77 @@ def _walk(dao: AuditDAO, after_id: int, until_id: int | None, expected_prev: str
             last_id = row["id"]
             if row["row_hash"] is None:
                 if started:
-                    return VerifyResult(False, checked, row["id"], "hash missing on a chained row")
+                    return VerifyResult(False, checked, row["id"], "hash missing on a chained row", good_id,
+                                        expected_prev)
+                good_id = row["id"]
                 continue
             started = True
             checked += 1
             if row["prev_hash"] != expected_prev:
-                return VerifyResult(False, checked, row["id"], "previous-row link broken (a row was removed or reordered)")
+                return VerifyResult(False, checked, row["id"], "previous-row link broken (a row was removed or reordered)",
+                                    good_id, expected_prev)
             if row_hash(row["prev_hash"], row) != row["row_hash"]:
-                return VerifyResult(False, checked, row["id"], "content does not match its hash (row was changed)")
-            expected_prev = row["row_hash"]
+                return VerifyResult(False, checked, row["id"], "content does not match its hash (row was changed)",
+                                    good_id, expected_prev)
+            expected_prev, good_id = row["row_hash"], row["id"]
         if len(in_span) < len(rows):
             break  # past the span: the chain goes on after it
     head = dao.head()
     if reached_end and started and head and head["last_hash"] != expected_prev:
         if until_id is None or not dao.chain_batch(last_id, 1):  # (a range: rows appended meanwhile are fine)
-            return VerifyResult(False, checked, head["last_id"], "the newest rows were removed")
-    return VerifyResult(True, checked)
+            return VerifyResult(False, checked, head["last_id"], "the newest rows were removed", good_id,
+                                expected_prev)
+    return VerifyResult(True, checked, last_id=good_id, last_hash=expected_prev)
+
+
+def verify_and_record(db: Database, now: datetime) -> VerifyResult:
+    """The full walk (:func:`verify`, authoritative: flask verify-audit, nightly) with its result kept in
+    audit_verifications, ok or not: the last row found intact (id, hash) and, on failure, the first bad
+    row and why. The newest ok row is where the admin page's check starts (:func:`verify_recent`)."""
+    result = verify(db)
+    with db.transaction():
+        AuditDAO(db).record_verification({
+            "verified_at": now.replace(microsecond=0), "checked": result.checked, "last_id": result.last_id,
+            "last_hash": result.last_hash, "ok": 1 if result.ok else 0,
+            "first_bad_id": result.first_bad_id, "reason": (result.reason or None) and result.reason[:255],
+        })
+    return result
+
+
+PAGE_LIMIT = 1000  # entries the admin page re-hashes per view (about 60 ms at scale L); the rest: the nightly walk
+
+
+@dataclass
+class RecentCheck:
+    """What the admin page checked: ``result`` covers the entries after ``checkpoint`` (the newest ok
+    full check; None: from the start), at most PAGE_LIMIT of them. ``pending``: entries after
+    ``result.last_id`` were left for flask verify-audit (the newest is ``newest_id``). ``last_full_failed``: the
+    newest full check, when it failed."""
+    result: VerifyResult
+    checkpoint: dict | None
+    pending: bool = False
+    newest_id: int | None = None
+    last_full_failed: dict | None = None
+
+
+def verify_recent(db: Database, limit: int | None = None) -> RecentCheck:
+    """The bounded chain check of the admin page (reads only): from the newest ok full check (its last
+    row's hash is the link the next row must carry), at most ``limit`` (PAGE_LIMIT) entries, and the
+    chain head as in :func:`verify` when they reach the newest entry. Changes to entries before the
+    checkpoint are the nightly full walk's to find."""
+    limit = int(limit or PAGE_LIMIT)
+    dao = AuditDAO(db)
+    latest = dao.latest_verification()
+    checkpoint = latest if latest is None or latest["ok"] else dao.latest_verification(ok_only=True)
+    after_id = int(checkpoint["last_id"] or 0) if checkpoint else 0
+    expected_prev = checkpoint["last_hash"] if checkpoint else None
+    window = dao.ids_after(after_id, limit - 1, 2)  # the limit-th entry after the start and the one after it
+    until_id = window[0] if len(window) == 2 else None
+    result = _walk(dao, after_id, until_id, expected_prev, expected_prev is not None, limit + 1)
+    pending = until_id is not None and result.ok
+    newest = dao.head() if pending else None
+    return RecentCheck(result, checkpoint, pending, newest["last_id"] if newest else None,
+                       latest if latest and not latest["ok"] else None)
 
 
 def utc_range(day_from, day_to) -> dict[str, str]:

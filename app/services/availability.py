@@ -34,7 +34,7 @@ actor's branch (staff) is a 404 too; students and instructors may not name a veh
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from app.core import localtime
@@ -52,6 +52,7 @@ MAX_BRANCH_DAYS = 7
 BRANCH_PER_PAGE = 10      # the branch answer comes a page of working instructors at a time ...
 MAX_BRANCH_PER_PAGE = 25  # ... (``per_page`` at most this)
 DAY_MINUTES = 24 * 60
+STUDENT_CHUNK_DAYS = 3   # student_slot_days reads the lessons this many days at a time
 
 
 def slots(db: Database, actor: Actor, *, instructor_id: int, date_from: date, date_to: date,
@@ -158,6 +159,68 @@ def branch_slots(db: Database, actor: Actor, *, branch_id: int, date_from: date,
     return out
 
 
+def student_slot_days(db: Database, actor: Actor, *, instructor_ids: list[int], date_from: date, date_to: date,
+                      duration_minutes: int, now: datetime, settings: Mapping[str, Any],
+                      ignore_schedule_id: int | None = None) -> Iterator[list[dict]]:
+    """A student's free slots with several of their instructors at once, one local day at a time (each
+    day's slots in time then instructor order), so a caller wanting the next few stops early: the same
+    slots ``slots`` gives each instructor for the student, from a constant number of statements however
+    many instructors there are (instructors, policy, working hours, opening hours, live events,
+    unavailability). Instructors outside the student's branch are left out (a lesson belongs to the
+    student's branch); the caller passes those the student may book (self_service.allowed_instructors)."""
+    if actor.role != "student" or not actor.student_id:
+        raise NotFound("Not found")
+    dao = AvailabilityDAO(db)
+    branch_id = dao.student_branch(actor.student_id)
+    rows = [r for r in dao.instructors_of(sorted(set(instructor_ids)))
+            if branch_id is None or r["branch_id"] == branch_id]
+    if not rows:
+        return
+    branch_id = rows[0]["branch_id"]
+    rows = [r for r in rows if r["branch_id"] == branch_id]
+    pol = policy_service.for_branch(db, branch_id)
+    _check_range(date_from, date_to, duration_minutes, pol)
+    zone = localtime.zone_for(rows[0].get("branch_timezone"), settings.get("APP_TIMEZONE") or "Australia/Melbourne")
+    ids = [r["instructor_id"] for r in rows]
+    hours_by: dict[int, list[dict]] = {}
+    for h in dao.working_hours_of(ids):
+        hours_by.setdefault(h["instructor_id"], []).append(h)
+    rows = [r for r in rows if r["instructor_id"] in hours_by]
+    if not rows:
+        return
+    opening_rows = BranchDAO(db).opening_hours(branch_id) if branch_id is not None else []
+    opening = _periods(opening_rows, "open_time", "close_time") if opening_rows else None
+    range_start, range_end = _range(date_from, date_to)
+    windows_by: dict[int, list[tuple[datetime, datetime]]] = {}
+    for w in dao.unavailability_of(ids, range_start, range_end):
+        windows_by.setdefault(w["instructor_id"], []).append((w["start_datetime"], w["end_datetime"]))
+    periods = {r["instructor_id"]: _periods(hours_by[r["instructor_id"]], "start_time", "end_time") for r in rows}
+    chunk_from = date_from
+    while chunk_from <= date_to:  # the lessons a few days at a time: a caller that stops early reads few
+        chunk_to = min(date_to, chunk_from + timedelta(days=STUDENT_CHUNK_DAYS - 1))
+        own: dict[date, list[dict]] = {}  # the student's own lessons hold them whoever teaches
+        events_by: dict[tuple[int, date], list[dict]] = {}
+        for e in dao.live_events_of(ids, chunk_from, chunk_to, actor.student_id):
+            if ignore_schedule_id is not None and e["id"] == ignore_schedule_id:
+                continue
+            if e["instructor_id"] is None:
+                own.setdefault(e["scheduled_date"], []).append(e)
+            else:
+                events_by.setdefault((e["instructor_id"], e["scheduled_date"]), []).append(e)
+        day = chunk_from
+        while day <= chunk_to:
+            found: list[dict] = []
+            for row in rows:
+                iid = row["instructor_id"]
+                found += _free(row, periods[iid], opening, events_by.get((iid, day), []) + own.get(day, []),
+                               windows_by.get(iid, []), pol, zone, now=now, student=True, date_from=day,
+                               date_to=day, duration=duration_minutes, vehicle_id=None)
+            found.sort(key=lambda s: (s["start"], s["instructor_id"]))
+            yield found
+            day += timedelta(days=1)
+        chunk_from = chunk_to + timedelta(days=1)
+
+
 def _free(row: Mapping[str, Any], hours: dict[int, list[tuple[int, int]]],
           opening: dict[int, list[tuple[int, int]]] | None, events: list[Mapping[str, Any]],
           windows: list[tuple[datetime, datetime]], pol: policy_service.Policy, zone: ZoneInfo, *, now: datetime,
@@ -170,7 +233,10 @@ def _free(row: Mapping[str, Any], hours: dict[int, list[tuple[int, int]]],
         busy.setdefault(event["scheduled_date"], []).append(
             (_min(event["start_time"]) - buffer, _min(event["end_time"]) + buffer))
     local_now = now.replace(tzinfo=timezone.utc).astimezone(zone)
+    # a student: policy.within_horizon holds for every day up to horizon_end, and notice_ok for a start
+    # on the local wall clock at or after local now + the notice (both compare wall-clock times)
     last_day = policy_service.horizon_end(pol, now, zone) if student else date_to
+    notice_from = local_now.replace(tzinfo=None) + timedelta(minutes=pol.min_notice_minutes)
     grid = pol.slot_grid_minutes
     out: list[dict] = []
     day = max(date_from, local_now.date())
@@ -179,15 +245,15 @@ def _free(row: Mapping[str, Any], hours: dict[int, list[tuple[int, int]]],
             day += timedelta(days=1)
             continue
         weekday = day.weekday()
-        for start in range(0, DAY_MINUTES - duration, grid):
-            end = start + duration  # < DAY_MINUTES: a slot ends the same day, by 23:59 at the latest
-            if not any(a <= start and end <= b for a, b in hours.get(weekday, ())):
-                continue
+        for start in _starts(hours.get(weekday, ()), duration, grid):
+            end = start + duration
             if opening is not None and not any(a <= start and end <= b for a, b in opening.get(weekday, ())):
                 continue
             if any(start < b and a < end for a, b in busy.get(day, ())):
                 continue
             start_at = datetime.combine(day, _time(start))
+            if student and start_at < notice_from:  # policy.notice_ok, on the wall clock it compares
+                continue
             end_at = datetime.combine(day, _time(end))
             if any(ws < end_at and we > start_at for ws, we in windows):
                 continue
@@ -195,12 +261,7 @@ def _free(row: Mapping[str, Any], hours: dict[int, list[tuple[int, int]]],
                 begins, ends = localtime.span(day, _time(start), _time(end), zone)
             except ValidationFailed:  # a spring-forward gap time: not bookable
                 continue
-            begins_utc = localtime.to_utc_naive(begins)
-            if student:
-                if not (policy_service.notice_ok(pol, begins_utc, now, zone)
-                        and policy_service.within_horizon(pol, begins_utc, now, zone)):
-                    continue
-            elif begins_utc <= now:
+            if not student and localtime.to_utc_naive(begins) <= now:
                 continue
             out.append({"start": begins.isoformat(), "end": ends.isoformat(), "instructor_id": instructor_id,
                         "vehicle_id": vehicle_id, "warnings": []})
@@ -263,6 +324,16 @@ def _vehicle_in_scope(actor: Actor, row: Mapping[str, Any]) -> bool:
     if actor.is_admin:
         return True
     return row.get("vehicle_branch_id") is not None and row["vehicle_branch_id"] == row["branch_id"]
+
+
+def _starts(periods: Any, duration: int, grid: int) -> list[int]:
+    """The grid times (minutes after midnight) at which a ``duration`` slot fits inside one of the
+    working periods and ends the same day (by 23:59), in order: only these are tried."""
+    out: set[int] = set()
+    for a, b in periods:
+        first = -(-max(a, 0) // grid) * grid
+        out.update(range(first, min(b, DAY_MINUTES - 1) - duration + 1, grid))
+    return sorted(out)
 
 
 def _periods(rows: list[Mapping[str, Any]], first: str, last: str) -> dict[int, list[tuple[int, int]]]:

@@ -38,6 +38,7 @@ REVENUE_MONTHS = 12
 RUN_SHEET_LIMIT = 40
 STUDENTS_SHOWN = 8
 AWAITING_SHOWN = 5
+AWAITING_CAP = 1000  # the office's awaiting-an-outcome figure stops counting here ("1,000+")
 NEXT_LESSONS = 5
 UPCOMING_SHOWN = 8
 NOTIFICATIONS_SHOWN = 5
@@ -135,7 +136,8 @@ def _office(db: Database, actor: Actor, today: date, now: datetime) -> dict:
         "lessons_today": next(d["lessons"] for d in days if d["date"] == today),
         "lessons_week": sum(d["lessons"] for d in days),
         "days": days,
-        "awaiting": dao.awaiting_count(cutoffs(db, now), branch_id=branch),
+        "awaiting": dao.awaiting_count(cutoffs(db, now), branch_id=branch, cap=AWAITING_CAP),
+        "awaiting_cap": AWAITING_CAP,
         "overdue": dao.overdue(branch),
         "fleet": dao.fleet(branch),
         "upcoming": dao.upcoming(today, _school_time(now, today), UPCOMING_SHOWN, branch_id=branch),

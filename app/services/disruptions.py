@@ -332,7 +332,12 @@ def _decorate(dao: DisruptionDAO, cutoffs, items: list[dict]) -> None:
         return
     ids = sorted({int(r["id"]) for r in items})
     causes = dao.causes_of(cutoffs, ids)
-    free = _free(dao, items)
+    # free instructors only for the lessons an instructor cause breaks, vehicles only for a vehicle cause
+    # (the only options the panel offers)
+    mine_of = {int(r["id"]): causes.get(int(r["id"]), [r["cause"]]) for r in items}
+    free = _free(dao, items,
+                 instructors_for={i for i, c in mine_of.items() if any(x in INSTRUCTOR_CAUSES for x in c)},
+                 vehicles_for={i for i, c in mine_of.items() if any(x in VEHICLE_CAUSES for x in c)})
     for row in items:
         mine = causes.get(int(row["id"]), [row["cause"]])
         row["cause_label"] = CAUSE_LABELS[row["cause"]]
@@ -346,11 +351,14 @@ def _decorate(dao: DisruptionDAO, cutoffs, items: list[dict]) -> None:
         row["vehicle_options"] = options_["vehicles"]
 
 
-def _free(dao: DisruptionDAO, lessons: list[Mapping[str, Any]]) -> dict[int, dict]:
-    """Free instructors and vehicles per lesson id (two queries for all of ``lessons``)."""
+def _free(dao: DisruptionDAO, lessons: list[Mapping[str, Any]], *, instructors_for: set[int] | None = None,
+          vehicles_for: set[int] | None = None) -> dict[int, dict]:
+    """Free instructors and vehicles per lesson id (two queries for all of ``lessons``; only those of
+    ``instructors_for`` / ``vehicles_for`` when given)."""
     weekdays = {int(r["id"]): r["scheduled_date"].weekday() for r in lessons}
     found: dict[int, dict] = {i: {"instructors": [], "vehicles": []} for i in weekdays}
-    for row in dao.free_instructors(weekdays):
+    wanted = {i: d for i, d in weekdays.items() if instructors_for is None or i in instructors_for}
+    for row in dao.free_instructors(wanted) if wanted else ():
         bucket = found[int(row["schedule_id"])]["instructors"]
         if len(bucket) >= OPTIONS_PER_LESSON:
             continue
@@ -360,7 +368,8 @@ def _free(dao: DisruptionDAO, lessons: list[Mapping[str, Any]]) -> dict[int, dic
             warning = f"not allocated to {title}" if title else "not allocated to the course"
         bucket.append({"id": row["instructor_id"], "label": f"{row['first_name']} {row['last_name']}".strip(),
                        "warning": warning})
-    for row in dao.free_vehicles(list(weekdays)):
+    cars = [i for i in weekdays if vehicles_for is None or i in vehicles_for]
+    for row in dao.free_vehicles(cars) if cars else ():
         bucket = found[int(row["schedule_id"])]["vehicles"]
         if len(bucket) >= OPTIONS_PER_LESSON:
             continue

@@ -57,11 +57,15 @@ def _require_role(actor: Actor) -> None:
 
 
 def list_requests(db: Database, actor: Actor, query: ListQuery) -> tuple[Page, dict[str, int]]:
-    """One page of the queue and the per-status counts for the same filters (aggregates)."""
+    """One page of the queue and the per-status counts for the same filters (aggregates); the page's total
+    is read from the counts (the chosen status's, or all of them), not counted again."""
     _require_role(actor)
     dao = EnrollmentRequestDAO(db)
     scope = scope_for(actor)
-    return dao.list_page(query, scope), dao.status_counts(query, scope)
+    counts = dao.status_counts(query, scope)
+    status = query.filter("status")
+    total = counts.get(status, 0) if status else sum(counts.values())
+    return dao.list_page(query, scope, total=total), counts
 
 
 def badge(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any] | None = None):

@@ -15,7 +15,7 @@ from app.core.database import Database
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import ListQuery
 from app.core.params import clean_text, parse_id, parse_int
-from app.dao.picker import KINDS, PickerDAO
+from app.dao.picker import COUNT_CAP, KINDS, PickerDAO
 from app.services.scope import Actor
 
 PER_PAGE = 25
@@ -66,15 +66,18 @@ def _item(kind: str, row: dict) -> dict:
 def search(db: Database, actor: Actor, kind: str, q: Any = "", page: Any = 1, *, branch_id: Any = None,
            enrolled_only: bool = False) -> dict:
     """One page of choices: ``items`` (id, label, hint), ``q`` (cleaned), ``page``, ``pages``, ``total``,
-    ``per_page``. A page past the end is the last page; a bad page number is page 1."""
+    ``per_page``, ``capped`` (the count stopped at COUNT_CAP) and ``total_label``/``pages_label`` ("1,000+"). A page past the end is the last page; a bad page number is page 1."""
     kind = _kind(kind)
     branch = scope_branch(actor, branch_id)
     text = clean_text(q, MAX_QUERY)
     number = parse_int(clean_text(page), 1, 10**18) or 1
     query = ListQuery(sort="name", page=min(number, MAX_PAGE), per_page=PER_PAGE, q=text)
     result = PickerDAO(db).search(kind, query, branch_id=branch, enrolled_only=enrolled_only)
+    plus = "+" if result.capped else ""  # the count stopped at the DAO's cap: "1,000+" matches
     return {"kind": kind, "q": text, "items": [_item(kind, r) for r in result.items], "page": result.page,
-            "pages": result.pages, "total": result.total, "per_page": PER_PAGE, "branch_id": branch}
+            "pages": result.pages, "total": result.total, "per_page": PER_PAGE, "branch_id": branch,
+            "capped": bool(result.capped), "total_label": f"{min(result.total, COUNT_CAP):,}{plus}",
+            "pages_label": f"{result.pages:,}{plus}"}
 
 
 def chosen(db: Database, actor: Actor, kind: str, ids: Iterable[Any], *, branch_id: Any = None) -> list[dict]:

@@ -81,9 +81,10 @@ def allowed_instructors(db: Database, actor: Actor) -> list[dict]:
     dao = AvailabilityDAO(db)
     branch = dao.student_branch(student_id)
     pol = policy_service.for_branch(db, branch)
-    rows = dao.bookable_instructors(student_id, branch if branch is not None and pol.students_any_instructor else None)
     # a lesson belongs to the student's branch (the engine refuses another's), so only its instructors
-    return [{**r, "name": _name(r)} for r in rows if branch is None or r["branch_id"] == branch]
+    rows = dao.bookable_instructors(student_id, branch if branch is not None and pol.students_any_instructor else None,
+                                    within_branch=branch)
+    return [{**r, "name": _name(r)} for r in rows]
 
 
 def next_slots(db: Database, actor: Actor, *, duration_minutes: Any, now: datetime, settings: Mapping[str, Any],
@@ -103,25 +104,29 @@ def next_slots(db: Database, actor: Actor, *, duration_minutes: Any, now: dateti
             raise ValidationFailed("Choose one of your instructors.", field="instructor_id")
     first = now.date() - timedelta(days=1)  # the engine starts at the branch's local today (any zone)
     last = first + timedelta(days=days)
+    names = {i["id"]: i["name"] for i in instructors}
+    cap = policy_service.for_branch(db, instructors[0]["branch_id"]).max_lessons_per_week if instructors else 0
+    monday = first - timedelta(days=first.weekday())
+    taken: dict[date, int] = {}
     out: list[dict] = []
-    for instructor in instructors:
-        found = availability.slots(db, actor, instructor_id=instructor["id"], date_from=first, date_to=last,
-                                   duration_minutes=duration, now=now, settings=settings,
-                                   ignore_schedule_id=ignore_schedule_id)
-        for slot in found:
-            begins = datetime.fromisoformat(slot["start"])
-            ends = datetime.fromisoformat(slot["end"])
-            out.append({**slot, "instructor_name": instructor["name"], "date": begins.date().isoformat(),
-                        "start_time": begins.strftime("%H:%M"), "end_time": ends.strftime("%H:%M"),
-                        "duration_minutes": duration})
-    if out:
-        cap = policy_service.for_branch(db, instructors[0]["branch_id"]).max_lessons_per_week
-        monday = first - timedelta(days=first.weekday())
-        taken: dict[date, int] = {}
+    days_found = availability.student_slot_days(db, actor, instructor_ids=list(names), date_from=first,
+                                                date_to=last, duration_minutes=duration, now=now, settings=settings,
+                                                ignore_schedule_id=ignore_schedule_id)
+    if instructors:
         for day in BookingDAO(db).student_lesson_dates(actor.student_id, monday, last, ignore_schedule_id):
             week = day - timedelta(days=day.weekday())
             taken[week] = taken.get(week, 0) + 1
-        out = [s for s in out if taken.get(_monday(s["date"]), 0) < cap]
+    for day_slots in days_found:  # one local day at a time, in time order: stop once the page is full
+        for slot in day_slots:
+            begins = datetime.fromisoformat(slot["start"])
+            ends = datetime.fromisoformat(slot["end"])
+            entry = {**slot, "instructor_name": names[slot["instructor_id"]], "date": begins.date().isoformat(),
+                     "start_time": begins.strftime("%H:%M"), "end_time": ends.strftime("%H:%M"),
+                     "duration_minutes": duration}
+            if taken.get(_monday(entry["date"]), 0) < cap:  # weeks already at the branch's limit are left out
+                out.append(entry)
+        if len(out) >= limit:
+            break
     out.sort(key=lambda s: (datetime.fromisoformat(s["start"]), s["instructor_name"]))
     return out[:limit]
 

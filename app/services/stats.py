@@ -23,7 +23,8 @@ from app.core.errors import ValidationFailed
 from app.dao.stats import SUMMARY_TABLES, StatsDAO
 
 NAMES = ("instructor_month", "instructor_totals", "instructor_branch_month", "vehicle_totals", "revenue_month", "enrolment_progress",
-         "enrolment_month", "invoice_owing", "licence_pass", "branch_totals", "invoice_totals", "payment_totals")
+         "enrolment_month", "invoice_owing", "licence_pass", "branch_totals", "invoice_totals", "payment_totals",
+         "course_totals")
 _NEEDS = {"instructor_totals": ("instructor_month",), "instructor_branch_month": ("instructor_month",),
           "enrolment_month": ("enrolment_progress",)}
 
@@ -87,6 +88,8 @@ def refresh(db: Database, now: datetime, *, names=None, today: date | None = Non
                 rows = dao.insert_invoice_totals()
             elif name == "payment_totals":  # the payments ledger's whole-chain totals (helper lists2)
                 rows = dao.insert_payment_totals()
+            elif name == "course_totals":  # the course list's active students
+                rows = dao.insert_course_totals()
             else:
                 rows = dao.insert_branch_totals()
             ms = int((time.monotonic() - started) * 1000)

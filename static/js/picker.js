@@ -133,8 +133,8 @@
         self.updatePager();
         var first = data.total ? (data.page - 1) * data.per_page + 1 : 0;
         self.status.textContent = data.total
-          ? first + "–" + (first + data.items.length - 1) + " of " + data.total + (data.q ? " matching “" + data.q + "”" : "")
-            + (data.pages > 1 ? " (page " + data.page + " of " + data.pages + ")" : "") + ". Use the arrow keys and Enter to choose."
+          ? first + "–" + (first + data.items.length - 1) + " of " + (data.total_label || data.total) + (data.q ? " matching “" + data.q + "”" : "")
+            + (data.pages > 1 ? " (page " + data.page + " of " + (data.pages_label || data.pages) + ")" : "") + ". Use the arrow keys and Enter to choose."
           : "Nothing matches" + (data.q ? " “" + data.q + "”" : "") + ".";
       })
       .catch(function () {

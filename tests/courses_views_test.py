@@ -175,7 +175,7 @@ def test_staff_may_only_allocate_their_own_branch_instructors(app, client, world
 def test_staff_edit_keeps_other_branches_allocations(app, client, world):
     login(client, STAFF)
     html = client.get(f"/courses/{world.course}/edit").get_data(as_text=True)
-    assert "Also allocated at other branches" in html and "Tom Nguyen" in html
+    assert "Also allocated at other branches (unchanged): 1 instructor" in html and "Tom Nguyen" not in html
     response = post_form(client, f"/courses/{world.course}/edit",
                          {**VALID, "title": "Learner Essentials", "instructor_ids": [str(world.mine)]})
     assert response.status_code == 302
@@ -185,6 +185,39 @@ def test_staff_edit_keeps_other_branches_allocations(app, client, world):
                         {**VALID, "title": "Changed", "instructor_ids": [str(world.theirs)]})
     assert refused.status_code == 422
     assert value(app, "SELECT title FROM courses WHERE id = :id", {"id": world.course}) == "Learner Essentials"
+
+
+def test_an_admin_edits_a_big_allocation_one_branch_at_a_time_and_keeps_the_rest(app, client, world, monkeypatch):
+    """More allocated instructors than one form carries (ALLOCATION_FORM_CAP): the administrator's form
+    shows one branch's (their own first, another by ?allocation_branch=), counts the rest, and saving
+    changes only that branch's part; the rest stays allocated."""
+    from app.services import courses as course_service
+
+    monkeypatch.setattr(course_service, "ALLOCATION_FORM_CAP", 1)
+    with app.app_context():
+        db = get_db()
+        spare = f.make_instructor(db, user_id=f.make_user(db, role="instructor", branch_id=world.other,
+                                                          first_name="Zoe", last_name="Other"), branch_id=world.other)
+        db.insert("course_instructor", {"course_id": world.course, "instructor_id": spare})
+        db.insert("course_instructor", {"course_id": world.course, "instructor_id": world.mine})
+    login(client, ADMIN)
+    html = client.get(f"/courses/{world.course}/edit").get_data(as_text=True)
+    assert 'name="allocation_branch" value="%d"' % world.home in html  # the admin's own branch first
+    assert "Also allocated at other branches (unchanged): 2 instructors" in html
+    assert "edited one branch at a time" in html
+    other = client.get(f"/courses/{world.course}/edit?allocation_branch={world.other}").get_data(as_text=True)
+    assert "Also allocated at other branches (unchanged): 1 instructor" in other and "Tom Nguyen" in other
+    # untick the home branch's instructor: only the home branch's part changes
+    response = post_form(client, f"/courses/{world.course}/edit",
+                         {**VALID, "title": "Learner Essentials", "allocation_branch": str(world.home),
+                          "instructor_ids": []}, token_from=f"/courses/{world.course}/edit")
+    assert response.status_code == 302
+    assert allocation(app, world.course) == sorted([world.theirs, spare])
+    # an instructor of another branch smuggled into the home branch's form is refused
+    refused = post_form(client, f"/courses/{world.course}/edit",
+                        {**VALID, "allocation_branch": str(world.home), "instructor_ids": [str(world.theirs)]},
+                        token_from=f"/courses/{world.course}/edit")
+    assert refused.status_code == 422 and allocation(app, world.course) == sorted([world.theirs, spare])
 
 
 def test_retire_is_an_edit_and_the_audit_holds_the_allocation_change(app, client, world):

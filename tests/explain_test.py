@@ -188,10 +188,12 @@ def test_the_pending_requests_badge_reads_the_requests_index_alone(chain):
 def test_course_counts_are_an_index_range_per_course(chain):
     db = chain["db"]
     dao = CourseDAO(db)
-    for rows in (plans(db, lambda: dao.find(chain["course"])),
-                 plans(db, lambda: dao.list_page(ListQuery(sort="title")))):
-        no_full_scan(rows)
-        uses(rows, "enrollments", "idx_enrollments_course_status")
+    rows = plans(db, lambda: dao.find(chain["course"]))  # one course: an index range of its enrolments
+    no_full_scan(rows)
+    uses(rows, "enrollments", "idx_enrollments_course_status")
+    listed = plans(db, lambda: dao.list_page(ListQuery(sort="title")))  # the list: stat_course_totals by key
+    assert not [r for r in listed if r.get("table") == "enrollments"], listed
+    uses(listed, "stat_course_totals", "PRIMARY")
 
 
 def test_branch_counts_read_a_bounded_range_of_the_branchs_lessons(chain):

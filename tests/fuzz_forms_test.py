@@ -365,6 +365,8 @@ def _discover(school: School, session: Session) -> dict[str, tuple[str, dict]]:
                 pages.append(url)
     if session.role == "anonymous":
         pages = ["/auth/login", _activation_link(school), "/apply/", "/auth/forgot", _reset_link(school)]
+    else:  # the broadcast composer shows its message form once an audience is previewed
+        pages.append("/communications/new?segment=everyone")
     for page in pages:
         response = session.client.get(page)
         if response.status_code != 200 or "text/html" not in response.content_type:

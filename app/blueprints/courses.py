@@ -22,17 +22,18 @@ def _data(form: CourseForm) -> dict:
     return {**{name: getattr(form, name).data for name in FIELDS}, "instructor_ids": form.instructor_ids.data or []}
 
 
-def _render_form(form: CourseForm, course: dict | None, status: int = 200):
+def _render_form(form: CourseForm, course: dict | None, status: int = 200, branch: int | None = None):
     """The form with its instructor picker: the ticked instructors the user may allocate, one page of
-    matches (app/blueprints/pickers.py), and the other branches' allocations shown read-only."""
+    matches (app/blueprints/pickers.py), and how many other branches' allocations stay as they are.
+    ``branch`` (services.courses.allocation_branch): an administrator changing one branch's part."""
     actor = current_actor()
     selected = [i for i in (form.instructor_ids.data or []) if isinstance(i, int)]
-    instructors = pickers.state("instructor_ids", "instructor", selected, id_prefix="instructor")
-    allowed_branch = actor.branch_filter()
-    fixed = [i for i in (course or {}).get("instructors", [])
-             if allowed_branch is not None and i.get("branch_id") != allowed_branch]
+    instructors = pickers.state("instructor_ids", "instructor", selected, id_prefix="instructor",
+                                branch_id=branch if actor.is_admin else None)
+    branches = BranchDAO(get_db()).options() if actor.is_admin and branch is not None else []
     return render_template("courses/form.html", form=form, course=course, instructors=instructors,
-                           fixed=fixed), status
+                           others=(course or {}).get("other_allocations", 0), allocation_branch=branch,
+                           branches=branches), status
 
 
 @bp.get("/")
@@ -77,19 +78,22 @@ def view(course_id: int):
 @bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
 @roles_required("admin", "staff")
 def edit(course_id: int):
-    course = courses.get_course(get_db(), current_actor(), course_id)
+    db, actor = get_db(), current_actor()
+    source = request.form if request.method == "POST" else request.args
+    branch = courses.allocation_branch(db, actor, course_id, source.get("allocation_branch"))
+    course = courses.get_course(db, actor, course_id, branch)
     if request.method in ("GET", "HEAD"):
         data = {name: course[name] for name in FIELDS}
         data["instructor_ids"] = [i["id"] for i in course["instructors"]]
-        return _render_form(CourseForm(data=data), course)
+        return _render_form(CourseForm(data=data), course, branch=branch)
     form = CourseForm()
     if pickers.navigating():  # the picker's Search or page button (no JavaScript): nothing is saved
-        return _render_form(form, course)
+        return _render_form(form, course, branch=branch)
     if not form.validate():
-        return _render_form(form, course, 422)
+        return _render_form(form, course, 422, branch=branch)
     try:
-        courses.update_course(get_db(), current_actor(), course_id, _data(form), clock.now())
+        courses.update_course(db, actor, course_id, {**_data(form), "allocation_branch": branch}, clock.now())
     except AppError as exc:
-        return _render_form(form, course, form_failure(form, exc))
+        return _render_form(form, course, form_failure(form, exc), branch=branch)
     flash(f"Course “{form.title.data}” saved.", "success")
     return redirect(url_for("courses.view", course_id=course_id))

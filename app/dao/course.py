@@ -169,6 +169,30 @@ class CourseDAO(BaseDAO):
             params, "u.last_name, u.first_name, i.id", query)
         return page
 
+    def allocation_count(self, course_id: int, branch_id: int | None = None, *, outside: bool = False) -> int:
+        """How many instructors the course has allocated (of ``branch_id``, or outside it with
+        ``outside``): one index range of course_instructor."""
+        if branch_id is None:
+            return int(self.db.fetch_value(
+                "SELECT COUNT(*) FROM course_instructor WHERE course_id = :id", {"id": course_id}) or 0)
+        test = "(i.branch_id IS NULL OR i.branch_id <> :branch)" if outside else "i.branch_id = :branch"
+        return int(self.db.fetch_value(
+            "SELECT COUNT(*) FROM course_instructor ci JOIN instructors i ON i.id = ci.instructor_id"  # nosec B608 # interpolates only one of two constant conditions; every value is a bound :parameter
+            f" WHERE ci.course_id = :id AND {test}", {"id": course_id, "branch": branch_id}) or 0)
+
+    def first_allocated_branch(self, course_id: int) -> int | None:
+        return self.db.fetch_value(
+            "SELECT MIN(i.branch_id) FROM course_instructor ci JOIN instructors i ON i.id = ci.instructor_id"
+            " WHERE ci.course_id = :id", {"id": course_id})
+
+    def instructors_of_branch(self, course_id: int, branch_id: int) -> list[dict]:
+        """The course's allocated instructors of one branch, by name."""
+        return self.db.fetch_all(
+            f"SELECT {_INSTRUCTOR_COLUMNS} FROM course_instructor ci JOIN instructors i ON i.id = ci.instructor_id"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
+            " JOIN users u ON u.id = i.user_id LEFT JOIN branches b ON b.id = i.branch_id"
+            " WHERE ci.course_id = :id AND i.branch_id = :branch ORDER BY u.last_name, u.first_name, i.id",
+            {"id": course_id, "branch": branch_id})
+
     def instructor_ids(self, course_id: int) -> list[int]:
         rows = self.db.fetch_all(
             "SELECT instructor_id FROM course_instructor WHERE course_id = :id ORDER BY instructor_id",

@@ -7,7 +7,7 @@ Every statement is bounded by an index range, never by the whole history:
   branch, ``idx_schedule_instructor_date`` for an instructor (each covering: no table row is read);
 - lessons awaiting an outcome: ``status = 'scheduled'`` and before the earliest branch cut-off day read
   from the same covering index, only the cut-off days themselves join the branch for its time zone;
-- overdue invoices: ``idx_invoices_status_due`` (school) / ``idx_invoices_branch_status`` (branch), the
+- overdue invoices: ``idx_invoices_status_due`` (school) / ``idx_invoices_branch_cover`` (branch), the
   amount paid per overdue invoice through the payments' covering index;
 - revenue and utilisation from the maintained summaries (``stat_revenue_month``,
   ``stat_instructor_month``, refreshed by ``flask refresh-stats``), with their ``stat_freshness`` rows;

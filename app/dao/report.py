@@ -116,7 +116,7 @@ def _int_row(row: dict | None, keys=STAT_SUMS) -> dict:
 
 def _invoice_branch(alias: str = "i") -> str:
     """An invoice's branch is its own, else its student's (the original's rows): the first half lets the
-    optimiser read the branch's rows by idx_invoices_branch_status (as InvoiceDAO's list does)."""
+    optimiser read the branch's rows by idx_invoices_branch_cover (as InvoiceDAO's list does)."""
     return (f" AND ({alias}.branch_id = :branch_id OR ({alias}.branch_id IS NULL AND {alias}.enrollment_id IN"  # nosec B608 # interpolates only an alias this module passes; every value is a bound :parameter
             " (SELECT be.id FROM enrollments be JOIN students bs ON bs.id = be.student_id"
             " WHERE bs.branch_id = :branch_id)))")

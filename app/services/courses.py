@@ -15,7 +15,9 @@ from typing import Any, Iterable, Mapping
 from app.core.database import Database
 from app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import ListQuery
+from app.core.params import parse_id
 from app.dao.base import money
+from app.dao.branch import BranchDAO
 from app.dao.course import FIELDS, SORTS, STATUSES, CourseDAO
 from app.services import audit
 from app.services.scope import Actor
@@ -25,6 +27,7 @@ DEFAULT_SORT = "title"
 LIST_FILTERS = {"status": ("active", "inactive"), "category": "text"}
 MAX_PRICE = Decimal("99999999.99")  # DECIMAL(10,2)
 MAX_LESSONS = 1000
+ALLOCATION_FORM_CAP = 100  # the edit form changes every allocation up to this many, else one branch's
 
 
 def _require_office(actor: Actor) -> None:
@@ -86,11 +89,11 @@ def _instructor_ids(raw: Iterable[Any] | None) -> list[int]:
         raise ValidationFailed("Choose instructors from the list.", field="instructor_ids") from None
 
 
-def _check_allocation(dao: CourseDAO, actor: Actor, wanted: list[int], current: list[int]) -> None:
-    """Every chosen instructor must exist; staff may only choose their own branch's instructors;
-    newly chosen instructors must have an active account."""
+def _check_allocation(dao: CourseDAO, actor: Actor, wanted: list[int], current: list[int],
+                      allowed_branch: int | None = None) -> None:
+    """Every chosen instructor must exist; staff (and an administrator editing one branch's part) may
+    only choose that branch's instructors; newly chosen instructors must have an active account."""
     found = dao.instructors_by_ids(wanted)
-    allowed_branch = actor.branch_filter()
     problems = []
     for instructor_id in wanted:
         row = found.get(instructor_id)
@@ -102,9 +105,10 @@ def _check_allocation(dao: CourseDAO, actor: Actor, wanted: list[int], current: 
         raise ValidationFailed(" ".join(problems), errors={"instructor_ids": problems})
 
 
-def _final_allocation(dao: CourseDAO, actor: Actor, wanted: list[int], current: list[int]) -> list[int]:
-    """Staff edit only their branch's part of the allocation; other branches' allocations stay."""
-    allowed_branch = actor.branch_filter()
+def _final_allocation(dao: CourseDAO, wanted: list[int], current: list[int],
+                      allowed_branch: int | None) -> list[int]:
+    """Staff (and an administrator editing one branch) change only that branch's part of the allocation;
+    other branches' allocations stay."""
     if allowed_branch is None:
         return wanted
     others = [i for i, row in dao.instructors_by_ids(current).items() if row["branch_id"] != allowed_branch]
@@ -147,13 +151,38 @@ def course_page(db: Database, actor: Actor, course_id: int, query: ListQuery) ->
             "shown_branch": shown_branch, "own_branch": own}
 
 
-def get_course(db: Database, actor: Actor, course_id: int) -> dict:
+def allocation_branch(db: Database, actor: Actor, course_id: int, requested: Any = None) -> int | None:
+    """The branch whose allocations the course's edit form changes: staff their own; an administrator
+    every branch (None) while the course has at most ALLOCATION_FORM_CAP allocated instructors (the
+    picker's chosen list), else one branch at a time (``requested``, else their own, else the first
+    branch with an allocation), the others kept as they are: a form never carries 2,000 instructors,
+    and saving it never drops the ones it did not show."""
+    _require_office(actor)
+    if actor.branch_filter() is not None:
+        return actor.branch_filter()
+    dao = CourseDAO(db)
+    if dao.allocation_count(course_id) <= ALLOCATION_FORM_CAP:
+        return None
+    chosen = parse_id(requested)
+    if chosen is not None and BranchDAO(db).find(chosen) is not None:
+        return chosen
+    return actor.branch_id or dao.first_allocated_branch(course_id)
+
+
+def get_course(db: Database, actor: Actor, course_id: int, branch_id: int | None = None) -> dict:
+    """The course with ``instructors``: its allocated instructors (of ``branch_id`` only when given, then
+    ``other_allocations`` counts the rest)."""
     _require_office(actor)
     dao = CourseDAO(db)
     course = dao.find(course_id)
     if course is None:
         raise NotFound("Course not found")
-    course["instructors"] = dao.instructors_for([course_id])[course_id]
+    if branch_id is None:
+        course["instructors"] = dao.instructors_for([course_id])[course_id]
+        course["other_allocations"] = 0
+    else:
+        course["instructors"] = dao.instructors_of_branch(course_id, branch_id)
+        course["other_allocations"] = dao.allocation_count(course_id, branch_id, outside=True)
     return course
 
 
@@ -178,7 +207,7 @@ def create_course(db: Database, actor: Actor, data: Mapping[str, Any], now: date
     wanted = _instructor_ids(data.get("instructor_ids"))
     dao = CourseDAO(db)
     with db.transaction():
-        _check_allocation(dao, actor, wanted, [])
+        _check_allocation(dao, actor, wanted, [], actor.branch_filter())
         course_id = dao.insert(row, now)
         dao.set_instructors(course_id, wanted)
         audit.record(db, actor, "course_created", "course", course_id, now=now,
@@ -187,17 +216,20 @@ def create_course(db: Database, actor: Actor, data: Mapping[str, Any], now: date
 
 
 def update_course(db: Database, actor: Actor, course_id: int, data: Mapping[str, Any], now: datetime) -> None:
+    """Save the course; ``data["allocation_branch"]`` (the edit form's, see allocation_branch) confines
+    an administrator's allocation change to that branch, as staff's is to theirs."""
     _require_office(actor)
     row = _clean(data)
     wanted = _instructor_ids(data.get("instructor_ids"))
     dao = CourseDAO(db)
+    only = actor.branch_filter() if actor.branch_filter() is not None else parse_id(data.get("allocation_branch"))
     with db.transaction():
         current = dao.find(course_id)
         if current is None:
             raise NotFound("Course not found")
         current_ids = dao.instructor_ids(course_id)
-        _check_allocation(dao, actor, wanted, current_ids)
-        allocation = _final_allocation(dao, actor, wanted, current_ids)
+        _check_allocation(dao, actor, wanted, current_ids, only)
+        allocation = _final_allocation(dao, wanted, current_ids, only)
         before = {**{name: current[name] for name in FIELDS}, "instructor_ids": current_ids}
         dao.update(course_id, row, now)
         dao.set_instructors(course_id, allocation)

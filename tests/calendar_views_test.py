@@ -303,9 +303,10 @@ def test_the_day_view_pages_its_lanes(app, world):
             f.make_instructor(db, user_id=user, branch_id=world["a"])
     client = signed_in(app, "staff.a@calorigin.com")
     first = page(client, "/schedules/day")
-    assert first.count('class="cal-col') == 50 and "1 / 2" in first and "Amelia Ward" not in first
-    second = page(client, "/schedules/day?page=2")
-    assert second.count('class="cal-col') == 6 and "Amelia Ward" in second
+    assert first.count('class="cal-col') == 25 and "1 / 3" in first and "Amelia Ward" not in first
+    assert page(client, "/schedules/day?page=2").count('class="cal-col') == 25
+    last = page(client, "/schedules/day?page=3")
+    assert last.count('class="cal-col') == 6 and "Amelia Ward" in last
     assert "was used" in page(client, "/schedules/day?page=abc")
 
 

@@ -94,13 +94,13 @@ def test_big_statements_write_at_most_chunk_rows(db, monkeypatch):
     assert ledger["ledger_consumes"] == count(db, "SELECT COUNT(*) AS n FROM schedules WHERE status IN ('completed', 'no_show')")
     numbered = [tuple(r.values()) for r in db.fetch_all(
         "SELECT enrollment_id, entry, credits, schedule_id, source, reason, created_by, created_at FROM package_ledger"
-        " ORDER BY enrollment_id, entry, schedule_id")]
+        " ORDER BY enrollment_id, entry, schedule_id, source, credits, created_at")]  # a total order: two purchases tie on the first three
     db.execute("DELETE FROM package_ledger")
     # every course holds the lessons of its students here: the plain draws give the same rows
     assert bulk_seed.build_ledger(db, today=TODAY, now=NOW, covered=True) == ledger
     assert [tuple(r.values()) for r in db.fetch_all(
         "SELECT enrollment_id, entry, credits, schedule_id, source, reason, created_by, created_at FROM package_ledger"
-        " ORDER BY enrollment_id, entry, schedule_id")] == numbered
+        " ORDER BY enrollment_id, entry, schedule_id, source, credits, created_at")] == numbered
 
 
 def test_a_course_too_small_for_its_lessons_owes_the_rest(db):

@@ -105,14 +105,6 @@ class AvailabilityDAO(BaseDAO):
             " FROM instructors i LEFT JOIN branches b ON b.id = i.branch_id"
             f" WHERE i.id IN ({fragment}) ORDER BY i.id", params)
 
-    def working_hours_of(self, ids: list[int]) -> list[dict]:
-        if not ids:
-            return []
-        fragment, params = self.db.in_params("iid", ids)
-        return self.db.fetch_all(
-            "SELECT h.instructor_id, h.weekday, h.start_time, h.end_time FROM instructor_working_hours h"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
-            f" WHERE h.instructor_id IN ({fragment})", params)
-
     def live_events_of(self, ids: list[int], first: date, last: date, student_id: int | None) -> list[dict]:
         """Live events dated first..last of these instructors (``instructor_id`` set) and of the student
         through their enrolments (``instructor_id`` NULL: they hold the student whoever teaches), one
@@ -128,15 +120,6 @@ class AvailabilityDAO(BaseDAO):
                         f" WHERE se.student_id = :student_id AND {live}")
         return self.db.fetch_all(" UNION ALL ".join(arms),
                                  {**params, "first": first, "last": last, "student_id": student_id})
-
-    def unavailability_of(self, ids: list[int], start: datetime, end: datetime) -> list[dict]:
-        if not ids:
-            return []
-        fragment, params = self.db.in_params("iid", ids)
-        return self.db.fetch_all(
-            "SELECT w.instructor_id, w.start_datetime, w.end_datetime FROM instructor_unavailability w"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
-            f" WHERE w.instructor_id IN ({fragment}) AND w.start_datetime < :end AND w.end_datetime > :start",
-            {**params, "start": start, "end": end})
 
     # ------------------------------------------------------------------ a whole branch at once
 

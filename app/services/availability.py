@@ -42,6 +42,7 @@ from app.core.database import Database
 from app.core.errors import NotFound, ValidationFailed
 from app.dao.availability import AvailabilityDAO
 from app.dao.branch import BranchDAO
+from app.dao.calendar import CalendarDAO
 from app.dao.instructor import InstructorDAO
 from app.services import conflicts, policy as policy_service
 from app.services.scope import Actor
@@ -183,7 +184,7 @@ def student_slot_days(db: Database, actor: Actor, *, instructor_ids: list[int], 
     zone = localtime.zone_for(rows[0].get("branch_timezone"), settings.get("APP_TIMEZONE") or "Australia/Melbourne")
     ids = [r["instructor_id"] for r in rows]
     hours_by: dict[int, list[dict]] = {}
-    for h in dao.working_hours_of(ids):
+    for h in CalendarDAO(db).working_hours(ids):
         hours_by.setdefault(h["instructor_id"], []).append(h)
     rows = [r for r in rows if r["instructor_id"] in hours_by]
     if not rows:
@@ -192,7 +193,7 @@ def student_slot_days(db: Database, actor: Actor, *, instructor_ids: list[int], 
     opening = _periods(opening_rows, "open_time", "close_time") if opening_rows else None
     range_start, range_end = _range(date_from, date_to)
     windows_by: dict[int, list[tuple[datetime, datetime]]] = {}
-    for w in dao.unavailability_of(ids, range_start, range_end):
+    for w in CalendarDAO(db).unavailability(ids, range_start, range_end):
         windows_by.setdefault(w["instructor_id"], []).append((w["start_datetime"], w["end_datetime"]))
     periods = {r["instructor_id"]: _periods(hours_by[r["instructor_id"]], "start_time", "end_time") for r in rows}
     chunk_from = date_from

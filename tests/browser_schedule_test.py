@@ -82,10 +82,15 @@ def test_staff_book_from_the_day_view_with_a_warning_then_move_and_the_student_s
     page.locator("#move_end_time").fill("11:00")
     accept = page.locator("#move_accept_warnings")
     if not accept.is_visible():  # offered once the move has been checked: the server lists the warning first
-        page.get_by_role("button", name=re.compile("Move")).click()
+        # Wait for the checked form to arrive: the lesson page itself already names the warning, so
+        # waiting for its text alone could act on the page before the POST's answer replaced it.
+        with page.expect_navigation():
+            page.get_by_role("button", name=re.compile("Move")).click()
+        expect(accept).to_be_visible()
         expect(page.locator("main")).to_contain_text(re.compile(r"working hours", re.I))
         expect(page.locator("#move_start_time")).to_have_value("10:00")   # what was typed is kept
     accept.check()
+    expect(accept).to_be_checked()
     page.get_by_role("button", name=re.compile("Move")).click()
     expect(page.locator(".flash-stack")).to_contain_text("moved")
     expect(page).to_have_url(re.compile(re.escape(lesson_url) + r"(#.*)?$"))

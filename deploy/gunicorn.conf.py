@@ -54,3 +54,13 @@ logconfig_dict = {
     },
 }
 accesslog = "-"  # switches the access logger on; its handler above decides where lines go
+
+
+def post_worker_init(worker):
+    """Each worker compiles the templates and loads its libraries before its first request (app.bootstrap
+    warm_up), so no user's request pays for them; runs again for every worker max_requests replaces."""
+    from app.bootstrap import warm_up
+
+    timings = warm_up(worker.wsgi)  # the Flask app wsgi_app names
+    worker.log.info("worker %s warmed up: %s", worker.pid,
+                    ", ".join(f"{part} {seconds * 1000:.0f} ms" for part, seconds in timings.items()))

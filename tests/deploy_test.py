@@ -229,6 +229,26 @@ def test_gunicorn_config_serves_the_app_and_logs_the_request_id_through_a_rotati
                      (logs / "access.log.1").read_text().strip())
     assert f"rid={second}" in (logs / "access.log").read_text()  # a fresh file after the rename
     assert "Booting worker" in (logs / "gunicorn.log").read_text()
+    # post_worker_init warmed the worker before it answered: templates compiled, libraries imported
+    assert re.search(r"worker \d+ warmed up: templates \d+ ms, libraries \d+ ms", (logs / "gunicorn.log").read_text())
+
+
+def test_warm_up_compiles_every_template_before_the_first_request(tmp_path):
+    """A worker's one-time costs are paid by warm_up (gunicorn's post_worker_init), not by a user's request:
+    afterwards every template is in Jinja's cache, so the first page of each kind renders without compiling."""
+    from app.bootstrap import create_app, warm_up
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'warm.sqlite3'}", "TESTING": True})
+    names = app.jinja_env.list_templates()
+    assert len(names) > 100 and "base.html" in names and "dashboard/index.html" in names
+    assert not app.jinja_env.cache  # nothing compiled yet
+    timings = warm_up(app)
+    assert set(timings) == {"templates", "libraries"}
+    cached = {key[1] for key in app.jinja_env.cache.keys()}
+    assert cached == set(names)
+    assert len(app.jinja_env.cache) <= app.jinja_env.cache.capacity  # none evicted again
+    import sys as _sys
+    assert "fpdf" in _sys.modules
 
 
 @pytest.mark.skipif(shutil.which("logrotate") is None, reason="logrotate not installed (apt-get install logrotate)")

@@ -403,9 +403,29 @@ def test_the_awaiting_list_of_a_branch_is_a_range_of_its_lessons(chain):
     rows = plans(db, lambda: OutcomeDAO(db).awaiting_page(ListQuery(sort="date"), cutoffs,
                                                           scope_branch_id=chain["branch"]))
     no_full_scan(rows)
-    lessons = [r for r in rows if r.get("table") == "schedules"]
+    # the page's ids come from a range of the branch's lessons; the page's rows are then read by id
+    lessons = [r for r in rows if r.get("table") == "schedules" and r.get("key") != "PRIMARY"]
     assert lessons and all(r.get("type") == "range" for r in lessons)
     uses(lessons, "schedules", "idx_schedule_branch_status_date", "idx_schedule_branch_date", candidate=True)
+    assert all(r.get("type") == "eq_ref" for r in rows if r.get("table") == "schedules" and r.get("key") == "PRIMARY")
+
+
+def test_the_whole_chains_awaiting_list_walks_the_status_index_in_order(chain):
+    """Admin (no branch), by date: the page's ids are read backwards from idx_schedule_status_date, in its
+    order (no sort of the whole backlog), then joined to the names by id."""
+    from app.dao.outcome import OutcomeDAO
+
+    db = chain["db"]
+    cutoffs = [(None, TODAY, time(9, 0))]
+    for direction in ("desc", "asc"):
+        rows = plans(db, lambda: OutcomeDAO(db).awaiting_page(ListQuery(sort="date", direction=direction), cutoffs))
+        no_full_scan(rows)
+        page = [r for r in rows if "pick_id" in r["sql"]]  # the page statement (the other is the count)
+        picked = [r for r in page if r.get("table") == "schedules" and r.get("key") != "PRIMARY"]
+        assert len(picked) == 1, page
+        assert picked[0].get("key") == "idx_schedule_status_date" and picked[0].get("type") == "range", picked
+        assert "filesort" not in (picked[0].get("Extra") or "") and "temporary" not in (picked[0].get("Extra") or "")
+        assert all("filesort" not in (r.get("Extra") or "") for r in page if r.get("id") == picked[0].get("id"))
 
 
 # ---- the staff list pages of one branch (migration 0034, helper stafflists) ------------------------------

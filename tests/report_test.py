@@ -428,6 +428,33 @@ def test_the_ageing_csv_is_read_in_windows_as_it_is_written(db, chain, monkeypat
     assert counter.count == before + 3                            # three windows of one (the total is known)
 
 
+@pytest.mark.parametrize("window", [1, 2])
+def test_the_ageing_csv_windows_list_every_invoice_once_in_the_pages_order(db, chain, monkeypatch, window):
+    """Each CSV window continues after the previous window's last row (keyset): with ties on the due date
+    and on the amount owing, every sort and direction gives exactly the rows, in the order, of one page."""
+    from app.dao.report import ReportQueriesDAO
+    from tests.factories import make_invoice
+
+    e_mia = db.fetch_value("SELECT e.id FROM enrollments e JOIN students s ON s.id = e.student_id"
+                           " WHERE s.id = :s ORDER BY e.id LIMIT 1", {"s": chain.mia})
+    for _ in range(3):  # the same due date and amount three times, and once more on inv_mia's due date
+        make_invoice(db, e_mia, issue_date=D(2026, 1, 2), due_date=D(2026, 2, 1), status="overdue")
+    make_invoice(db, e_mia, issue_date=D(2026, 2, 1), due_date=D(2026, 3, 5), status="overdue")
+    stats.refresh(db, NOW, today=TODAY)
+    monkeypatch.setattr(reports, "CSV_WINDOW", window)
+    dao = ReportQueriesDAO(db)
+    bounds = reports.ageing_bounds(TODAY)
+    for sort in ("overdue", "owing", "number"):
+        for direction in ("asc", "desc"):
+            args = {"sort": sort, "dir": direction}
+            query = reports.list_query(args, "ageing")
+            whole = dao.ageing_summary_rows(TODAY, bounds, None, None, query, 1000, 0)
+            assert len(whole) == 7
+            _, header, rows = reports.csv_table(db, ADMIN, "ageing", args, TODAY)
+            numbers = [row[0] for row in rows]
+            assert numbers == [r["invoice_number"] for r in whole], (sort, direction)
+
+
 def test_retention_and_licence_read_their_summaries_as_of_the_refresh(db, chain):
     before = build(db, "retention", date_from="2025-12-01", date_to="2026-03-10")
     jack_enrolment = db.fetch_value("SELECT id FROM enrollments WHERE student_id = :s", {"s": chain.jack})

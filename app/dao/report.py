@@ -6,6 +6,7 @@ account is active, and "upcoming lessons" counts only lessons still scheduled.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from app.core.pagination import ListQuery, Page
 from app.dao.base import BaseDAO, as_datetime, money
@@ -99,6 +100,8 @@ INSTRUCTOR_SORTS = {
 }
 OWING_SORTS = {"overdue": ("c.due_date", "c.invoice_id"), "owing": ("c.owing", "c.invoice_id"),
                "number": "c.invoice_number"}
+_OWING_ROW_KEYS = {"c.due_date": "due_date", "c.owing": "owing", "c.invoice_number": "invoice_number",
+                   "c.invoice_id": "id"}  # sort column -> the field of ageing_summary_rows' rows (keyset windows)
 AGEING_SORTS = {"overdue": ("c.due_date", "c.id"), "owing": ("c.owing", "c.id"), "number": "inv.invoice_number"}
 
 
@@ -421,23 +424,41 @@ class ReportQueriesDAO(BaseDAO):
                  "owing": money((found.get(n) or {}).get("owing"))} for n in (1, 2, 3, 4)]
 
     def ageing_summary_rows(self, as_of: date, bounds: dict, branch_id: int | None, issued_from: date | None,
-                            query: ListQuery, limit: int, offset: int) -> list[dict]:
-        """One window of the owing invoices from stat_invoice_owing, with invoice number, student, branch."""
+                            query: ListQuery, limit: int, offset: int, after: dict | None = None) -> list[dict]:
+        """One window of the owing invoices from stat_invoice_owing, with invoice number, student, branch.
+        ``after`` (a row this method returned) continues the order just past that row instead of skipping
+        ``offset`` rows (the streamed CSV: each window starts where the last one stopped, in the index's
+        order, instead of re-reading every row before it)."""
         bucket = self._bucket(bounds)
         inner_order = self.order_clause(OWING_SORTS, query, "c.invoice_id")
+        where = self._owing_where(branch_id, issued_from)
+        keys: dict[str, Any] = {}
+        if after is not None:
+            chosen = OWING_SORTS.get(query.sort) or next(iter(OWING_SORTS.values()))
+            columns = ((chosen,) if isinstance(chosen, str) else tuple(chosen))
+            columns += () if columns[-1] == "c.invoice_id" else ("c.invoice_id",)
+            op = "<" if query.descending else ">"
+            arms = []
+            for n, column in enumerate(columns):
+                equal = "".join(f"{columns[m]} = :after_{m} AND " for m in range(n))
+                arms.append(f"({equal}{column} {op} :after_{n})")
+                keys[f"after_{n}"] = after[_OWING_ROW_KEYS[column]]
+            where += " AND (" + " OR ".join(arms) + ")"
+            offset = 0
         outer_order = self.order_clause({"overdue": ("p.due_date", "p.id"), "owing": ("p.owing", "p.id"),
                                          "number": "p.invoice_number"}, query, "p.id")
         rows = self.db.fetch_all(
             "SELECT p.*, e.student_id, su.first_name AS student_first_name,"  # nosec B608 # interpolates only fragments this module builds from constants and the whitelisted ORDER BY; every value is a bound :parameter
             " su.last_name AS student_last_name, b.name AS branch_name FROM ("
             "SELECT c.invoice_id AS id, c.invoice_number, c.due_date, c.enrollment_id, c.branch_id, c.total, c.owing,"
-            f" {bucket} AS bucket FROM stat_invoice_owing c" + self._owing_where(branch_id, issued_from)
+            f" {bucket} AS bucket FROM stat_invoice_owing c" + where
             + f" ORDER BY {inner_order} LIMIT :lim OFFSET :off) p"
             " LEFT JOIN enrollments e ON e.id = p.enrollment_id"
             " LEFT JOIN students st ON st.id = e.student_id LEFT JOIN users su ON su.id = st.user_id"
             " LEFT JOIN branches b ON b.id = p.branch_id"
             f" ORDER BY {outer_order}",
-            {"as_of": as_of, "branch_id": branch_id, "issued_from": issued_from, **bounds, "lim": limit, "off": offset})
+            {"as_of": as_of, "branch_id": branch_id, "issued_from": issued_from, **bounds, "lim": limit, "off": offset,
+             **keys})
         return [{"id": r["id"], "invoice_number": r["invoice_number"], "due_date": _as_date(r["due_date"]),
                  "total": money(r["total"]), "owing": money(r["owing"]), "bucket": int(r["bucket"]),
                  "student_id": r["student_id"], "student_first_name": r["student_first_name"],

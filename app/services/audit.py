@@ -251,10 +251,17 @@ def export_record(row: Mapping[str, Any]) -> dict[str, Any]:
     return {column: _plain(row.get(column)) for column in CSV_COLUMNS}
 
 
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
 def csv_safe(value: Any) -> str:
-    """Spreadsheet-safe cell: values starting with = + - @ tab or CR get a leading quote."""
-    text = "" if value is None else str(_plain(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Spreadsheet-safe cell: values starting with = + - @ tab or CR get a leading quote (a negative number
+    too, as before). Text and whole numbers skip _plain (a 44,000-row report CSV calls this 350,000 times)."""
+    if value is None:
+        return ""
+    kind = type(value)
+    text = value if kind is str else str(value) if kind is int else str(_plain(value))
+    return "'" + text if text and text[0] in _FORMULA_START else text
 
 
 def pretty(snapshot_json: str | None) -> str:

@@ -427,15 +427,18 @@ def _ageing_row(row: dict, as_of: date, labels: dict) -> dict:
 
 
 def _ageing_windows(dao: ReportQueriesDAO, f: Filters, bounds: dict, query: ListQuery, total: int):
-    """Every owing invoice of the summary, CSV_WINDOW rows at a time (at most CSV_LIMIT): the CSV streams."""
-    offset = 0
-    while offset < min(total, CSV_LIMIT):
+    """Every owing invoice of the summary, CSV_WINDOW rows at a time (at most CSV_LIMIT): the CSV streams.
+    Each window continues just after the previous window's last row (keyset), so the whole CSV reads each
+    row once: with OFFSET windows the 58,000 owing invoices of scale L took 3.9 s."""
+    done, last = 0, None
+    while done < min(total, CSV_LIMIT):
         rows = dao.ageing_summary_rows(f.date_to, bounds, f.branch_id, f.date_from, query,
-                                       min(CSV_WINDOW, CSV_LIMIT - offset), offset)
+                                       min(CSV_WINDOW, CSV_LIMIT - done), 0, after=last)
         if not rows:
             return
+        last = dict(rows[-1])  # before the caller decorates it
         yield from rows
-        offset += len(rows)
+        done += len(rows)
 
 
 def _clamp(query: ListQuery, total: int) -> tuple[ListQuery, int, int]:

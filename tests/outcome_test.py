@@ -119,6 +119,32 @@ def test_awaiting_page_cuts_off_per_zone_and_ands_scope_and_filters(world):
         "Jack", "Ward", "Bayside", world["branch"])
 
 
+def test_the_whole_chain_by_name_sorts_the_most_recent_capped_lessons(world, monkeypatch):
+    """Whole chain, sorted by a name, backlog above the cap: the list is the AWAITING_COUNT_CAP + 1 most
+    recent lessons (a capped list's rows, "N+"), sorted by that name; the oldest lie beyond it."""
+    from app.dao import outcome
+
+    monkeypatch.setattr(outcome, "AWAITING_COUNT_CAP", 2)
+    other_user = f.make_user(world["db"], first_name="Ava", last_name="Adams", branch_id=world["perth"])
+    ava = f.make_student(world["db"], user_id=other_user, branch_id=world["perth"])
+    ava_enrolment = f.make_enrollment(world["db"], ava, world["course"])
+    oldest_ava = f.make_schedule(world["db"], ava_enrolment, world["other"], branch_id=world["perth"],
+                                 scheduled_date=date(2026, 2, 1), start_time=time(9, 0), end_time=time(10, 0))
+    jack_1 = _event(world, scheduled_date=date(2026, 3, 2))
+    jack_2 = _event(world, scheduled_date=date(2026, 3, 3))
+    recent_ava = f.make_schedule(world["db"], ava_enrolment, world["other"], branch_id=world["perth"],
+                                 scheduled_date=date(2026, 3, 4), start_time=time(9, 0), end_time=time(10, 0))
+    page = _page(world, args={"sort": "student", "dir": "asc"})
+    assert page.total == 3 and page.total > outcome.AWAITING_COUNT_CAP           # "2+"
+    assert [r["id"] for r in page.items] == [recent_ava, jack_1, jack_2]         # Adams, then Mason (by id)
+    assert oldest_ava not in [r["id"] for r in page.items]
+    assert [r["id"] for r in _page(world, args={"sort": "student", "dir": "desc"}).items] == [jack_2, jack_1, recent_ava]
+    # narrowed to a branch, or searched, the name sort covers every lesson of it
+    assert [r["id"] for r in _page(world, branch_id=world["perth"], args={"sort": "student", "dir": "asc"}).items] == [
+        oldest_ava, recent_ava]
+    assert oldest_ava in [r["id"] for r in _page(world, args={"sort": "student", "q": "adams"}).items]
+
+
 def test_an_event_without_a_branch_uses_the_default_cut_off_and_its_students_branch(world):
     sid = _event(world, start_time=time(12, 0), end_time=time(13, 0))
     world["db"].execute("UPDATE schedules SET branch_id = NULL WHERE id = :id", {"id": sid})

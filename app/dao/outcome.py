@@ -153,6 +153,20 @@ class OutcomeDAO(BaseDAO):
                                              scope_instructor_id=scope_instructor_id,
                                              scope_branch_id=scope_branch_id)
         by_name = query.sort in ("student", "instructor")
+        narrowed = any(v is not None for v in (instructor_id, branch_id, scope_instructor_id, scope_branch_id))
+        if by_name and not narrowed and not query.q:
+            # the whole chain by name: the most recent AWAITING_COUNT_CAP + 1 lessons (the rows a capped list
+            # offers, and its "10,000+") by the status index, then those sorted by name; not every past lesson
+            # of the chain joined to its names and sorted (2 s at scale L)
+            recent = ("SELECT s.id FROM schedules s LEFT JOIN branches b ON b.id = s.branch_id" + where  # nosec B608 # interpolates only the WHERE this class builds from constants; every value is a bound :parameter
+                      + " ORDER BY s.scheduled_date DESC, s.start_time DESC, s.branch_id DESC, s.id DESC"
+                      " LIMIT :recent_cap")
+            from_where = (" FROM (" + recent + ") recent JOIN schedules s ON s.id = recent.id"
+                          + _LIST_FROM.removeprefix(" FROM schedules s"))
+            params["recent_cap"] = AWAITING_COUNT_CAP + 1
+            total = int(self.db.fetch_value("SELECT COUNT(*) AS n FROM (" + recent + ") counted", params) or 0)  # nosec B608 # the statement above, counted; every value is a bound :parameter
+        else:
+            from_where, total = None, None
         narrow = " FROM schedules s"
         if query.q or by_name or branch_id is not None or scope_branch_id is not None:
             narrow += " JOIN enrollments e ON e.id = s.enrollment_id JOIN students st ON st.id = e.student_id"
@@ -167,16 +181,14 @@ class OutcomeDAO(BaseDAO):
             " COALESCE(s.branch_id, st.branch_id) AS branch_id, b.name AS branch_name"
         )
         joins = " JOIN schedules s ON s.id = pick.pick_id" + _LIST_FROM.removeprefix(" FROM schedules s")
-        # the count stops at AWAITING_COUNT_CAP + 1 rows (shown as "10,000+"): the whole chain's backlog is
-        # never counted on each view
-        # the whole chain by date follows idx_schedule_status_date (branch_id is its next column); an instructor
+        # The count stops at AWAITING_COUNT_CAP + 1 rows (shown as "10,000+"): the whole chain's backlog is
+        # never counted on each view. The whole chain by date follows idx_schedule_status_date (branch_id is its next column); an instructor
         # or a branch is a range of its own index, sorted: the same order without the branch_id step, which
         # would tempt the optimiser to walk the chain's backlog in order for one instructor's few (issue 13)
-        narrowed = any(v is not None for v in (instructor_id, branch_id, scope_instructor_id, scope_branch_id))
         sorts = {**AWAITING_SORTS, "date": AWAITING_SORTS["date"][:2]} if narrowed else AWAITING_SORTS
-        return self.fetch_page_capped(narrow + where, columns, joins, params,
+        return self.fetch_page_capped(from_where or narrow + where, columns, joins, params,
                                       self.order_clause(sorts, query, "s.id"), query,
-                                      cap=AWAITING_COUNT_CAP)
+                                      cap=AWAITING_COUNT_CAP, total=total)
 
     def instructor_options(self, branch_id: int | None = None, limit: int = 500) -> list[dict]:
         """(id, first_name, last_name) of the instructors of ``branch_id`` (None: every branch), for the

@@ -455,6 +455,41 @@ def test_the_ageing_csv_windows_list_every_invoice_once_in_the_pages_order(db, c
             assert numbers == [r["invoice_number"] for r in whole], (sort, direction)
 
 
+@pytest.mark.parametrize("name", ["instructors", "utilisation", "cancellations"])
+def test_the_default_range_reads_its_summary_and_agrees_with_the_months(db, chain, name):
+    """The instructor reports' default range comes from stat_instructor_range (refresh-stats sums it); the
+    same figures, sorted and paged the same, as summing stat_instructor_month's rows of that range."""
+    from app.core.database import count_queries
+
+    def rows(actor=ADMIN, **args):
+        data = build(db, name, actor, **args)
+        return [(r["instructor_id"], r["events"], r["lessons"], r["completed"], r["cancelled"], r["no_show"],
+                 r["booked_minutes"], r["working_minutes"]) for r in data["page"].items], data["totals"]
+
+    ranges = reports.instructor_default_ranges(TODAY)
+    kind = reports.REPORTS[name]
+    first = reports._months_back(TODAY.replace(day=1), kind.default_span - 1)
+    assert (first, TODAY.replace(day=1)) in ranges
+    stored = db.fetch_value("SELECT COUNT(*) FROM stat_instructor_range WHERE m_from = :f", {"f": first}, cast=int)
+    assert stored > 0
+    with count_queries() as counter:
+        summary = rows()
+        by_events = rows(sort="events", dir="desc")
+        north = rows(chain.staff(chain.north))
+    assert any("stat_instructor_range" in sql for sql in counter.statements)
+    db.execute("DELETE FROM stat_instructor_range")                       # the same range, summed from the months
+    with count_queries() as counter:
+        assert rows() == summary and rows(sort="events", dir="desc") == by_events
+        assert rows(chain.staff(chain.north)) == north
+    assert not any("stat_instructor_range sm" in sql for sql in counter.statements)
+    assert summary[0] and summary[1]["events"] > 0
+    # any other range is summed from the months, whatever the summary holds
+    stats.refresh(db, NOW, today=TODAY)
+    with count_queries() as counter:
+        other = rows(date_from="2026-02", date_to="2026-03")
+    assert not any("stat_instructor_range sm" in sql for sql in counter.statements) and other[1]["events"] > 0
+
+
 def test_retention_and_licence_read_their_summaries_as_of_the_refresh(db, chain):
     before = build(db, "retention", date_from="2025-12-01", date_to="2026-03-10")
     jack_enrolment = db.fetch_value("SELECT id FROM enrollments WHERE student_id = :s", {"s": chain.jack})

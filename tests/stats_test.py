@@ -182,7 +182,8 @@ def test_freshness_rows_and_a_refresh_replaces_everything(db, school):
 
 def test_refresh_of_chosen_summaries(db, school):
     done = stats.refresh(db, NOW, names=["instructor_totals"])
-    assert list(done) == ["instructor_month", "instructor_totals"]  # the totals are derived from the months
+    # the totals are derived from the months, and the default ranges are refreshed with the months
+    assert list(done) == ["instructor_month", "instructor_range", "instructor_totals"]
     assert stats.freshness(db)["vehicle_totals"] is None
     assert list(stats.refresh(db, NOW, names=["revenue_month"])) == ["revenue_month"]
     with pytest.raises(ValidationFailed):
@@ -247,7 +248,7 @@ def test_as_of_words_the_refresh_time_in_the_school_zone():
 def test_the_command_refreshes_and_prints_one_line(app, runner):
     result = runner.invoke(args=["refresh-stats"])
     assert result.exit_code == 0, result.output
-    assert re.search(r"refresh-stats: instructor_month 0 rows in [\d.]+ s; instructor_totals 0 rows", result.output)
+    assert re.search(r"refresh-stats: instructor_month 0 rows in [\d.]+ s; instructor_range 0 rows in [\d.]+ s; instructor_totals 0 rows", result.output)
     with app.app_context():
         from app.core.flask_db import get_db
         assert all(v is not None for v in stats.freshness(get_db()).values())

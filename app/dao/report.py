@@ -176,9 +176,10 @@ class ReportQueriesDAO(BaseDAO):
     def instructor_totals(self, m_from: date, m_to: date, branch_id: int | None) -> dict:
         # the sums from the branch-month summary; the instructors (distinct over the months) from the
         # monthly rows' keys (PK range, or idx_stat_instructor_month_branch for a branch)
+        source = self._instructor_source(m_from, m_to, branch_id).replace(" sm", " im").replace("sm.", "im.")
         row = self.db.fetch_one(
-            f"SELECT {_SUMS}, (SELECT COUNT(DISTINCT im.instructor_id) FROM stat_instructor_month im"  # nosec B608 # interpolates only fragments this module builds from constants; every value is a bound :parameter
-            + _stat_where(branch_id).replace("sm.", "im.") + ") AS instructors FROM stat_instructor_branch_month sm"
+            f"SELECT {_SUMS}, (SELECT COUNT(DISTINCT im.instructor_id)"
+            + source + ") AS instructors FROM stat_instructor_branch_month sm"
             + _stat_where(branch_id), {"m_from": m_from, "m_to": m_to, "branch_id": branch_id})
         return _int_row(row, STAT_SUMS + ("instructors",))
 
@@ -197,15 +198,27 @@ class ReportQueriesDAO(BaseDAO):
             {"m_from": m_from, "m_to": m_to, "branch_id": branch_id})
         return [{**_int_row(r), "month_start": _as_date(r["month_start"])} for r in rows]
 
+    def _instructor_source(self, m_from: date, m_to: date, branch_id: int | None) -> str:
+        """FROM and WHERE of the per-instructor sums over the months, alias ``sm``: stat_instructor_range
+        when flask refresh-stats summed exactly this range (a report's default, one row per instructor and
+        branch), else stat_instructor_month's rows of the range (one per instructor and month)."""
+        summed = self.db.fetch_value("SELECT 1 FROM stat_instructor_range WHERE m_from = :m_from AND m_to = :m_to"
+                                     " LIMIT 1", {"m_from": m_from, "m_to": m_to})
+        if summed:
+            return (" FROM stat_instructor_range sm WHERE sm.m_from = :m_from AND sm.m_to = :m_to"
+                    + (" AND sm.branch_id = :branch_id" if branch_id is not None else ""))
+        return " FROM stat_instructor_month sm" + _stat_where(branch_id)
+
     def instructor_page(self, query: ListQuery, m_from: date, m_to: date, branch_id: int | None,
                         limit_all: int | None = None, total: int | None = None) -> Page:
         """One page of instructors with their sums over the months (25 a page; the total is the number of
         instructors with a summary row in the range: pass ``instructor_totals``' ``instructors`` when it is
         known). ``limit_all``: every row (the CSV), capped."""
         params = {"m_from": m_from, "m_to": m_to, "branch_id": branch_id}
+        source = self._instructor_source(m_from, m_to, branch_id)
         if total is None:
             total = int(self.db.fetch_value(
-                "SELECT COUNT(DISTINCT sm.instructor_id) FROM stat_instructor_month sm" + _stat_where(branch_id),  # nosec B608 # interpolates only fragments this module builds from constants; every value is a bound :parameter
+                "SELECT COUNT(DISTINCT sm.instructor_id)" + source,
                 params) or 0)
         if limit_all is None:
             last_page = max(1, -(-total // query.per_page))
@@ -217,9 +230,9 @@ class ReportQueriesDAO(BaseDAO):
         names = ("SELECT x.*, u.first_name, u.last_name, i.branch_id, b.name AS branch_name FROM ({grouped}) x"
                  " JOIN instructors i ON i.id = x.instructor_id JOIN users u ON u.id = i.user_id"
                  " LEFT JOIN branches b ON b.id = i.branch_id")
-        grouped = (f"SELECT sm.instructor_id, {_SUMS}, {_UTILISATION} AS utilisation,"  # nosec B608 # interpolates only module constants and _stat_where fragments; every value is a bound :parameter
+        grouped = (f"SELECT sm.instructor_id, {_SUMS}, {_UTILISATION} AS utilisation,"
                    f" {_RATE.format(c='cancelled')} AS cancel_rate, {_RATE.format(c='no_show')} AS no_show_rate"
-                   " FROM stat_instructor_month sm{join}" + _stat_where(branch_id) + " GROUP BY sm.instructor_id{group}")
+                   + source.replace(" sm WHERE", " sm{join} WHERE", 1) + " GROUP BY sm.instructor_id{group}")
         if query.sort == "name":  # the names are needed before the page is cut
             order = self.order_clause(INSTRUCTOR_SORTS, query, "sm.instructor_id")
             inner = grouped.format(join=" JOIN instructors i ON i.id = sm.instructor_id JOIN users u ON u.id = i.user_id",

@@ -70,6 +70,7 @@ SUMMARY_TABLES = {
     "invoice_totals": "stat_invoice_totals",
     "payment_totals": "stat_payment_totals",
     "course_totals": "stat_course_totals",
+    "instructor_range": "stat_instructor_range",
 }
 
 
@@ -94,6 +95,8 @@ _ROWS = {  # summary -> (its columns, its primary key)
     "invoice_totals": ("branch_id, status, invoices, total, paid", "branch_id, status"),
     "payment_totals": ("branch_id, method, kind, entries, amount", "branch_id, method, kind"),
     "course_totals": ("course_id, active_enrolments", "course_id"),
+    "instructor_range": ("m_from, m_to, instructor_id, branch_id, " + ", ".join(_MONTH_SUMS),
+                         "m_from, m_to, instructor_id, branch_id"),
 }
 
 
@@ -259,6 +262,20 @@ class StatsDAO(BaseDAO):
             " ) t GROUP BY t.instructor_id",
             {"today": today, "month_start": month_start, "next_month": next_month},
         ).rowcount
+
+    def insert_instructor_range(self, ranges) -> int:
+        """Each (m_from, m_to) month range of ``ranges`` summed per instructor and branch from
+        stat_instructor_month (refreshed just before): the instructor reports' default ranges."""
+        done = 0
+        sums = ", ".join(f"SUM(m.{c})" for c in _MONTH_SUMS)
+        for m_from, m_to in ranges:
+            sql = ("INSERT INTO stat_instructor_range (m_from, m_to, instructor_id, branch_id, "
+                   + ", ".join(_MONTH_SUMS) + f") SELECT :m_from, :m_to, m.instructor_id, m.branch_id, {sums}"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
+                   " FROM stat_instructor_month m WHERE m.month_start >= :m_from AND m.month_start <= :m_to"
+                   " GROUP BY m.instructor_id, m.branch_id")
+            done += self.db.execute(sql,
+                {"m_from": m_from, "m_to": m_to}).rowcount
+        return done
 
     def insert_vehicle_totals(self, today: date) -> int:
         """One sequential pass over schedules, grouped by vehicle. The scan is forced: left to itself

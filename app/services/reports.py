@@ -141,6 +141,14 @@ def _months_back(day: date, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def instructor_default_ranges(today: date) -> list[tuple[date, date]]:
+    """The (first month, last month) each instructor report shows by default on ``today``: flask
+    refresh-stats sums these into stat_instructor_range (the default page reads one row per instructor)."""
+    last = today.replace(day=1)
+    return sorted({(_months_back(last, kind.default_span - 1), last) for kind in REPORTS.values()
+                   if kind.range == "month" and "instructor_month" in kind.freshness})
+
+
 def _parse_day_or_month(raw: str, name: str, monthly: bool) -> date:
     text = clean_text(raw)
     match = _MONTH.fullmatch(text)

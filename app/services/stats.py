@@ -22,10 +22,10 @@ from app.core.database import Database
 from app.core.errors import ValidationFailed
 from app.dao.stats import SUMMARY_TABLES, StatsDAO
 
-NAMES = ("instructor_month", "instructor_totals", "instructor_branch_month", "vehicle_totals", "revenue_month", "enrolment_progress",
+NAMES = ("instructor_month", "instructor_range", "instructor_totals", "instructor_branch_month", "vehicle_totals", "revenue_month", "enrolment_progress",
          "enrolment_month", "invoice_owing", "licence_pass", "branch_totals", "invoice_totals", "payment_totals",
          "course_totals")
-_NEEDS = {"instructor_totals": ("instructor_month",), "instructor_branch_month": ("instructor_month",),
+_NEEDS = {"instructor_range": ("instructor_month",), "instructor_totals": ("instructor_month",), "instructor_branch_month": ("instructor_month",),
           "enrolment_month": ("enrolment_progress",)}
 
 
@@ -47,6 +47,8 @@ def _chosen(names) -> list[str]:
                                    errors={"names": [f"Unknown summary {name!r}."]})
         wanted.add(name)
         wanted.update(_NEEDS.get(name, ()))
+    if "instructor_month" in wanted:  # the default ranges are its sums: never older than the months they add
+        wanted.add("instructor_range")
     return [n for n in NAMES if n in wanted]
 
 
@@ -68,6 +70,10 @@ def refresh(db: Database, now: datetime, *, names=None, today: date | None = Non
                 first = min(first or today, today)
                 last = max(last or today, today)
                 rows = dao.insert_instructor_month(_month_start(first), _next_month(last) - timedelta(days=1))
+            elif name == "instructor_range":  # the instructor reports' default ranges, as of ``today``
+                from app.services.reports import instructor_default_ranges
+
+                rows = dao.insert_instructor_range(instructor_default_ranges(today))
             elif name == "instructor_totals":
                 rows = dao.insert_instructor_totals(today, _month_start(today), _next_month(today))
             elif name == "instructor_branch_month":

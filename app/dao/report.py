@@ -437,7 +437,8 @@ class ReportQueriesDAO(BaseDAO):
                  "owing": money((found.get(n) or {}).get("owing"))} for n in (1, 2, 3, 4)]
 
     def ageing_summary_rows(self, as_of: date, bounds: dict, branch_id: int | None, issued_from: date | None,
-                            query: ListQuery, limit: int, offset: int, after: dict | None = None) -> list[dict]:
+                            query: ListQuery, limit: int, offset: int, after: dict | None = None,
+                            for_csv: bool = False) -> list[dict]:
         """One window of the owing invoices from stat_invoice_owing, with invoice number, student, branch.
         ``after`` (a row this method returned) continues the order just past that row instead of skipping
         ``offset`` rows (the streamed CSV: each window starts where the last one stopped, in the index's
@@ -460,8 +461,11 @@ class ReportQueriesDAO(BaseDAO):
             offset = 0
         outer_order = self.order_clause({"overdue": ("p.due_date", "p.id"), "owing": ("p.owing", "p.id"),
                                          "number": "p.invoice_number"}, query, "p.id")
+        # the CSV reads only what it writes (and its window's keys): a third fewer values for the driver to parse
+        picked = ("p.id, p.invoice_number, p.due_date, p.total, p.owing, p.bucket" if for_csv
+                  else "p.*, e.student_id")
         rows = self.db.fetch_all(
-            "SELECT p.*, e.student_id, su.first_name AS student_first_name,"  # nosec B608 # interpolates only fragments this module builds from constants and the whitelisted ORDER BY; every value is a bound :parameter
+            f"SELECT {picked}, su.first_name AS student_first_name,"  # nosec B608 # interpolates only fragments this module builds from constants and the whitelisted ORDER BY; every value is a bound :parameter
             " su.last_name AS student_last_name, b.name AS branch_name FROM ("
             "SELECT c.invoice_id AS id, c.invoice_number, c.due_date, c.enrollment_id, c.branch_id, c.total, c.owing,"
             f" {bucket} AS bucket FROM stat_invoice_owing c" + where
@@ -472,6 +476,11 @@ class ReportQueriesDAO(BaseDAO):
             f" ORDER BY {outer_order}",
             {"as_of": as_of, "branch_id": branch_id, "issued_from": issued_from, **bounds, "lim": limit, "off": offset,
              **keys})
+        if for_csv:
+            return [{"id": r["id"], "invoice_number": r["invoice_number"], "due_date": _as_date(r["due_date"]),
+                     "total": money(r["total"]), "owing": money(r["owing"]), "bucket": int(r["bucket"]),
+                     "student_first_name": r["student_first_name"], "student_last_name": r["student_last_name"],
+                     "branch_name": r["branch_name"]} for r in rows]
         return [{"id": r["id"], "invoice_number": r["invoice_number"], "due_date": _as_date(r["due_date"]),
                  "total": money(r["total"]), "owing": money(r["owing"]), "bucket": int(r["bucket"]),
                  "student_id": r["student_id"], "student_first_name": r["student_first_name"],

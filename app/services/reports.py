@@ -441,7 +441,7 @@ def _ageing_windows(dao: ReportQueriesDAO, f: Filters, bounds: dict, query: List
     done, last = 0, None
     while done < min(total, CSV_LIMIT):
         rows = dao.ageing_summary_rows(f.date_to, bounds, f.branch_id, f.date_from, query,
-                                       min(CSV_WINDOW, CSV_LIMIT - done), 0, after=last)
+                                       min(CSV_WINDOW, CSV_LIMIT - done), 0, after=last, for_csv=True)
         if not rows:
             return
         last = dict(rows[-1])  # before the caller decorates it

@@ -113,40 +113,55 @@ class CourseDAO(BaseDAO):
 
     def instructor_summary(self, course_ids: Iterable[int], *, branch_id: int | None = None,
                            preview: int = PREVIEW) -> dict[int, dict]:
-        """For a page of courses, in one query: how many instructors each has allocated (``count``; with
+        """For a page of courses, in a fixed number of queries: how many instructors each has allocated (``count``; with
         ``branch_id`` also ``branch_count``, those of that branch) and the first ``preview`` of them
         (``branch_id``'s first, then by id): {course_id: {"count", "branch_count", "preview": [...]}}.
 
         Issue 13: the list names a few instructors, never every allocation (2,000 per course at L); the
-        counts read course_instructor's primary key and instructors by id, nothing wider."""
+        counts read course_instructor's primary key (a branch's: its instructors' allocations), the preview
+        one short key range per course."""
         ids = list(dict.fromkeys(course_ids))
         result = {cid: {"count": 0, "branch_count": 0 if branch_id is not None else None, "preview": []}
                   for cid in ids}
         if not ids:
             return result
         fragment, params = self.db.in_params("cid", ids)
-        mine = "CASE WHEN ai.branch_id = :pb THEN 1 ELSE 0 END" if branch_id is not None else "0"
-        rows = self.db.fetch_all(
-            f"SELECT r.course_id, r.n, r.n_branch, r.rn, {_INSTRUCTOR_COLUMNS}"  # nosec B608 # interpolates only IN-list placeholders of db.in_params, module constants and a fixed CASE; every value is a bound :parameter
-            " FROM (SELECT aci.course_id, aci.instructor_id,"
-            "   COUNT(*) OVER (PARTITION BY aci.course_id) AS n,"
-            f"   SUM({mine}) OVER (PARTITION BY aci.course_id) AS n_branch,"
-            f"   ROW_NUMBER() OVER (PARTITION BY aci.course_id ORDER BY {mine} DESC, aci.instructor_id) AS rn"
-            "   FROM course_instructor aci"
-            + (" JOIN instructors ai ON ai.id = aci.instructor_id" if branch_id is not None else "") +
-            f"   WHERE aci.course_id IN ({fragment})) r"
-            " JOIN instructors i ON i.id = r.instructor_id JOIN users u ON u.id = i.user_id"
-            " LEFT JOIN branches b ON b.id = i.branch_id"
-            " WHERE r.rn <= :preview OR r.rn = 1 ORDER BY r.course_id, r.rn",
-            {**params, "pb": branch_id, "preview": int(preview)},
-        )
-        for row in rows:
-            entry = result[int(row.pop("course_id"))]
-            entry["count"] = int(row.pop("n") or 0)
-            n_branch = int(row.pop("n_branch") or 0)
+        # the counts: course_instructor's primary key per course (a branch's: its instructors' allocations)
+        for row in self.db.fetch_all(
+                "SELECT ci.course_id, COUNT(*) AS n FROM course_instructor ci"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
+                f" WHERE ci.course_id IN ({fragment}) GROUP BY ci.course_id", params):
+            result[int(row["course_id"])]["count"] = int(row["n"] or 0)
+        if branch_id is not None:
+            for row in self.db.fetch_all(
+                    "SELECT ci.course_id, COUNT(*) AS n FROM instructors ai"  # nosec B608 # interpolates only IN-list placeholders of db.in_params; every value is a bound :parameter
+                    " JOIN course_instructor ci ON ci.instructor_id = ai.id"
+                    f" WHERE ai.branch_id = :pb AND ci.course_id IN ({fragment}) GROUP BY ci.course_id",
+                    {**params, "pb": branch_id}):
+                result[int(row["course_id"])]["branch_count"] = int(row["n"] or 0)
+        if preview <= 0:
+            return result
+        # the preview: per course the first ``preview`` allocations by id (the branch's first), each arm a
+        # short range of the primary key, instead of numbering every allocation of the page's courses
+        arms, arm_params = [], {"preview": int(preview), "pb": branch_id}
+        for n, cid in enumerate(ids):
+            arm_params[f"c{n}"] = cid
             if branch_id is not None:
-                entry["branch_count"] = n_branch
-            if int(row.pop("rn")) <= preview:
+                arms.append("SELECT * FROM (SELECT ci.course_id, ci.instructor_id, 0 AS mine_last"  # nosec B608 # a numbered placeholder only; every value is a bound :parameter
+                            " FROM course_instructor ci"
+                            f" JOIN instructors ai ON ai.id = ci.instructor_id WHERE ci.course_id = :c{n}"
+                            " AND ai.branch_id = :pb ORDER BY ci.instructor_id LIMIT :preview) b" + str(n))
+            arms.append("SELECT * FROM (SELECT ci.course_id, ci.instructor_id, 1 AS mine_last"  # nosec B608 # a numbered placeholder only; every value is a bound :parameter
+                        " FROM course_instructor ci"
+                        f" WHERE ci.course_id = :c{n} ORDER BY ci.instructor_id LIMIT :preview) a" + str(n))
+        picked = self.db.fetch_all(
+            f"SELECT p.course_id, p.mine_last, {_INSTRUCTOR_COLUMNS} FROM ("  # nosec B608 # interpolates only arms this method builds from constants; every value is a bound :parameter
+            + " UNION ALL ".join(arms) + ") p JOIN instructors i ON i.id = p.instructor_id"
+            " JOIN users u ON u.id = i.user_id LEFT JOIN branches b ON b.id = i.branch_id"
+            " ORDER BY p.course_id, p.mine_last, i.id", arm_params)
+        for row in picked:
+            entry = result[int(row.pop("course_id"))]
+            row.pop("mine_last")
+            if len(entry["preview"]) < preview and all(row["id"] != seen["id"] for seen in entry["preview"]):
                 entry["preview"].append(row)
         return result
 

@@ -220,6 +220,29 @@ def test_an_admin_edits_a_big_allocation_one_branch_at_a_time_and_keeps_the_rest
     assert refused.status_code == 422 and allocation(app, world.course) == sorted([world.theirs, spare])
 
 
+@pytest.mark.parametrize("garbage", ["abc", "999999", "-1", "1e3", "' OR 1=1 --", "9" * 40])
+def test_a_garbage_allocation_branch_falls_back_to_the_admins_own_and_drops_nothing(app, client, world, monkeypatch,
+                                                                                   garbage):
+    """An allocation_branch that is not a branch (text, unknown id, huge) is never a 500 nor "every branch":
+    the form falls back to the administrator's own branch, and saving changes only that part."""
+    from app.services import courses as course_service
+
+    monkeypatch.setattr(course_service, "ALLOCATION_FORM_CAP", 1)
+    with app.app_context():
+        db = get_db()
+        db.insert("course_instructor", {"course_id": world.course, "instructor_id": world.mine})
+    before = allocation(app, world.course)
+    login(client, ADMIN)
+    page = client.get(f"/courses/{world.course}/edit", query_string={"allocation_branch": garbage})
+    assert page.status_code == 200
+    assert 'name="allocation_branch" value="%d"' % world.home in page.get_data(as_text=True)
+    response = post_form(client, f"/courses/{world.course}/edit",
+                         {**VALID, "title": "Learner Essentials", "allocation_branch": garbage,
+                          "instructor_ids": [str(world.mine)]}, token_from=f"/courses/{world.course}/edit")
+    assert response.status_code == 302
+    assert allocation(app, world.course) == before  # the other branch's instructor is still allocated
+
+
 def test_retire_is_an_edit_and_the_audit_holds_the_allocation_change(app, client, world):
     login(client, ADMIN)
     response = post_form(client, f"/courses/{world.course}/edit",

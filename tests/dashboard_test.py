@@ -6,6 +6,8 @@ if __name__ == "__main__":
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import re
+
 import pytest
 
 from app.core.database import count_queries
@@ -140,6 +142,18 @@ def test_dashboard_query_count_is_bounded(seeded, client, email, limit):
     with count_queries() as counter:
         assert client.get("/dashboard/").status_code == 200
     assert counter.count <= limit, counter.statements
+
+
+def test_a_big_request_queue_shows_99_plus_in_the_pill_and_the_number_in_its_label(seeded, client, monkeypatch):
+    """A national chain's 10,000 pending requests: the pill says "99+" (as the broken-lessons badge), the
+    screen-reader label the number."""
+    from app.dao.enrollment_request import EnrollmentRequestDAO
+
+    monkeypatch.setattr(EnrollmentRequestDAO, "pending_count", lambda self, scope: 10_000)
+    login(client, "admin@origin.com")
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert re.search(r'title="10,000 pending requests" aria-hidden="true">99\+</span>', html), html[:200]
+    assert "(10,000 pending requests)" in html
 
 
 @pytest.mark.parametrize("email,label", [("admin@origin.com", "(2 pending requests)"),

@@ -68,6 +68,9 @@ def list_requests(db: Database, actor: Actor, query: ListQuery) -> tuple[Page, d
     return dao.list_page(query, scope, total=total), counts
 
 
+BADGE_MAX = 99  # the navigation pill shows "99+" above this
+
+
 def badge(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any] | None = None):
     """The navigation badge (app/core/navigation.py BADGES): the pending requests the actor's queue
     shows (same scope), or None at 0. One aggregate query."""
@@ -79,6 +82,8 @@ def badge(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any]
     n = EnrollmentRequestDAO(db).pending_count(scope)
     if not n:
         return None
+    if n > BADGE_MAX:  # the pill stays narrow, as the broken-lessons badge ("99+"); the label keeps the number
+        return f"{BADGE_MAX}+", f"{n:,} pending requests"
     return n, f"{n} pending request{'s' if n != 1 else ''}"
 
 

@@ -80,7 +80,7 @@ def test_invalid_note_stays_on_the_profile_address_with_focus_and_text_kept(sess
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("The note was not added: A note can be at most 5000 characters.")
     expect(alert.get_by_role("link", name="Go to the form")).to_have_attribute("href", "#notes")
-    assert page.evaluate("() => document.activeElement && document.activeElement.id") == "content"
+    expect(page.locator("#content")).to_be_focused()  # app.js moves the focus after load: wait for it
     assert note.get_attribute("aria-invalid") == "true"
     assert note.input_value() == typed
     assert _in_viewport(note)
@@ -117,7 +117,7 @@ def test_invalid_service_entry_stays_on_the_vehicle_address_with_focus_and_value
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("The service was not logged: Enter a distance from 0 to 2,000,000 km.")
     odometer = page.locator("#servicing-form").get_by_label("Odometer (km)")
-    assert page.evaluate("() => document.activeElement && document.activeElement.id") == "odometer_km"
+    expect(page.locator("#odometer_km")).to_be_focused()  # app.js moves the focus after load: wait for it
     assert odometer.input_value() == "-5"
     assert page.locator("#servicing-form").get_by_label("Work done").input_value() == "New tyres all round"
     assert page.locator("#servicing-form").get_by_label("Service date").input_value() == served

@@ -146,13 +146,13 @@ class CourseDAO(BaseDAO):
         for n, cid in enumerate(ids):
             arm_params[f"c{n}"] = cid
             if branch_id is not None:
-                arms.append("SELECT * FROM (SELECT ci.course_id, ci.instructor_id, 0 AS mine_last"  # nosec B608 # a numbered placeholder only; every value is a bound :parameter
-                            " FROM course_instructor ci"
+                arms.append(f"SELECT b{n}.course_id, b{n}.instructor_id, b{n}.mine_last FROM ("  # nosec B608 # a numbered placeholder only; every value is a bound :parameter
+                            "SELECT ci.course_id, ci.instructor_id, 0 AS mine_last FROM course_instructor ci"
                             f" JOIN instructors ai ON ai.id = ci.instructor_id WHERE ci.course_id = :c{n}"
-                            " AND ai.branch_id = :pb ORDER BY ci.instructor_id LIMIT :preview) b" + str(n))
-            arms.append("SELECT * FROM (SELECT ci.course_id, ci.instructor_id, 1 AS mine_last"  # nosec B608 # a numbered placeholder only; every value is a bound :parameter
-                        " FROM course_instructor ci"
-                        f" WHERE ci.course_id = :c{n} ORDER BY ci.instructor_id LIMIT :preview) a" + str(n))
+                            f" AND ai.branch_id = :pb ORDER BY ci.instructor_id LIMIT :preview) b{n}")
+            arms.append(f"SELECT a{n}.course_id, a{n}.instructor_id, a{n}.mine_last FROM ("  # nosec B608 # a numbered placeholder only; every value is a bound :parameter
+                        "SELECT ci.course_id, ci.instructor_id, 1 AS mine_last FROM course_instructor ci"
+                        f" WHERE ci.course_id = :c{n} ORDER BY ci.instructor_id LIMIT :preview) a{n}")
         picked = self.db.fetch_all(
             f"SELECT p.course_id, p.mine_last, {_INSTRUCTOR_COLUMNS} FROM ("  # nosec B608 # interpolates only arms this method builds from constants; every value is a bound :parameter
             + " UNION ALL ".join(arms) + ") p JOIN instructors i ON i.id = p.instructor_id"

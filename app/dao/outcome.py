@@ -182,9 +182,10 @@ class OutcomeDAO(BaseDAO):
         )
         joins = " JOIN schedules s ON s.id = pick.pick_id" + _LIST_FROM.removeprefix(" FROM schedules s")
         # The count stops at AWAITING_COUNT_CAP + 1 rows (shown as "10,000+"): the whole chain's backlog is
-        # never counted on each view. The whole chain by date follows idx_schedule_status_date (branch_id is its next column); an instructor
-        # or a branch is a range of its own index, sorted: the same order without the branch_id step, which
-        # would tempt the optimiser to walk the chain's backlog in order for one instructor's few (issue 13)
+        # never counted on each view. The whole chain by date follows idx_schedule_status_date (branch_id is
+        # its next column); an instructor or a branch is a range of its own index, sorted: the same order
+        # without the branch_id step, which would tempt the optimiser to walk the chain's backlog in order
+        # for one instructor's few (issue 13)
         sorts = {**AWAITING_SORTS, "date": AWAITING_SORTS["date"][:2]} if narrowed else AWAITING_SORTS
         return self.fetch_page_capped(from_where or narrow + where, columns, joins, params,
                                       self.order_clause(sorts, query, "s.id"), query,

@@ -7,6 +7,7 @@ The caps are lowered with monkeypatch so a handful of rows crosses them."""
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -124,6 +125,39 @@ def test_students_count_is_capped_and_the_school_wide_search_matches_prefixes(ap
     html = admin.get("/students/").get_data(as_text=True)
     assert "3+ students" in html and 'id="students-capped"' in html
     assert "3 students" in staff.get("/students/").get_data(as_text=True)
+
+
+def test_the_chains_learners_list_takes_far_over_the_cap_from_the_summary(app, world, monkeypatch):
+    """/students/?enrolment=active for the whole chain (the dashboard's pipeline link): once
+    stat_branch_totals counts far more learners than the cap, the list says "cap+" without its count
+    statement; near or under the cap, never refreshed, or narrowed, it counts as before."""
+    import app.dao.student as student_dao
+    from app.core.database import count_queries
+    from app.services import stats
+
+    admin = _client(app, ADMIN)
+    monkeypatch.setattr(student_dao, "COUNT_CAP", 3)
+    counted = "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM students"
+
+    def listed(url):
+        with count_queries() as counter:
+            html = admin.get(url).get_data(as_text=True)
+        return html, any(sql.lstrip().startswith(counted) for sql in counter.statements)
+
+    html, did_count = listed("/students/?enrolment=active")          # never refreshed: counted
+    assert "3+ students" in html and did_count
+    with app.app_context():
+        stats.refresh(get_db(), datetime(2026, 3, 10, 12, 0), names=["branch_totals"])
+    html, did_count = listed("/students/?enrolment=active")           # 5 learners > 3 x 1.1: no count
+    assert "3+ students" in html and 'id="students-capped"' in html and not did_count
+    assert "Ava Brown" in html
+    html, did_count = listed("/students/?enrolment=active&status=active")
+    assert "3+ students" in html and not did_count
+    html, did_count = listed(f"/students/?enrolment=active&branch={world['north']}")  # narrowed: counted
+    assert "3 students" in html and did_count
+    monkeypatch.setattr(student_dao, "COUNT_CAP", 10)                 # 5 learners, cap 10: counted, exact
+    html, did_count = listed("/students/?enrolment=active")
+    assert "5 students" in html and did_count
 
 
 # ---------------------------------------------------------------------------------------------- courses

@@ -97,13 +97,17 @@ class BaseDAO:
         pick: str = "s.id",
         cap: int = 10_000,
         total: int | None = None,
+        over_cap: bool = False,
     ) -> Page:
         """fetch_page_picked with a capped count (issue 13): the count reads at most ``cap`` + 1 matching
         rows, so a list of 200,000 rows costs what 10,000 do; ``page.capped`` says the count stopped
         ("10,000+") and the pager offers the first ``cap`` rows' pages. A caller that has already counted
-        the rows exactly (with its totals) passes ``total``: no count statement then."""
+        the rows exactly (with its totals) passes ``total``: no count statement then; one that knows the
+        rows are far more than ``cap`` (a maintained summary) passes ``over_cap``: "cap+", no count either."""
         counted = total is not None
-        if total is None:
+        if over_cap and not counted:
+            total = int(cap) + 1
+        elif total is None:
             total = int(self.db.fetch_value(
                 f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one {from_where} LIMIT :count_cap) capped",  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
                 {**params, "count_cap": int(cap) + 1}) or 0)

@@ -123,8 +123,10 @@ class StudentDAO(BaseDAO):
             params["f_course"] = course if valid_id(course) else -1
         enrolment = query.filter("enrolment")
         if enrolment:  # the dashboard's pipeline: an active (or in progress) enrolment, or a completed one
-            clauses.append("EXISTS (SELECT 1 FROM enrollments ee WHERE ee.student_id = s.id AND ee.status IN ("  # nosec B608 # the filter only chooses between two constant status lists; no request text reaches the SQL
-                           + ("'active', 'in_progress'" if enrolment == "active" else "'completed'") + "))")
+            # a count per student (idx_enrollments_student_status), not EXISTS: MariaDB turns an EXISTS into a
+            # semi-join that first reads every enrolment of the chain (30 ms at scale L) before a page of 25
+            clauses.append("(SELECT COUNT(*) FROM enrollments ee WHERE ee.student_id = s.id AND ee.status IN ("  # nosec B608 # the filter only chooses between two constant status lists; no request text reaches the SQL
+                           + ("'active', 'in_progress'" if enrolment == "active" else "'completed'") + ")) > 0")
         account = query.filter("status")
         if account:
             clauses.append("u.status = :f_status")
@@ -145,11 +147,24 @@ class StudentDAO(BaseDAO):
         )
         joins = ("JOIN students s ON s.id = pick.pick_id JOIN users u ON u.id = s.user_id"
                  " LEFT JOIN branches b ON b.id = s.branch_id")
+        # the whole chain's learners (the dashboard's pipeline link): when the summary already counts far
+        # more than the cap, the list says "10,000+" without counting 10,001 students one by one
+        over = (enrolment == "active" and scope.everything and not terms and not query.filter("branch")
+                and not status and not query.filter("course") and account in (None, "", "active")
+                and self._learners_far_over(COUNT_CAP))
         page = self.fetch_page_capped(from_where, columns, joins, params,
-                                      self.order_clause(SORTS, query, "s.id"), query, cap=COUNT_CAP)
+                                      self.order_clause(SORTS, query, "s.id"), query, cap=COUNT_CAP,
+                                      over_cap=over)
         for row in page.items:
             row["active_enrollments"] = int(row["active_enrollments"] or 0)
         return page
+
+    def _learners_far_over(self, cap: int) -> bool:
+        """Whether stat_branch_totals (flask refresh-stats, every 15 minutes) counts over ``cap`` x 1.1
+        active accounts with an active enrolment: a lower bound of the list's matches (any account status
+        counts there), with room for what changed since the refresh. Never refreshed: False (count)."""
+        learners = self.db.fetch_value("SELECT SUM(learning_students) AS n FROM stat_branch_totals")
+        return learners is not None and int(learners) > cap * 11 // 10
 
     @staticmethod
     def prefix_search(query: ListQuery, scope: StudentScope) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from time import monotonic
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from time import monotonic, perf_counter
 from typing import Any, Mapping
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
@@ -74,20 +74,18 @@ def warm_up(app: Flask) -> dict[str, float]:
     list. Without it each new worker (5 at start, another after every max_requests) compiled a page's
     templates on that page's first request, adding 30-150 ms to it, and the first invoice PDF paid the
     PDF library's import (about 0.3 s). Returns the seconds each part took (gunicorn logs them)."""
-    import time as _time
-
-    timings, started = {}, _time.perf_counter()
+    timings, started = {}, perf_counter()
     env = app.jinja_env
     for name in env.list_templates():
         env.get_template(name)
-    timings["templates"] = _time.perf_counter() - started
-    started = _time.perf_counter()
+    timings["templates"] = perf_counter() - started
+    started = perf_counter()
     import fpdf  # noqa: F401  (app/services/invoicing.py imports it where a PDF is drawn)
 
     from app.services.password_policy import common_passwords
 
     common_passwords()
-    timings["libraries"] = _time.perf_counter() - started
+    timings["libraries"] = perf_counter() - started
     return timings
 
 

@@ -147,6 +147,16 @@ def test_office_figures_are_in_scope(world, client, email, expected):
     assert "Sam Learner" in coming and coming.count("<tr>") - 1 == (2 if email.startswith("desk") else 4)   # less the header row
 
 
+def test_the_awaiting_figure_stops_counting_at_its_cap(world, client, monkeypatch):
+    """A chain's backlog of lessons without an outcome (70,000 at scale L): the KPI says "cap+"."""
+    from app.services import dashboard as dashboard_service
+
+    monkeypatch.setattr(dashboard_service, "AWAITING_CAP", 3)
+    assert _figures(_page(client, "boss.dash@example.com"))["awaiting"][1] == "3+"     # 4 awaiting
+    monkeypatch.setattr(dashboard_service, "AWAITING_CAP", 4)
+    assert _figures(client.get("/dashboard/").get_data(as_text=True))["awaiting"][1] == "4"
+
+
 @pytest.mark.parametrize("email", ["desk.dash@example.com", "boss.dash@example.com"])
 def test_every_office_figure_opens_the_list_it_counts_with_the_same_number(world, client, email):
     html = _page(client, email)

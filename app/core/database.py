@@ -418,6 +418,12 @@ class Database:
         return " FOR UPDATE" if self.dialect.name == "mysql" else ""
 
     @property
+    def straight_join(self) -> str:
+        """A join that keeps the written table order: STRAIGHT_JOIN on MariaDB (whose optimiser would
+        otherwise start from the bigger table at a chain's size), a plain JOIN on SQLite."""
+        return "STRAIGHT_JOIN" if self.dialect.name == "mysql" else "JOIN"
+
+    @property
     def connection(self) -> Any:
         if self._conn is None:
             self._conn = self.dialect.connect()

@@ -113,8 +113,8 @@ class CourseDAO(BaseDAO):
 
     def instructor_summary(self, course_ids: Iterable[int], *, branch_id: int | None = None,
                            preview: int = PREVIEW) -> dict[int, dict]:
-        """For a page of courses, in a fixed number of queries: how many instructors each has allocated (``count``; with
-        ``branch_id`` also ``branch_count``, those of that branch) and the first ``preview`` of them
+        """For a page of courses, in a fixed number of queries: how many instructors each has allocated
+        (``count``; with ``branch_id`` also ``branch_count``, those of that branch) and the first ``preview`` of them
         (``branch_id``'s first, then by id): {course_id: {"count", "branch_count", "preview": [...]}}.
 
         Issue 13: the list names a few instructors, never every allocation (2,000 per course at L); the

@@ -94,19 +94,19 @@ class EnrollmentRequestDAO(BaseDAO):
             params[f"q{i}"] = like_pattern(term)
         return " AND ".join(clauses), params
 
-    def _then(self) -> str:
-        """The join that keeps the branch's students first on MariaDB (STRAIGHT_JOIN): left to itself it reads
+    def _branch_first(self) -> str:
+        """The requests of a branch, its students first (db.straight_join): left to itself MariaDB reads
         every request of a status (10,000 pending at scale L) and each one's student row to test its branch;
         from the branch's students (fk_students_branch, covering) each is one probe of
         idx_request_status_student or fk_request_student (tests/explain_test.py)."""
-        return "STRAIGHT_JOIN" if self.db.backend == "mysql" else "JOIN"
+        return f"FROM students s {self.db.straight_join} enrollment_requests r ON r.student_id = s.id"
 
     def _from(self, query: ListQuery, scope: RequestScope) -> str:
         """The requests, joined to their student and account only when a branch or a search needs them (the
         count, the per-status counts and the page pick then read the requests' indexes alone; a request's
-        student and account always exist). With a branch, its students come first (:meth:`_then`)."""
+        student and account always exist). With a branch, its students come first (:meth:`_branch_first`)."""
         if query.filter("branch") or scope.branch_id is not None:
-            people = f"FROM students s {self._then()} enrollment_requests r ON r.student_id = s.id"
+            people = self._branch_first()
         elif query.q:
             people = "FROM enrollment_requests r JOIN students s ON s.id = r.student_id"
         else:
@@ -152,8 +152,8 @@ class EnrollmentRequestDAO(BaseDAO):
             return int(self.db.fetch_value(
                 "SELECT COUNT(*) AS n FROM enrollment_requests r WHERE r.status = 'pending'") or 0)
         scope_sql, params = scope.clause()
-        if scope.branch_id is not None:  # the branch's students first (see _then)
-            people = f"FROM students s {self._then()} enrollment_requests r ON r.student_id = s.id"
+        if scope.branch_id is not None:  # the branch's students first
+            people = self._branch_first()
         else:
             people = "FROM enrollment_requests r JOIN students s ON s.id = r.student_id"
         return int(self.db.fetch_value(

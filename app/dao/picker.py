@@ -72,10 +72,7 @@ class PickerDAO(BaseDAO):
         if enrolled_only and kind == "student":
             where += (" AND EXISTS (SELECT 1 FROM enrollments e WHERE e.student_id = st.id"
                       " AND e.status IN ('active', 'in_progress'))")
-        # a prefix search picks its matches through the name and e-mail indexes and sorts them; walking
-        # idx_users_name in order and testing every user on the way is what MariaDB would otherwise do
-        users = ("users u IGNORE INDEX FOR ORDER BY (idx_users_name)"
-                 if prefix and spec["users"] and self.db.backend == "mysql" else "users u")
+        users = self.users_table(prefix and bool(spec["users"]))
         from_where = f"FROM {spec['table']}{str(spec['users']).format(users=users)} WHERE {where}"
         joins = (f"JOIN {spec['table']} ON {spec['id']} = pick.pick_id"
                  f"{str(spec['users']).format(users='users u')}{spec['shown']}")

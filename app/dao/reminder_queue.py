@@ -93,9 +93,8 @@ class ReminderQueueDAO(BaseDAO):
         # (idx_reminder_recipient_queue, covering) up to the first of the type, a scalar LIMIT 1 subquery (an
         # EXISTS becomes a semi-join that reads them all). A DISTINCT over the branch's reminders read every
         # one of them (40,000 at scale L); a branch without reminders has no accounts to read.
-        then = "STRAIGHT_JOIN" if self.db.backend == "mysql" else "JOIN"
         in_scope = "" if branch_id is None else (
-            f" WHERE (SELECT 1 FROM users su {then} reminders r ON r.recipient_user_id = su.id WHERE {where}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
+            f" WHERE (SELECT 1 FROM users su {self.db.straight_join} reminders r ON r.recipient_user_id = su.id WHERE {where}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             " AND r.reminder_type = t.reminder_type LIMIT 1) IS NOT NULL")
         rows = self.db.fetch_all(
             f"SELECT NULL AS reminder_type, {', '.join(columns)}"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter

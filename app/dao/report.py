@@ -105,9 +105,9 @@ _OWING_ROW_KEYS = {"c.due_date": "due_date", "c.owing": "owing", "c.invoice_numb
 AGEING_SORTS = {"overdue": ("c.due_date", "c.id"), "owing": ("c.owing", "c.id"), "number": "inv.invoice_number"}
 
 
-def _stat_where(branch_id: int | None) -> str:
-    where = " WHERE sm.month_start >= :m_from AND sm.month_start <= :m_to"
-    return where + (" AND sm.branch_id = :branch_id" if branch_id is not None else "")
+def _stat_where(branch_id: int | None, alias: str = "sm") -> str:
+    where = f" WHERE {alias}.month_start >= :m_from AND {alias}.month_start <= :m_to"
+    return where + (f" AND {alias}.branch_id = :branch_id" if branch_id is not None else "")
 
 
 def _int_row(row: dict | None, keys=STAT_SUMS) -> dict:
@@ -176,10 +176,10 @@ class ReportQueriesDAO(BaseDAO):
     def instructor_totals(self, m_from: date, m_to: date, branch_id: int | None) -> dict:
         # the sums from the branch-month summary; the instructors (distinct over the months) from the
         # monthly rows' keys (PK range, or idx_stat_instructor_month_branch for a branch)
-        source = self._instructor_source(m_from, m_to, branch_id).replace(" sm", " im").replace("sm.", "im.")
+        table, where = self._instructor_source(m_from, m_to, branch_id, alias="im")
         row = self.db.fetch_one(
-            f"SELECT {_SUMS}, (SELECT COUNT(DISTINCT im.instructor_id)"
-            + source + ") AS instructors FROM stat_instructor_branch_month sm"
+            f"SELECT {_SUMS}, (SELECT COUNT(DISTINCT im.instructor_id) FROM {table} im{where})"  # nosec B608 # interpolates only a summary table name and WHERE this module builds from constants; every value is a bound :parameter
+            " AS instructors FROM stat_instructor_branch_month sm"
             + _stat_where(branch_id), {"m_from": m_from, "m_to": m_to, "branch_id": branch_id})
         return _int_row(row, STAT_SUMS + ("instructors",))
 
@@ -198,16 +198,18 @@ class ReportQueriesDAO(BaseDAO):
             {"m_from": m_from, "m_to": m_to, "branch_id": branch_id})
         return [{**_int_row(r), "month_start": _as_date(r["month_start"])} for r in rows]
 
-    def _instructor_source(self, m_from: date, m_to: date, branch_id: int | None) -> str:
-        """FROM and WHERE of the per-instructor sums over the months, alias ``sm``: stat_instructor_range
-        when flask refresh-stats summed exactly this range (a report's default, one row per instructor and
+    def _instructor_source(self, m_from: date, m_to: date, branch_id: int | None,
+                           alias: str = "sm") -> tuple[str, str]:
+        """(table, WHERE on ``alias``) of the per-instructor sums over the months: stat_instructor_range when
+        flask refresh-stats summed exactly this range (a report's default, one row per instructor and
         branch), else stat_instructor_month's rows of the range (one per instructor and month)."""
         summed = self.db.fetch_value("SELECT 1 FROM stat_instructor_range WHERE m_from = :m_from AND m_to = :m_to"
                                      " LIMIT 1", {"m_from": m_from, "m_to": m_to})
         if summed:
-            return (" FROM stat_instructor_range sm WHERE sm.m_from = :m_from AND sm.m_to = :m_to"
-                    + (" AND sm.branch_id = :branch_id" if branch_id is not None else ""))
-        return " FROM stat_instructor_month sm" + _stat_where(branch_id)
+            return "stat_instructor_range", (
+                f" WHERE {alias}.m_from = :m_from AND {alias}.m_to = :m_to"
+                + (f" AND {alias}.branch_id = :branch_id" if branch_id is not None else ""))
+        return "stat_instructor_month", _stat_where(branch_id, alias)
 
     def instructor_page(self, query: ListQuery, m_from: date, m_to: date, branch_id: int | None,
                         limit_all: int | None = None, total: int | None = None) -> Page:
@@ -215,10 +217,10 @@ class ReportQueriesDAO(BaseDAO):
         instructors with a summary row in the range: pass ``instructor_totals``' ``instructors`` when it is
         known). ``limit_all``: every row (the CSV), capped."""
         params = {"m_from": m_from, "m_to": m_to, "branch_id": branch_id}
-        source = self._instructor_source(m_from, m_to, branch_id)
+        table, where = self._instructor_source(m_from, m_to, branch_id)
         if total is None:
             total = int(self.db.fetch_value(
-                "SELECT COUNT(DISTINCT sm.instructor_id)" + source,
+                f"SELECT COUNT(DISTINCT sm.instructor_id) FROM {table} sm{where}",  # nosec B608 # interpolates only a summary table name and WHERE this module builds from constants; every value is a bound :parameter
                 params) or 0)
         if limit_all is None:
             last_page = max(1, -(-total // query.per_page))
@@ -230,9 +232,9 @@ class ReportQueriesDAO(BaseDAO):
         names = ("SELECT x.*, u.first_name, u.last_name, i.branch_id, b.name AS branch_name FROM ({grouped}) x"
                  " JOIN instructors i ON i.id = x.instructor_id JOIN users u ON u.id = i.user_id"
                  " LEFT JOIN branches b ON b.id = i.branch_id")
-        grouped = (f"SELECT sm.instructor_id, {_SUMS}, {_UTILISATION} AS utilisation,"
+        grouped = (f"SELECT sm.instructor_id, {_SUMS}, {_UTILISATION} AS utilisation,"  # nosec B608 # interpolates only a summary table name and WHERE this module builds from constants; every value is a bound :parameter
                    f" {_RATE.format(c='cancelled')} AS cancel_rate, {_RATE.format(c='no_show')} AS no_show_rate"
-                   + source.replace(" sm WHERE", " sm{join} WHERE", 1) + " GROUP BY sm.instructor_id{group}")
+                   f" FROM {table} sm{{join}}{where} GROUP BY sm.instructor_id{{group}}")
         if query.sort == "name":  # the names are needed before the page is cut
             order = self.order_clause(INSTRUCTOR_SORTS, query, "sm.instructor_id")
             inner = grouped.format(join=" JOIN instructors i ON i.id = sm.instructor_id JOIN users u ON u.id = i.user_id",

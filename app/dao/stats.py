@@ -47,6 +47,9 @@ What the figures mean (the schema contract; readers: dashboards, reports, the in
   ``approved_requests`` by the requesting student's branch (any account status).
 - ``stat_course_totals`` (0033, the course list): one row per course with an enrolment active or in
   progress: ``active_enrolments``, how many.
+- ``stat_instructor_range`` (0035, the instructor reports' default ranges): ``stat_instructor_month``'s
+  columns summed per instructor and branch over each (``m_from``, ``m_to``) month range of
+  services.reports.instructor_default_ranges on the refresh day (the last 12 and the last 3 months).
 - ``stat_freshness``: one row per summary: when it was refreshed (naive UTC), how long it took, its rows.
 """
 from __future__ import annotations
@@ -273,8 +276,7 @@ class StatsDAO(BaseDAO):
                    + ", ".join(_MONTH_SUMS) + f") SELECT :m_from, :m_to, m.instructor_id, m.branch_id, {sums}"  # nosec B608 # interpolates only module constants; every value is a bound :parameter
                    " FROM stat_instructor_month m WHERE m.month_start >= :m_from AND m.month_start <= :m_to"
                    " GROUP BY m.instructor_id, m.branch_id")
-            done += self.db.execute(sql,
-                {"m_from": m_from, "m_to": m_to}).rowcount
+            done += self.db.execute(sql, {"m_from": m_from, "m_to": m_to}).rowcount
         return done
 
     def insert_vehicle_totals(self, today: date) -> int:

@@ -131,10 +131,7 @@ class StudentDAO(BaseDAO):
         if account:
             clauses.append("u.status = :f_status")
             params["f_status"] = account
-        # a prefix search picks its matches through the name/e-mail/phone indexes and sorts them; walking
-        # idx_users_name in order and testing every user on the way is what MariaDB would otherwise do
-        users = ("users u IGNORE INDEX FOR ORDER BY (idx_users_name)"
-                 if prefix and self.db.backend == "mysql" else "users u")
+        users = self.users_table(prefix)
         from_where = (
             f"FROM students s JOIN {users} ON u.id = s.user_id"
             + (" LEFT JOIN branches b ON b.id = s.branch_id" if query.sort == "branch" else "")

@@ -129,6 +129,7 @@ def _office(db: Database, actor: Actor, today: date, now: datetime) -> dict:
     use = dao.utilisation(months[-1], branch_id=branch)
     revenue = dao.revenue_months(months[0], months[-1], branch_id=branch)
     fresh = dao.freshness(("revenue_month", "instructor_month", "branch_totals"))
+    awaiting = dao.awaiting_count(cutoffs(db, now), branch_id=branch, cap=AWAITING_CAP)
     return {
         "kind": "office",
         "branch_id": branch,
@@ -136,8 +137,8 @@ def _office(db: Database, actor: Actor, today: date, now: datetime) -> dict:
         "lessons_today": next(d["lessons"] for d in days if d["date"] == today),
         "lessons_week": sum(d["lessons"] for d in days),
         "days": days,
-        "awaiting": dao.awaiting_count(cutoffs(db, now), branch_id=branch, cap=AWAITING_CAP),
-        "awaiting_cap": AWAITING_CAP,
+        "awaiting": awaiting,
+        "awaiting_label": f"{AWAITING_CAP:,}+" if awaiting > AWAITING_CAP else f"{awaiting:,}",
         "overdue": dao.overdue(branch),
         "fleet": dao.fleet(branch),
         "upcoming": dao.upcoming(today, _school_time(now, today), UPCOMING_SHOWN, branch_id=branch),

@@ -608,13 +608,17 @@ def _init_templates(app: Flask) -> None:
         """A CACHED_BADGES badge from this worker's cache while fresh (per database, role and branch
         scope), else computed (and kept); any other badge is computed."""
         ttl = int(app.config.get("NAV_BADGE_CACHE_SECONDS") or 0)
+        known = g.get("known_badges") or {}
         if badge not in CACHED_BADGES or ttl <= 0:
-            return compute()
+            return known[badge] if badge in known else compute()
+        key = (badge, app.config.get("DATABASE_URL"), actor.role, actor.branch_filter(), actor.instructor_id,
+               actor.student_id)
+        if badge in known:  # the page counted it just now (navigation.known_badge): fresh, and kept
+            badge_cache[key] = (monotonic(), known[badge])
+            return known[badge]
         if request.method not in ("GET", "HEAD") or request.endpoint == badge_endpoint.get(badge):
             badge_cache.clear()  # a change here, or the badge's own page: the count is taken afresh
             return compute()
-        key = (badge, app.config.get("DATABASE_URL"), actor.role, actor.branch_filter(), actor.instructor_id,
-               actor.student_id)
         kept = badge_cache.get(key)
         moment = monotonic()
         if kept is not None and 0 <= moment - kept[0] < ttl:

@@ -159,6 +159,27 @@ def test_the_badge_counts_the_coming_fortnight_and_stops_at_99_plus(world, monke
     assert disruptions.badge(world.db, world.staff, NOW, SETTINGS) == ("1+", "1+ broken lessons in the next 14 days")
 
 
+def test_the_panel_gives_the_badge_its_own_counts_only_when_they_are_exact(world, monkeypatch):
+    """The panel hands its fortnight's count to the navigation (no second count on its own page) only when
+    it equals the badge's: the actor's whole scope and no cause over its cap."""
+    expired = world.instructor(accreditation_expiry=date(2026, 3, 1))
+    away = world.instructor(branch=world.other, accreditation_expiry=date(2026, 3, 1))
+    for day in (date(2026, 3, 12), date(2026, 3, 20), date(2026, 3, 24), date(2026, 3, 25), date(2026, 4, 2)):
+        world.lesson(expired, day=day)
+    world.lesson(away, day=date(2026, 3, 13), branch=world.other)
+    for actor in (world.staff, world.other_staff, world.admin):
+        panel = world.panel(actor)
+        assert panel.badge_known and panel.badge == disruptions.badge(world.db, actor, NOW, SETTINGS)
+    assert world.panel(world.staff).badge == ("3", "3 broken lessons in the next 14 days")
+    one_branch = world.panel(world.admin, branch=world.branch)  # an admin's one branch: not the badge's scope
+    assert not one_branch.badge_known and one_branch.badge is None
+    monkeypatch.setattr(disruptions, "BADGE_CAP", 2)
+    assert world.panel(world.staff).badge == disruptions.badge(world.db, world.staff, NOW, SETTINGS) \
+        == ("1+", "1+ broken lessons in the next 14 days")
+    monkeypatch.setattr(disruptions, "CAUSE_CAP", 3)  # a cause read only in part: its fortnight may be short
+    assert not world.panel(world.staff).badge_known
+
+
 def test_every_listed_row_is_refused_by_the_engine_and_every_refused_lesson_is_listed(world, backend):
     """The set-based SQL mirrors conflicts.check: random windows, expiries and statuses around the
     lessons, both directions compared."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 
-from app.core import auth, clock
+from app.core import auth, clock, navigation
 from app.core.auth import STAFF_ROLES, current_actor, roles_required
 from app.core.errors import AppError
 from app.core.flask_db import get_db
@@ -34,6 +34,8 @@ def index():
     query = ListQuery.from_args(request.args, disruptions.SORT_KEYS, disruptions.DEFAULT_SORT,
                                 filters=disruptions.FILTERS, labels={"cause": "cause", "branch": "branch"})
     result = disruptions.panel(db, actor, query, clock.now(), current_app.config)
+    if result.badge_known:
+        navigation.known_badge("disruptions.index", result.badge)
     branches = BranchDAO(db).options() if actor.is_admin else []
     return render_template("disruptions/index.html", panel=result, page=result.page, branches=branches,
                            labels=disruptions.CAUSE_LABELS, causes=disruptions.CAUSES,

@@ -54,6 +54,14 @@ BADGES: dict[str, str] = {
 CACHED_BADGES = frozenset({"app.services.disruptions:badge", "app.services.enrollment_requests:badge"})
 
 
+def known_badge(endpoint: str, value: tuple[str, str] | None) -> None:
+    """A page that has just counted its own badge's figure (the conflicts panel's fortnight) hands it to
+    the navigation, which then shows it (and keeps it for the cache) instead of counting again."""
+    from flask import g
+
+    g.setdefault("known_badges", {})[BADGES[endpoint]] = value
+
+
 def nav_for(role: str | None, registered: Mapping[str, object], current: str | None = None) -> list[dict]:
     """The entries ``role`` sees, each ``active`` when it is the current page: the entry whose endpoint
     it is, else the first entry of the same blueprint (one entry is marked, never two)."""

@@ -108,6 +108,10 @@ class Panel:
     until: date | None = None  # the last day listed (HORIZON_DAYS ahead)
     capped: tuple[str, ...] = ()  # the causes with more than CAUSE_CAP lessons (counted as "1,000+")
     labels: dict[str, str] = field(default_factory=lambda: dict(CAUSE_LABELS))
+    # the navigation badge's value, when the panel's own counts give it exactly (the actor's whole scope,
+    # no cause over its cap): the page then shows it without counting again; None: count it
+    badge: tuple[str, str] | None = None
+    badge_known: bool = False
 
     @property
     def lessons(self) -> int:
@@ -136,7 +140,11 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
     causes = (chosen,) if chosen in CAUSES else CAUSES
     page = dao.page(cutoffs, query, counts, branch_id=branch, causes=causes, until=until)
     _decorate(dao, cutoffs, page.items)
-    return Panel(page=page, counts=counts, branch_id=branch, causes=causes, until=until, capped=tuple(capped))
+    # counts["soon"] is the badge's count (the same fortnight, zones and arms) when every cause was read
+    # whole and the panel covers the actor's whole scope (not an admin's one branch)
+    known = not capped and branch == actor.branch_filter()
+    return Panel(page=page, counts=counts, branch_id=branch, causes=causes, until=until, capped=tuple(capped),
+                 badge=badge_for(min(counts["soon"], BADGE_CAP)) if known else None, badge_known=known)
 
 
 def count(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any] | None = None) -> int:
@@ -432,7 +440,11 @@ def _why(reason: str | None) -> str:
 
 def badge(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any] | None = None):
     """The navigation badge (app/core/navigation.py BADGES): (count, accessible label), or None at 0."""
-    n = count(db, actor, now, settings)
+    return badge_for(count(db, actor, now, settings))
+
+
+def badge_for(n: int) -> tuple[str, str] | None:
+    """The badge for ``n`` broken lessons (BADGE_CAP or more: "99+"); None at 0."""
     if not n:
         return None
     shown = f"{BADGE_CAP - 1}+" if n >= BADGE_CAP else str(n)

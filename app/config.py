@@ -52,6 +52,10 @@ DEFAULTS: dict[str, Any] = {
     # The navigation's costly badges (navigation.CACHED_BADGES: the broken lessons, the pending enrolment
     # requests) are computed at most once per this many seconds per scope and worker process (0: every page).
     "NAV_BADGE_CACHE_SECONDS": 60,
+    # report CSVs kept as files (services/export_cache.py): the same export asked again within this many
+    # seconds, with no audited change or summary refresh between, is served from the file; 0: off
+    "EXPORT_CACHE_SECONDS": 300,
+    "EXPORT_CACHE_DIR": str(PROJECT_ROOT / "instance" / "exports"),
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_NAME": "origin_session",
     "LOGIN_MAX_FAILURES": 10,
@@ -177,7 +181,7 @@ def load_settings(
         settings.update(overrides)
 
     # Relative paths are relative to the project, not the caller's directory (cron runs elsewhere).
-    for key in ("SQLITE_PATH", "LOG_DIR", "UPLOAD_DIR", "BACKUP_DIR"):
+    for key in ("SQLITE_PATH", "LOG_DIR", "UPLOAD_DIR", "BACKUP_DIR", "EXPORT_CACHE_DIR"):
         path = Path(str(settings[key]))
         settings[key] = str(path if path.is_absolute() else PROJECT_ROOT / path)
     url = str(settings["DATABASE_URL"] or "")

@@ -162,6 +162,10 @@ def app_overrides(db_url: str, tmp_path: Path, **extra) -> dict:
         # Every page counts its badges (the query-count tests compare pages); the badge cache's own test
         # (disruptions_views_test) sets the default, 60 s, itself.
         "NAV_BADGE_CACHE_SECONDS": 0,
+        # Report CSVs are built on every request (tests change data with factories, outside the audit
+        # trail the kept files are keyed on); export_cache_test turns the cache on itself.
+        "EXPORT_CACHE_SECONDS": 0,
+        "EXPORT_CACHE_DIR": str(tmp_path / "exports"),
         **FAST_HASH,
         **extra,
     }

@@ -9,13 +9,14 @@ import csv
 import io
 from decimal import Decimal
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context, url_for
 
 from app.core import clock
 from app.core.auth import STAFF_ROLES, current_actor, roles_required
 from app.core.flask_db import get_db
 from app.dao.branch import BranchDAO
 from app.services import charts, reports, stats
+from app.services.export_cache import ExportCache
 from app.services.reports import REPORTS, ReportInputError
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -149,13 +150,29 @@ def _view(name: str):
 
 
 def _export(name: str):
+    """The report's CSV, streamed as it is written; the same export (same scope, arguments, day and data
+    version) asked again is served from the file the first one left (services/export_cache.py)."""
+    db, actor, today = get_db(), current_actor(), clock.today()
+    cache = ExportCache(current_app.config["EXPORT_CACHE_DIR"], current_app.config["EXPORT_CACHE_SECONDS"])
+    key = None
+    if cache.enabled:
+        key = cache.key(name, actor, request.args.items(multi=True), today, reports.export_stamp(db))
+        found = cache.find(key)
+        if found is not None:
+            response = send_file(found[0], mimetype="text/csv", conditional=False, etag=False)
+            response.headers["Content-Disposition"] = f'attachment; filename="{found[1]}"'
+            response.headers["Cache-Control"] = "no-store"
+            return response
     try:
-        filters, header, rows = reports.csv_table(get_db(), current_actor(), name, request.args, clock.today())
+        filters, header, rows = reports.csv_table(db, actor, name, request.args, today)
     except ReportInputError as exc:
         return Response(f"{exc.field}: {exc.message}\n", status=400, mimetype="text/plain")
     start = filters.file_part(filters.date_from)
     filename = f"report_{name}_{start}_{filters.file_part(filters.date_to)}.csv"
-    return Response(stream_with_context(_csv_lines(header, rows)), mimetype="text/csv",
+    lines = _csv_lines(header, rows)
+    if key is not None:
+        lines = cache.write_through(key, filename, lines)
+    return Response(stream_with_context(lines), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -357,6 +357,14 @@ class ReportQueriesDAO(BaseDAO):
         return ("CASE WHEN c.due_date >= :b30 THEN 1 WHEN c.due_date >= :b60 THEN 2"
                 " WHEN c.due_date >= :b90 THEN 3 ELSE 4 END")
 
+    def export_stamp(self) -> dict:
+        """The audit chain's head (moved by every audited change) and the maintained summaries' last
+        refresh: two primary-key reads (the key of a kept report CSV)."""
+        row = self.db.fetch_one(
+            "SELECT (SELECT last_id FROM audit_chain WHERE id = 1) AS audit_id,"
+            " (SELECT MAX(refreshed_at) FROM stat_freshness) AS refreshed_at") or {}
+        return {"audit_id": row.get("audit_id"), "refreshed_at": row.get("refreshed_at")}
+
     def first_issue_date(self) -> date | None:
         """The earliest issue date of any invoice (one end of idx_invoices_issue_date)."""
         return _as_date(self.db.fetch_value("SELECT MIN(issue_date) FROM invoices"))

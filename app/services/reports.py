@@ -523,6 +523,12 @@ def _month_text(day: date) -> str:
     return day.strftime("%Y-%m")
 
 
+def export_stamp(db: Database) -> dict:
+    """The data version a kept CSV is valid for (services/export_cache.py): the audit chain's head and
+    the maintained summaries' last refresh."""
+    return ReportQueriesDAO(db).export_stamp()
+
+
 def csv_table(db: Database, actor: Actor, name: str, args: Mapping[str, Any], today: date) -> tuple[Filters, list[str], Iterator[list[str]]]:
     """(filters, header, rows) of report ``name``'s CSV: every cell spreadsheet-safe. ``rows`` is an
     iterator: the ageing CSV reads its invoices CSV_WINDOW at a time as it is written (the response

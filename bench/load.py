@@ -797,7 +797,20 @@ def machine() -> dict:
     mem_kib = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                     if line.startswith("MemTotal")), 0)
     return {"host": platform.node(), "kernel": platform.release(), "cpu": cpu, "cores": os.cpu_count(),
-            "ram_gib": round(mem_kib / 1024 / 1024, 1), "load_average": [round(x, 2) for x in os.getloadavg()]}
+            "ram_gib": round(mem_kib / 1024 / 1024, 1), "load_average": [round(x, 2) for x in os.getloadavg()],
+            "python_loop_ms": python_loop_ms()}
+
+
+def python_loop_ms(steps: int = 2_000_000) -> float:
+    """The best of three timings of a plain Python loop: one core's speed as this interpreter sees it, so
+    runs on machines of the same name (a shared host's cores vary by several times) can be compared."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for n in range(steps):
+            total += n
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
 
 
 def versions(db_url: str | None) -> dict:
@@ -953,7 +966,9 @@ def summarise(samples: list[Sample], plans: dict[str, Plan], routes: dict[str, R
 def markdown(result: dict, top: int | None = None) -> str:
     m, v, run = result["machine"], result["versions"], result["run"]
     lines = [f"### {run['label']}: {run['clients']} client(s), {run['date']}", ""]
-    lines.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, `{m['kernel']}`; load average "
+    lines.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, `{m['kernel']}`"
+                 + (f" (a 2,000,000-step Python loop: {m['python_loop_ms']} ms)" if m.get("python_loop_ms") else "")
+                 + "; load average "
                  f"{' / '.join(map(str, run.get('load_average_start') or m['load_average']))} at the start, "
                  f"{' / '.join(map(str, run.get('load_average_end', [])))} at the end. "
                  f"Python {v['python']}, Flask {v['flask']}, gunicorn {v['gunicorn']}"

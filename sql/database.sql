@@ -487,7 +487,10 @@ CREATE TABLE IF NOT EXISTS audit_chain (
     id         TINYINT UNSIGNED NOT NULL PRIMARY KEY,
     last_id    INT UNSIGNED NULL,
     last_hash  CHAR(64) NULL,
-    updated_at DATETIME NULL
+    updated_at DATETIME NULL,
+    -- 0036: the last audit row that changed data (not a sign-in, a refusal or an export): the version
+    -- a kept report CSV is valid for
+    last_data_id INT UNSIGNED NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- 0005: dashboards at chain scale (upcoming lessons by status/date/time; newest invoices)

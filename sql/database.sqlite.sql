@@ -549,7 +549,10 @@ CREATE TABLE IF NOT EXISTS audit_chain (
     id         INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
     last_id    INTEGER NULL,
     last_hash  CHAR(64) NULL,
-    updated_at DATETIME NULL
+    updated_at DATETIME NULL,
+    -- 0036: the last audit row that changed data (not a sign-in, a refusal or an export): the version
+    -- a kept report CSV is valid for
+    last_data_id INTEGER NULL
 );
 
 -- 0005: dashboards at chain scale (upcoming lessons by status/date/time; newest invoices)

@@ -2,7 +2,7 @@
 served from the file the first left, byte for byte, without building the report again; an audited
 change, a summary refresh, another day, another scope or other arguments build it afresh; a file past
 the age limit is not served; an abandoned download leaves no file; the directory is private; and the
-stamp the key holds is read on both databases."""
+stamp the key holds (the last audited data change: a sign-in leaves it) is read on both databases."""
 
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
@@ -53,6 +53,7 @@ def test_the_same_export_is_served_from_the_kept_file(app, world, kept):
     files = [p for p in kept.iterdir()]
     assert len(files) == 1 and files[0].name.endswith("__report_ageing_all_2026-03-10.csv")
     assert stat.S_IMODE(kept.stat().st_mode) == 0o700 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    _client(app, "staff@x.com")                                      # a sign-in meanwhile: no data change
     with count_queries() as second_run:
         second = admin.get("/reports/ageing.csv")
         again = _body(second)
@@ -143,5 +144,9 @@ def test_the_stamp_moves_with_the_audit_chain_and_the_refresh(db):
     audit.record(db, None, "branch_created", "branch", 1, now=NOW)
     moved = dao.export_stamp()
     assert moved["audit_id"] != before["audit_id"] and moved["audit_id"] is not None
+    for action in ("login", "access_refused", "personal_data_exported"):   # no figure changes
+        audit.record(db, None, action, "user", 1, now=NOW)
+    assert dao.export_stamp() == moved
+    assert audit.verify(db).ok                                       # the chain itself moved on as ever
     stats.refresh(db, NOW, today=TODAY)
     assert dao.export_stamp()["refreshed_at"] is not None

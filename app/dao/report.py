@@ -358,10 +358,10 @@ class ReportQueriesDAO(BaseDAO):
                 " WHEN c.due_date >= :b90 THEN 3 ELSE 4 END")
 
     def export_stamp(self) -> dict:
-        """The audit chain's head (moved by every audited change) and the maintained summaries' last
-        refresh: two primary-key reads (the key of a kept report CSV)."""
+        """The last audited data change (audit_chain.last_data_id: sign-ins and exports leave it) and the
+        maintained summaries' last refresh: two small reads (the key of a kept report CSV)."""
         row = self.db.fetch_one(
-            "SELECT (SELECT last_id FROM audit_chain WHERE id = 1) AS audit_id,"
+            "SELECT (SELECT last_data_id FROM audit_chain WHERE id = 1) AS audit_id,"
             " (SELECT MAX(refreshed_at) FROM stat_freshness) AS refreshed_at") or {}
         return {"audit_id": row.get("audit_id"), "refreshed_at": row.get("refreshed_at")}
 

@@ -93,8 +93,18 @@ def record(
         row["prev_hash"] = head["last_hash"]
         row["row_hash"] = row_hash(head["last_hash"], row)
         audit_id = dao.insert(row)
-        dao.move_head(audit_id, row["row_hash"], now)
+        dao.move_head(audit_id, row["row_hash"], now, data_change=row["action"] not in NO_DATA_CHANGE)
     return audit_id
+
+
+# Audited events that change no figure any report, list or export shows: they leave the data version
+# (audit_chain.last_data_id, the key of kept report CSVs) where it is. Any other action moves it, so an
+# action missing here costs a rebuilt export, never a stale one.
+NO_DATA_CHANGE = frozenset({
+    "login", "login_failed", "logout", "access_refused", "second_factor_passed", "second_factor_failed",
+    "session_ended", "other_sessions_ended", "recovery_codes_regenerated", "personal_data_exported",
+    "audit_exported", "payments_exported", "document_downloaded", "calendar_feed_issued",
+})
 
 
 @dataclass

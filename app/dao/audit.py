@@ -42,7 +42,7 @@ class AuditDAO(BaseDAO):
     def move_head(self, last_id: int, last_hash: str, now: datetime, *, data_change: bool = True) -> None:
         """The chain's new head; ``data_change`` also moves last_data_id (the data version)."""
         self.db.execute(
-            "UPDATE audit_chain SET last_id = :last_id, last_hash = :last_hash, updated_at = :now"
+            "UPDATE audit_chain SET last_id = :last_id, last_hash = :last_hash, updated_at = :now"  # nosec B608 # appends only a constant clause; every value is a bound :parameter
             + (", last_data_id = :last_id" if data_change else "") + " WHERE id = 1",
             {"last_id": last_id, "last_hash": last_hash, "now": now},
         )

@@ -6,8 +6,9 @@ kept under a key of everything its content depends on:
 
 - the report, the asker's scope (role, branch, instructor, student) and the request's arguments as given;
 - today's date (the ageing's days overdue, the default ranges);
-- the data's version: the audit chain's head (every audited change moves it) and the last refresh of
-  the maintained summaries the reports read (stat_freshness).
+- the data's version: the last audited data change (audit_chain.last_data_id; sign-ins, refusals and
+  exports leave it, services/audit.NO_DATA_CHANGE) and the last refresh of the maintained summaries the
+  reports read (stat_freshness).
 
 Anything that changes the figures through the application therefore gives a new key. A change made
 outside it (SQL by hand) is covered by the age limit: a file is served for at most ``EXPORT_CACHE_SECONDS``

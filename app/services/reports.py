@@ -524,8 +524,8 @@ def _month_text(day: date) -> str:
 
 
 def export_stamp(db: Database) -> dict:
-    """The data version a kept CSV is valid for (services/export_cache.py): the audit chain's head and
-    the maintained summaries' last refresh."""
+    """The data version a kept CSV is valid for (services/export_cache.py): the last audited data change
+    and the maintained summaries' last refresh."""
     return ReportQueriesDAO(db).export_stamp()
 
 

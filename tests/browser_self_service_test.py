@@ -115,6 +115,8 @@ def test_a_student_books_is_refused_inside_the_cutoff_cancels_outside_it_and_a_w
 
     # A time 8 or more days ahead is outside it: booked, then cancelled from "My lessons".
     page.get_by_label("Main navigation").get_by_role("link", name="Book a lesson").click()
+    expect(page.locator("main h1")).to_have_text("Book a lesson")  # .all() below does not wait for the page
+    expect(page.locator("h2.portal-day-title").first).to_be_visible()
     days = [date.fromisoformat(h.get_attribute("id")[4:]) for h in page.locator("h2.portal-day-title").all()]
     later = next(d for d in days if d >= clock.today() + timedelta(days=8))
     second = _book_on(page, later)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import logging.handlers
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -27,6 +28,19 @@ class RequestIdFilter(logging.Filter):
         except Exception:  # outside a request
             record.request_id = "-"
         return True
+
+
+class LogFileHandler(logging.handlers.WatchedFileHandler):
+    """WatchedFileHandler that stays closed once closed. A new configuration (``configure_logging`` again:
+    another app in the same process, a command after the web app) closes the previous handlers; the
+    standard FileHandler reopens its file on the next record it is given, so a record racing the
+    reconfiguration (another thread logging meanwhile) left a file open that nothing would close. Such a
+    record is dropped: the new handler writes everything after the reconfiguration."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None and getattr(self, "_closed", False):
+            return
+        super().emit(record)
 
 
 FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
@@ -50,7 +64,7 @@ def configure_logging(settings: Mapping[str, Any], channel: str = "application")
             "formatters": {"standard": {"format": FORMAT}},
             "handlers": {
                 "file": {
-                    "class": "logging.handlers.WatchedFileHandler",
+                    "class": "app.core.logging.LogFileHandler",
                     "filename": str(path),
                     "encoding": "utf-8",
                     "formatter": "standard",

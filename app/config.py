@@ -56,6 +56,9 @@ DEFAULTS: dict[str, Any] = {
     # seconds, with no audited change or summary refresh between, is served from the file; 0: off
     "EXPORT_CACHE_SECONDS": 300,
     "EXPORT_CACHE_DIR": str(PROJECT_ROOT / "instance" / "exports"),
+    # the office dashboard's figures and the conflicts panel's counts (services/figure_cache.py) are kept
+    # per worker while no audited change or summary refresh happens, for at most this many seconds; 0: off
+    "FIGURE_CACHE_SECONDS": 60,
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_NAME": "origin_session",
     "LOGIN_MAX_FAILURES": 10,

@@ -165,6 +165,7 @@ def app_overrides(db_url: str, tmp_path: Path, **extra) -> dict:
         # Report CSVs are built on every request (tests change data with factories, outside the audit
         # trail the kept files are keyed on); export_cache_test turns the cache on itself.
         "EXPORT_CACHE_SECONDS": 0,
+        "FIGURE_CACHE_SECONDS": 0,
         "EXPORT_CACHE_DIR": str(tmp_path / "exports"),
         **FAST_HASH,
         **extra,

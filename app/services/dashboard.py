@@ -15,8 +15,10 @@ branch, and a staff account without a branch sees nothing of any branch (``no_br
 
 Nothing is counted over the whole history: lessons (today, the week, awaiting an outcome) and overdue
 invoices by index ranges, revenue, utilisation and the population counts (students, enrolments,
-requests: ``stat_branch_totals``) from the maintained summaries, each shown with its "as of". Nothing
-is kept in process memory (the app runs on several hosts).
+requests: ``stat_branch_totals``) from the maintained summaries, each shown with its "as of". The
+office figures are kept per worker process while no audited change and no summary refresh has
+happened, for at most ``FIGURE_CACHE_SECONDS`` (services/figure_cache.py; ``figures_at`` says when they
+were computed, and the page shows it); 0 computes them on every view.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import ListQuery, Page
 from app.dao.dashboard import BOOKED, LESSON_STATUSES, DashboardDAO
 from app.dao.outcome import OutcomeDAO
-from app.services import packages, reminders
+from app.services import figure_cache, packages, reminders
 from app.services.scope import Actor
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -43,6 +45,7 @@ NEXT_LESSONS = 5
 UPCOMING_SHOWN = 8
 NOTIFICATIONS_SHOWN = 5
 MAX_RANGE_DAYS = 366
+OFFICE_FIGURES = figure_cache.FigureCache()
 
 # The lessons list's filters (app/blueprints/dashboard.py): ``status`` "booked" = every status but
 # cancelled (what the lesson figures count).
@@ -105,7 +108,12 @@ def for_actor(db: Database, actor: Actor, today: date, now: datetime | None = No
     (``dispatcher``: services/reminders.health)."""
     now = now or clock.now()
     if actor.is_office:
-        data = _office(db, actor, today, now)
+        age = figure_cache.max_age(settings)
+        if age and not actor.lacks_branch:
+            data, _ = OFFICE_FIGURES.get(("office", actor.branch_filter(), today), figure_cache.data_version(db),
+                                         age, lambda: _office(db, actor, today, now))
+        else:
+            data = _office(db, actor, today, now)
         if actor.is_admin:
             data["dispatcher"] = reminders.health(db, now, settings)
         return data
@@ -147,6 +155,7 @@ def _office(db: Database, actor: Actor, today: date, now: datetime) -> dict:
         "revenue": [{"month": m, "amount": revenue.get(m, Decimal("0.00"))} for m in months],
         "revenue_total": sum((revenue.get(m, Decimal(0)) for m in months), Decimal("0.00")),
         "freshness": fresh,
+        "figures_at": now,
     }
 
 

@@ -29,7 +29,10 @@ narrows it.
 **Queries.** The panel is a constant handful whatever the rows: the stored branch zones, one aggregate
 row (distinct lessons, rows and one count per cause), one page of rows with every name joined, the
 causes of the page's lessons, the free instructors and the free vehicles of the page's lessons (each
-one query for the whole page). The navigation badge is the zones and one COUNT(DISTINCT).
+one query for the whole page). The navigation badge is the zones and one COUNT(DISTINCT). The aggregate
+row is kept per worker while no audited change or summary refresh has happened, for at most
+``FIGURE_CACHE_SECONDS`` (services/figure_cache.py: a new unavailability, downtime or move counts afresh);
+the page's rows are read live, as many per cause as the kept counts say.
 
 **Free alternatives** (``options``): the other active instructors of the lesson's branch and its other
 vehicles that pass the engine's blocks for the lesson's exact slot, set-based; like the availability
@@ -60,7 +63,7 @@ from app.core.params import valid_id
 from app.dao.booking import BookingDAO
 from app.dao.disruption import CAUSES, INSTRUCTOR_CAUSES, VEHICLE_CAUSES, DisruptionDAO
 from app.dao.notification import NotificationDAO
-from app.services import audit, conflicts, scheduling
+from app.services import audit, conflicts, figure_cache, scheduling
 from app.services.scope import Actor
 
 PANEL_ROLES = ("admin", "staff")
@@ -72,6 +75,7 @@ BADGE_DAYS = 14    # the navigation badge counts the broken lessons of the comin
 BADGE_CAP = 100    # ... and stops counting at 100 ("99+"), so it costs little on every page
 HORIZON_DAYS = 28  # the panel lists (and counts) the broken lessons of the coming four weeks, as it says
 CAUSE_CAP = 1000   # ... and counts each cause up to here ("1,000+"; the page walks the soonest that many)
+COUNTS = figure_cache.FigureCache()  # the panel's aggregate row per scope (see the module's Queries)
 SOURCE = "from the conflicts panel"
 ACCEPTED_WARNINGS = ("instructor_not_allocated",)
 
@@ -129,7 +133,14 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
     branch = _scope_branch(actor, query)
     cutoffs = _cutoffs(dao, now, settings)
     until = horizon_until(cutoffs)
-    counts = dao.counts(cutoffs, branch_id=branch, soon=_badge_until(cutoffs), until=until, cap=CAUSE_CAP)
+    def count_them() -> dict:
+        return dao.counts(cutoffs, branch_id=branch, soon=_badge_until(cutoffs), until=until, cap=CAUSE_CAP)
+
+    age = figure_cache.max_age(settings)
+    if age:
+        counts, _ = COUNTS.get(("panel", branch, until), figure_cache.data_version(db), age, count_them)
+    else:
+        counts = count_them()
     capped = [c for c in CAUSES if counts.get(c, 0) > CAUSE_CAP]
     for cause in capped:  # the page walks the soonest CAUSE_CAP lessons of a cause ("1,000+")
         counts[cause] = CAUSE_CAP

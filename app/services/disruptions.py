@@ -161,13 +161,18 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
 def count(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any] | None = None) -> int:
     """The navigation badge's number: lessons of the coming BADGE_DAYS days that are broken, in the actor's
     scope, at most BADGE_CAP (which means "that many or more"); 0 for anyone but the office. Two cheap
-    queries (the zones, one capped aggregate)."""
+    queries (the zones, one capped aggregate), kept like the panel's counts (FIGURE_CACHE_SECONDS)."""
     if not actor.is_office or actor.lacks_branch:
         return 0
     dao = DisruptionDAO(db)
     cutoffs = _cutoffs(dao, now, settings)
-    found = dao.capped_count(cutoffs, until=_badge_until(cutoffs), cap=BADGE_CAP, branch_id=actor.branch_filter())
-    return min(found, BADGE_CAP)
+    until, branch = _badge_until(cutoffs), actor.branch_filter()
+    age = figure_cache.max_age(settings)
+    if not age:
+        return min(dao.capped_count(cutoffs, until=until, cap=BADGE_CAP, branch_id=branch), BADGE_CAP)
+    kept, _ = COUNTS.get(("badge", branch, until), figure_cache.data_version(db), age,
+                         lambda: {"n": dao.capped_count(cutoffs, until=until, cap=BADGE_CAP, branch_id=branch)})
+    return min(kept["n"], BADGE_CAP)
 
 
 def affected(db: Database, actor: Actor, now: datetime, *, instructor_id: int | None = None,

@@ -56,9 +56,10 @@ DEFAULTS: dict[str, Any] = {
     # seconds, with no audited change or summary refresh between, is served from the file; 0: off
     "EXPORT_CACHE_SECONDS": 300,
     "EXPORT_CACHE_DIR": str(PROJECT_ROOT / "instance" / "exports"),
-    # the office dashboard's figures and the conflicts panel's counts (services/figure_cache.py) are kept
-    # per worker while no audited change or summary refresh happens, for at most this many seconds; 0: off
-    "FIGURE_CACHE_SECONDS": 60,
+    # the office dashboard's figures (services/figure_cache.py) are kept per worker this many seconds
+    # whatever changed, ten times that while nothing did; the conflicts panel's counts only while nothing
+    # did (no audited change, no summary refresh), for at most this many seconds; 0: off
+    "FIGURE_CACHE_SECONDS": 30,
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_NAME": "origin_session",
     "LOGIN_MAX_FAILURES": 10,

@@ -1,7 +1,7 @@
-"""Kept figures (services/figure_cache.py): the office dashboard and the conflicts panel's counts are
-computed once and reused while the data version (the last audited data change, the last summary refresh)
-is the same and they are younger than FIGURE_CACHE_SECONDS; an audited change, a refresh or the age limit
-counts afresh; a sign-in does not. On both databases (the version is read from each)."""
+"""Kept figures (services/figure_cache.py): the office dashboard's figures are reused for
+FIGURE_CACHE_SECONDS whatever changed and ten times that while the data version (the last audited data
+change, the last summary refresh) is the same; the conflicts panel's counts only while it is the same.
+A sign-in does not move the version. On both databases (the version is read from each)."""
 
 if __name__ == "__main__":
     import sys, pytest; sys.exit(pytest.main([__file__, *sys.argv[1:]]))  # noqa: E401,E702
@@ -18,7 +18,7 @@ from tests import factories as f
 
 TODAY = date(2026, 6, 1)
 NOW = datetime(2026, 6, 1, 0, 0)
-ON = {"FIGURE_CACHE_SECONDS": 60}
+ON = {"FIGURE_CACHE_SECONDS": 30}
 
 
 class Ticks:
@@ -29,7 +29,7 @@ class Ticks:
         return self.t
 
 
-def test_kept_while_the_stamp_is_the_same_and_younger_than_the_limit():
+def test_kept_while_young_whatever_changed_or_while_the_stamp_is_the_same():
     ticks, calls = Ticks(), []
     cache = FigureCache(max_entries=2, clock=ticks)
 
@@ -39,20 +39,29 @@ def test_kept_while_the_stamp_is_the_same_and_younger_than_the_limit():
             return {"n": n}
         return run
 
-    assert cache.get("a", 1, 60, compute(1)) == ({"n": 1}, False)
-    assert cache.get("a", 1, 60, compute(2)) == ({"n": 1}, True)       # same stamp, young: reused
-    assert cache.get("a", 2, 60, compute(3)) == ({"n": 3}, False)      # the data changed
-    ticks.t += 60
-    assert cache.get("a", 2, 60, compute(4)) == ({"n": 4}, False)      # as old as the limit
-    got, _ = cache.get("a", 2, 60, compute(5))
+    def get(key, stamp, n, fresh=30, unchanged=300):
+        return cache.get(key, stamp, compute(n), any_change_seconds=fresh, unchanged_seconds=unchanged)
+
+    assert get("a", 1, 1) == ({"n": 1}, False)
+    assert get("a", 1, 2) == ({"n": 1}, True)            # young: reused
+    assert get("a", 2, 3) == ({"n": 1}, True)            # young: reused even though the data changed
+    ticks.t += 30
+    assert get("a", 2, 4) == ({"n": 4}, False)           # 30 s old and the data changed: afresh
+    ticks.t += 100
+    assert get("a", 2, 5) == ({"n": 4}, True)            # older, but nothing changed
+    ticks.t += 200
+    assert get("a", 2, 6) == ({"n": 6}, False)           # 300 s: afresh even though nothing changed
+    assert get("a", 3, 7, fresh=0, unchanged=60) == ({"n": 7}, False)   # the panel's rule: the stamp only
+    assert get("a", 4, 8, fresh=0, unchanged=60) == ({"n": 8}, False)
+    got, _ = get("a", 4, 9, fresh=0, unchanged=60)
     got["n"] = "changed by a caller"
-    assert cache.get("a", 2, 60, compute(6))[0] == {"n": 4}             # callers get a copy
-    cache.get("b", 2, 60, compute(7))
-    cache.get("c", 2, 60, compute(8))                                   # at most 2 kept: "a" goes
-    assert cache.get("a", 2, 60, compute(9)) == ({"n": 9}, False)
-    assert cache.get("x", 2, 0, compute(10)) == ({"n": 10}, False)     # 0: off, nothing kept
-    assert cache.get("x", 2, 0, compute(11)) == ({"n": 11}, False)
-    assert calls == [1, 3, 4, 7, 8, 9, 10, 11]
+    assert get("a", 4, 10, fresh=0, unchanged=60)[0] == {"n": 8}          # callers get a copy
+    get("b", 4, 11)
+    get("c", 4, 12)                                                        # at most 2 kept: "a" goes
+    assert get("a", 4, 13) == ({"n": 13}, False)
+    assert get("x", 4, 14, fresh=0, unchanged=0) == ({"n": 14}, False)    # both 0: off, nothing kept
+    assert get("x", 4, 15, fresh=0, unchanged=0) == ({"n": 15}, False)
+    assert calls == [1, 4, 6, 7, 8, 11, 12, 13, 14, 15]
     assert max_age({"FIGURE_CACHE_SECONDS": "30"}) == 30 and max_age({}) == 0 and max_age(None) == 0
     assert max_age({"FIGURE_CACHE_SECONDS": "soon"}) == 0 and max_age({"FIGURE_CACHE_SECONDS": -5}) == 0
 
@@ -69,40 +78,38 @@ def office(db):
     dashboard.OFFICE_FIGURES.clear()
 
 
-def test_the_dashboard_reuses_its_figures_until_an_audited_change_or_a_refresh(db, office):
-    staff = office["staff"]
-    first = dashboard.for_actor(db, staff, TODAY, NOW, ON)
-    assert first["lessons_today"] == 1 and first["figures_at"] == NOW
-    # a lesson written past the application (no audit row): the kept figures stand, at one small read
-    f.make_schedule(db, enrollment_id=office["enrolment"], branch_id=office["branch"], scheduled_date=TODAY)
-    with count_queries() as seen:
-        again = dashboard.for_actor(db, staff, TODAY, NOW + timedelta(seconds=5), ON)
-    assert again["lessons_today"] == 1 and again["figures_at"] == NOW and seen.count == 1
-    audit.record(db, None, "login", "user", 1, now=NOW)                # a sign-in changes no figure
-    assert dashboard.for_actor(db, staff, TODAY, NOW, ON)["lessons_today"] == 1
-    audit.record(db, None, "schedule_created", "schedule", 1, now=NOW)  # an audited change: counted afresh
-    moved = dashboard.for_actor(db, staff, TODAY, NOW + timedelta(seconds=6), ON)
-    assert moved["lessons_today"] == 2 and moved["figures_at"] == NOW + timedelta(seconds=6)
-    # every scope keeps its own figures: the admin's are the school's
-    assert dashboard.for_actor(db, Actor(user_id=0, role="admin"), TODAY, NOW, ON)["lessons_today"] >= 2
-    f.make_schedule(db, enrollment_id=office["enrolment"], branch_id=office["branch"], scheduled_date=TODAY)
-    stats.refresh(db, NOW + timedelta(minutes=15), today=TODAY)        # a summary refresh: afresh too
-    assert dashboard.for_actor(db, staff, TODAY, NOW, ON)["lessons_today"] == 3
-    # off (the suite's setting): every view counts
-    f.make_schedule(db, enrollment_id=office["enrolment"], branch_id=office["branch"], scheduled_date=TODAY)
-    assert dashboard.for_actor(db, staff, TODAY, NOW, {"FIGURE_CACHE_SECONDS": 0})["lessons_today"] == 4
-
-
-def test_the_dashboard_counts_afresh_once_its_figures_are_older_than_the_limit(db, office, monkeypatch):
+def test_the_dashboard_keeps_its_figures_half_a_minute_and_longer_while_nothing_changes(db, office, monkeypatch):
     ticks = Ticks()
     monkeypatch.setattr(dashboard, "OFFICE_FIGURES", FigureCache(clock=ticks))
     staff = office["staff"]
-    assert dashboard.for_actor(db, staff, TODAY, NOW, ON)["lessons_today"] == 1
-    f.make_schedule(db, enrollment_id=office["enrolment"], branch_id=office["branch"], scheduled_date=TODAY)
-    ticks.t += 59
-    assert dashboard.for_actor(db, staff, TODAY, NOW, ON)["lessons_today"] == 1
-    ticks.t += 1
+
+    def lesson():
+        f.make_schedule(db, enrollment_id=office["enrolment"], branch_id=office["branch"], scheduled_date=TODAY)
+
+    first = dashboard.for_actor(db, staff, TODAY, NOW, ON)
+    assert first["lessons_today"] == 1 and first["figures_at"] == NOW
+    lesson()                                                             # past the audit trail
+    audit.record(db, None, "schedule_created", "schedule", 1, now=NOW)   # and an audited change
+    with count_queries() as seen:
+        again = dashboard.for_actor(db, staff, TODAY, NOW + timedelta(seconds=5), ON)
+    assert again["lessons_today"] == 1 and again["figures_at"] == NOW and seen.count == 1  # the stamp only
+    ticks.t += 30                                                        # half a minute, data changed: afresh
+    moved = dashboard.for_actor(db, staff, TODAY, NOW + timedelta(seconds=30), ON)
+    assert moved["lessons_today"] == 2 and moved["figures_at"] == NOW + timedelta(seconds=30)
+    lesson()                                                             # unaudited: nothing says it changed
+    audit.record(db, None, "login", "user", 1, now=NOW)                  # a sign-in changes no figure
+    ticks.t += 200
     assert dashboard.for_actor(db, staff, TODAY, NOW, ON)["lessons_today"] == 2
+    ticks.t += 100                                                       # ten times the limit: afresh anyway
+    assert dashboard.for_actor(db, staff, TODAY, NOW, ON)["lessons_today"] == 3
+    lesson()
+    ticks.t += 31
+    stats.refresh(db, NOW + timedelta(minutes=15), today=TODAY)          # a summary refresh moves the stamp
+    assert dashboard.for_actor(db, staff, TODAY, NOW, ON)["lessons_today"] == 4
+    # every scope keeps its own figures: the admin's are the school's
+    assert dashboard.for_actor(db, Actor(user_id=0, role="admin"), TODAY, NOW, ON)["lessons_today"] >= 4
+    lesson()                                                             # off (the suite's setting): every view
+    assert dashboard.for_actor(db, staff, TODAY, NOW, {"FIGURE_CACHE_SECONDS": 0})["lessons_today"] == 5
 
 
 def test_the_conflicts_panel_keeps_its_counts_until_an_audited_change(db):

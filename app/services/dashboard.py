@@ -16,9 +16,9 @@ branch, and a staff account without a branch sees nothing of any branch (``no_br
 Nothing is counted over the whole history: lessons (today, the week, awaiting an outcome) and overdue
 invoices by index ranges, revenue, utilisation and the population counts (students, enrolments,
 requests: ``stat_branch_totals``) from the maintained summaries, each shown with its "as of". The
-office figures are kept per worker process while no audited change and no summary refresh has
-happened, for at most ``FIGURE_CACHE_SECONDS`` (services/figure_cache.py; ``figures_at`` says when they
-were computed, and the page shows it); 0 computes them on every view.
+office figures are kept per worker process for ``FIGURE_CACHE_SECONDS`` (30 s) whatever changed, and up
+to ten times that while no audited change and no summary refresh has happened (services/figure_cache.py;
+``figures_at`` says when they were computed, and the page shows it); 0 computes them on every view.
 """
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ UPCOMING_SHOWN = 8
 NOTIFICATIONS_SHOWN = 5
 MAX_RANGE_DAYS = 366
 OFFICE_FIGURES = figure_cache.FigureCache()
+QUIET_FACTOR = 10  # the office figures: reused for FIGURE_CACHE_SECONDS whatever changed, ten times that if nothing did
 
 # The lessons list's filters (app/blueprints/dashboard.py): ``status`` "booked" = every status but
 # cancelled (what the lesson figures count).
@@ -111,7 +112,8 @@ def for_actor(db: Database, actor: Actor, today: date, now: datetime | None = No
         age = figure_cache.max_age(settings)
         if age and not actor.lacks_branch:
             data, _ = OFFICE_FIGURES.get(("office", actor.branch_filter(), today), figure_cache.data_version(db),
-                                         age, lambda: _office(db, actor, today, now))
+                                         lambda: _office(db, actor, today, now), any_change_seconds=age,
+                                         unchanged_seconds=age * QUIET_FACTOR)
         else:
             data = _office(db, actor, today, now)
         if actor.is_admin:

@@ -30,7 +30,7 @@ narrows it.
 row (distinct lessons, rows and one count per cause), one page of rows with every name joined, the
 causes of the page's lessons, the free instructors and the free vehicles of the page's lessons (each
 one query for the whole page). The navigation badge is the zones and one COUNT(DISTINCT). The aggregate
-row is kept per worker while no audited change or summary refresh has happened, for at most
+row is kept per worker only while no audited change or summary refresh has happened, for at most
 ``FIGURE_CACHE_SECONDS`` (services/figure_cache.py: a new unavailability, downtime or move counts afresh);
 the page's rows are read live, as many per cause as the kept counts say.
 
@@ -138,7 +138,8 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
 
     age = figure_cache.max_age(settings)
     if age:
-        counts, _ = COUNTS.get(("panel", branch, until), figure_cache.data_version(db), age, count_them)
+        counts, _ = COUNTS.get(("panel", branch, until), figure_cache.data_version(db), count_them,
+                               unchanged_seconds=age)
     else:
         counts = count_them()
     capped = [c for c in CAUSES if counts.get(c, 0) > CAUSE_CAP]
@@ -170,8 +171,9 @@ def count(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any]
     age = figure_cache.max_age(settings)
     if not age:
         return min(dao.capped_count(cutoffs, until=until, cap=BADGE_CAP, branch_id=branch), BADGE_CAP)
-    kept, _ = COUNTS.get(("badge", branch, until), figure_cache.data_version(db), age,
-                         lambda: {"n": dao.capped_count(cutoffs, until=until, cap=BADGE_CAP, branch_id=branch)})
+    kept, _ = COUNTS.get(("badge", branch, until), figure_cache.data_version(db),
+                         lambda: {"n": dao.capped_count(cutoffs, until=until, cap=BADGE_CAP, branch_id=branch)},
+                         unchanged_seconds=age)
     return min(kept["n"], BADGE_CAP)
 
 

@@ -2,20 +2,23 @@
 
 The office dashboard and the conflicts panel's counts are aggregates over index ranges of a chain's
 lessons and invoices (the overdue amount alone probes the payments of 12,000 invoices at scale L:
-25-40 ms). Several people look at them all day, mostly when nothing has changed since the last look. A
-figure set is therefore kept under its key (the figure's name and the asker's scope) together with:
+25-40 ms). Several people look at them all day. A figure set is kept under its key (the figure's name
+and the asker's scope) with the moment it was computed and the data's version it was computed on
+(audit_chain.last_data_id, which every audited data change moves and sign-ins, refusals and exports
+leave, services/audit.NO_DATA_CHANGE; and the maintained summaries' last refresh, stat_freshness: one
+small read). ``get`` reuses it when it is
 
-- the data's version it was computed on (audit_chain.last_data_id, which every audited data change
-  moves and sign-ins, refusals and exports leave, services/audit.NO_DATA_CHANGE; and the maintained
-  summaries' last refresh, stat_freshness): one small read per page tells whether anything changed;
-- the moment it was computed: it is reused for at most ``FIGURE_CACHE_SECONDS`` (60 s by default), so
-  the figures that move with the clock alone (lessons awaiting an outcome, the next lessons) and any
-  change made outside the application are at most that old. The page says "as of" that moment.
+- younger than ``any_change_seconds``, whatever changed since (the dashboard: ``FIGURE_CACHE_SECONDS``,
+  30 s by default, so a busy chain, whose data version moves every few seconds, still computes its
+  figures at most twice a minute per scope and worker; the page says "as of" when), or
+- computed on the same data version and younger than ``unchanged_seconds`` (ten times that for the
+  dashboard; the conflicts panel uses only this rule, with ``FIGURE_CACHE_SECONDS``, so a new
+  unavailability or downtime is on the panel at once): this bounds what moves with the clock alone
+  (lessons awaiting an outcome, the next lessons) and any change made outside the application.
 
-A booking, a payment, an outcome (any audited change) therefore gives fresh figures on the next view.
 Each process keeps at most ``MAX_ENTRIES`` sets (oldest out first); several processes or hosts each
-keep their own, which is harmless: every copy is checked against the same data version. Callers get a
-shallow copy and must not change nested values. No Flask here.
+keep their own, which is harmless: every copy obeys the same two limits. Callers get a shallow copy and
+must not change nested values. No Flask here.
 """
 from __future__ import annotations
 
@@ -37,18 +40,22 @@ class FigureCache:
         self._max = max_entries
         self._clock = clock
 
-    def get(self, key: Hashable, stamp: Any, max_age_seconds: float, compute: Callable[[], dict]) -> tuple[dict, bool]:
-        """(figures, reused): the kept figures of ``key`` when they were computed on ``stamp`` less than
-        ``max_age_seconds`` ago, else ``compute()`` (kept for the next asker). ``max_age_seconds`` <= 0:
-        always computed, nothing kept."""
-        if max_age_seconds <= 0:
+    def get(self, key: Hashable, stamp: Any, compute: Callable[[], dict], *, any_change_seconds: float = 0,
+            unchanged_seconds: float = 0) -> tuple[dict, bool]:
+        """(figures, reused): the kept figures of ``key`` when younger than ``any_change_seconds``, or
+        computed on ``stamp`` and younger than ``unchanged_seconds``; else ``compute()``, kept for the next
+        asker. Both limits 0: always computed, nothing kept."""
+        limit = max(any_change_seconds, unchanged_seconds)
+        if limit <= 0:
             return compute(), False
         now = self._clock()
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and hit[0] == stamp and now - hit[1] < max_age_seconds:
-                self._entries.move_to_end(key)
-                return dict(hit[2]), True
+            if hit is not None:
+                age = now - hit[1]
+                if age < any_change_seconds or (hit[0] == stamp and age < unchanged_seconds):
+                    self._entries.move_to_end(key)
+                    return dict(hit[2]), True
         value = compute()
         with self._lock:
             self._entries[key] = (stamp, now, value)

@@ -142,3 +142,33 @@ def test_as_time_reads_a_time_column_from_either_driver():
     assert as_time(timedelta(hours=9, minutes=30)) == time(9, 30)   # PyMySQL
     assert as_time("08:00:00") == time(8, 0)                       # SQLite aggregate (MIN(start_time))
     assert as_time("junk") is None and as_time(None, time(0, 0)) == time(0, 0)
+
+
+def test_iso_with_offset_is_the_same_text_on_every_day_the_fast_way_or_not():
+    """The steady-day shortcut gives exactly what localising each time gives, on every day of two years
+    in zones with and without clock changes (a half-hour change, a negative offset, UTC), and the clock
+    change days still take the checked way (a gap time is refused)."""
+    from datetime import date, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    import pytest
+
+    from app.core import localtime
+    from app.core.errors import ValidationFailed
+
+    times = [time(0, 0), time(1, 30), time(2, 30), time(3, 0), time(9, 15, 42, 900), time(23, 59, 59)]
+    for name in ("Australia/Melbourne", "Australia/Lord_Howe", "Australia/Perth", "America/New_York", "UTC"):
+        zone = ZoneInfo(name)
+        day = date(2026, 1, 1)
+        while day < date(2028, 1, 1):
+            for moment in times:
+                try:
+                    slow = localtime.localize(day, moment.replace(microsecond=0), zone).isoformat()
+                except ValidationFailed:
+                    with pytest.raises(ValidationFailed):
+                        localtime.iso_with_offset(day, moment, zone)
+                    continue
+                assert localtime.iso_with_offset(day, moment, zone) == slow, (name, day, moment)
+            day += timedelta(days=1)
+    with pytest.raises(ValidationFailed):   # 02:30 on the first Sunday of October does not exist in Melbourne
+        localtime.iso_with_offset(date(2026, 10, 4), time(2, 30), ZoneInfo("Australia/Melbourne"))

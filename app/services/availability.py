@@ -259,12 +259,17 @@ def _free(row: Mapping[str, Any], hours: dict[int, list[tuple[int, int]]],
             if any(ws < end_at and we > start_at for ws, we in windows):
                 continue
             try:
-                begins, ends = localtime.span(day, _time(start), _time(end), zone)
+                if student:  # the notice above already kept every start after now: the text is enough
+                    starts_at = localtime.iso_with_offset(day, _time(start), zone)
+                    ends_at = localtime.iso_with_offset(day, _time(end), zone, "end_time")
+                else:
+                    begins, ends = localtime.span(day, _time(start), _time(end), zone)
+                    if localtime.to_utc_naive(begins) <= now:
+                        continue
+                    starts_at, ends_at = begins.isoformat(), ends.isoformat()
             except ValidationFailed:  # a spring-forward gap time: not bookable
                 continue
-            if not student and localtime.to_utc_naive(begins) <= now:
-                continue
-            out.append({"start": begins.isoformat(), "end": ends.isoformat(), "instructor_id": instructor_id,
+            out.append({"start": starts_at, "end": ends_at, "instructor_id": instructor_id,
                         "vehicle_id": vehicle_id, "warnings": []})
         day += timedelta(days=1)
     return out

@@ -117,14 +117,15 @@ def next_slots(db: Database, actor: Actor, *, duration_minutes: Any, now: dateti
             week = day - timedelta(days=day.weekday())
             taken[week] = taken.get(week, 0) + 1
     for day_slots in days_found:  # one local day at a time, in time order: stop once the page is full
+        if not day_slots:
+            continue
+        # every slot of the day is on the same local date and in its week ("YYYY-MM-DDTHH:MM:SS+hh:mm")
+        if taken.get(_monday(day_slots[0]["start"][:10]), 0) >= cap:
+            continue  # a week already at the branch's limit is left out
         for slot in day_slots:
-            begins = datetime.fromisoformat(slot["start"])
-            ends = datetime.fromisoformat(slot["end"])
-            entry = {**slot, "instructor_name": names[slot["instructor_id"]], "date": begins.date().isoformat(),
-                     "start_time": begins.strftime("%H:%M"), "end_time": ends.strftime("%H:%M"),
-                     "duration_minutes": duration}
-            if taken.get(_monday(entry["date"]), 0) < cap:  # weeks already at the branch's limit are left out
-                out.append(entry)
+            start, end = slot["start"], slot["end"]
+            out.append({**slot, "instructor_name": names[slot["instructor_id"]], "date": start[:10],
+                        "start_time": start[11:16], "end_time": end[11:16], "duration_minutes": duration})
         if len(out) >= limit:
             break
     out.sort(key=lambda s: (datetime.fromisoformat(s["start"]), s["instructor_name"]))

@@ -241,23 +241,27 @@ def _free(row: Mapping[str, Any], hours: dict[int, list[tuple[int, int]]],
     grid = pol.slot_grid_minutes
     out: list[dict] = []
     day = max(date_from, local_now.date())
+    notice_day = notice_from.date()
     while day <= min(date_to, last_day):
-        if _day_blocked(row, day, vehicle_id):
+        if _day_blocked(row, day, vehicle_id) or (student and day < notice_day):
             day += timedelta(days=1)
             continue
         weekday = day.weekday()
+        day_busy = busy.get(day, ())
+        day_open = opening.get(weekday, ()) if opening is not None else None
         for start in _starts(hours.get(weekday, ()), duration, grid):
             end = start + duration
-            if opening is not None and not any(a <= start and end <= b for a, b in opening.get(weekday, ())):
+            if day_open is not None and not any(a <= start and end <= b for a, b in day_open):
                 continue
-            if any(start < b and a < end for a, b in busy.get(day, ())):
+            if day_busy and any(start < b and a < end for a, b in day_busy):
                 continue
-            start_at = datetime.combine(day, _time(start))
-            if student and start_at < notice_from:  # policy.notice_ok, on the wall clock it compares
+            # policy.notice_ok, on the wall clock it compares: only the notice's own day has starts before it
+            if student and day == notice_day and datetime.combine(day, _time(start)) < notice_from:
                 continue
-            end_at = datetime.combine(day, _time(end))
-            if any(ws < end_at and we > start_at for ws, we in windows):
-                continue
+            if windows:
+                start_at, end_at = datetime.combine(day, _time(start)), datetime.combine(day, _time(end))
+                if any(ws < end_at and we > start_at for ws, we in windows):
+                    continue
             try:
                 if student:  # the notice above already kept every start after now: the text is enough
                     starts_at = localtime.iso_with_offset(day, _time(start), zone)

@@ -439,8 +439,9 @@ def _memo_url_for(app: Flask):
         if not has_request_context() or (values and not _URL_OPTIONS.isdisjoint(values)) \
                 or any(app.url_default_functions.values()):
             return flask_url_for(endpoint, **values)
+        req = request._get_current_object()  # one context lookup, not one per attribute
         try:
-            key = (request.host, request.script_root, request.blueprint if endpoint[:1] == "." else None, endpoint,
+            key = (req.host, req.script_root, req.blueprint if endpoint[:1] == "." else None, endpoint,
                    tuple(sorted((k, type(v), v) for k, v in values.items())))
             found = memo.get(key)
         except TypeError:  # an unhashable value (a list of query values)
@@ -526,14 +527,19 @@ def _init_templates(app: Flask) -> None:
             raise ValueError(f"link_for: unknown kind {kind!r}")
         endpoint, arg, anchor = target
         record_id = student_id if kind == "enrolment" else id
-        if record_id is None or record_id == "" or not current_user.is_authenticated:
+        if record_id is None or record_id == "":
             return None
-        if kind == "invoice" and current_user.role == "student":  # a student's own invoice: /my/invoices/<id>
+        user = g.get("_login_user")  # loaded once per request (access control); the proxy only if not
+        if user is None:
+            user = current_user._get_current_object()
+        if not user.is_authenticated:
+            return None
+        if kind == "invoice" and user.role == "student":  # a student's own invoice: /my/invoices/<id>
             if student_id is None or student_id != auth.current_actor().student_id:
                 return None
             return url_for("studentinvoices.view", invoice_id=record_id)
         view = app.view_functions.get(endpoint)
-        role = current_user.role
+        role = user.role
         if view is None or role not in (getattr(view, "_access_roles", None) or ()):
             return None
         if kind == "lesson" and role in ("instructor", "student"):
@@ -551,7 +557,7 @@ def _init_templates(app: Flask) -> None:
                     return None
                 if instructor_id is not None and instructor_id != actor.instructor_id:
                     return None
-        elif role == "staff" and branch_id is not None and branch_id != current_user.branch_id:
+        elif role == "staff" and branch_id is not None and branch_id != user.branch_id:
             return None
         return url_for(endpoint, **{arg: record_id}) + anchor
 

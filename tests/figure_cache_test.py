@@ -62,6 +62,12 @@ def test_kept_while_young_whatever_changed_or_while_the_stamp_is_the_same():
     assert get("x", 4, 14, fresh=0, unchanged=0) == ({"n": 14}, False)    # both 0: off, nothing kept
     assert get("x", 4, 15, fresh=0, unchanged=0) == ({"n": 15}, False)
     assert calls == [1, 4, 6, 7, 8, 11, 12, 13, 14, 15]
+    read = []
+    assert cache.get("y", lambda: read.append("stamp") or 5, compute(16)) == ({"n": 16}, False)  # off: never read
+    assert read == []
+    assert cache.get("y", lambda: read.append("stamp") or 5, compute(17), unchanged_seconds=60) == ({"n": 17}, False)
+    assert cache.get("y", lambda: read.append("stamp") or 5, compute(18), unchanged_seconds=60) == ({"n": 17}, True)
+    assert read == ["stamp", "stamp"]                                     # a callable stamp, read when used
     assert max_age({"FIGURE_CACHE_SECONDS": "30"}) == 30 and max_age({}) == 0 and max_age(None) == 0
     assert max_age({"FIGURE_CACHE_SECONDS": "soon"}) == 0 and max_age({"FIGURE_CACHE_SECONDS": -5}) == 0
 

@@ -109,13 +109,10 @@ def for_actor(db: Database, actor: Actor, today: date, now: datetime | None = No
     (``dispatcher``: services/reminders.health)."""
     now = now or clock.now()
     if actor.is_office:
-        age = figure_cache.max_age(settings)
-        if age and not actor.lacks_branch:
-            data, _ = OFFICE_FIGURES.get(("office", actor.branch_filter(), today), figure_cache.data_version(db),
-                                         lambda: _office(db, actor, today, now), any_change_seconds=age,
-                                         unchanged_seconds=age * QUIET_FACTOR)
-        else:
-            data = _office(db, actor, today, now)
+        age = figure_cache.max_age(settings) if not actor.lacks_branch else 0
+        data, _ = OFFICE_FIGURES.get(("office", actor.branch_filter(), today), lambda: figure_cache.data_version(db),
+                                     lambda: _office(db, actor, today, now), any_change_seconds=age,
+                                     unchanged_seconds=age * QUIET_FACTOR)
         if actor.is_admin:
             data["dispatcher"] = reminders.health(db, now, settings)
         return data

@@ -133,15 +133,10 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
     branch = _scope_branch(actor, query)
     cutoffs = _cutoffs(dao, now, settings)
     until = horizon_until(cutoffs)
-    def count_them() -> dict:
-        return dao.counts(cutoffs, branch_id=branch, soon=_badge_until(cutoffs), until=until, cap=CAUSE_CAP)
-
-    age = figure_cache.max_age(settings)
-    if age:
-        counts, _ = COUNTS.get(("panel", branch, until), figure_cache.data_version(db), count_them,
-                               unchanged_seconds=age)
-    else:
-        counts = count_them()
+    counts, _ = COUNTS.get(("panel", branch, until), lambda: figure_cache.data_version(db),
+                           lambda: dao.counts(cutoffs, branch_id=branch, soon=_badge_until(cutoffs), until=until,
+                                              cap=CAUSE_CAP),
+                           unchanged_seconds=figure_cache.max_age(settings))
     capped = [c for c in CAUSES if counts.get(c, 0) > CAUSE_CAP]
     for cause in capped:  # the page walks the soonest CAUSE_CAP lessons of a cause ("1,000+")
         counts[cause] = CAUSE_CAP
@@ -168,12 +163,9 @@ def count(db: Database, actor: Actor, now: datetime, settings: Mapping[str, Any]
     dao = DisruptionDAO(db)
     cutoffs = _cutoffs(dao, now, settings)
     until, branch = _badge_until(cutoffs), actor.branch_filter()
-    age = figure_cache.max_age(settings)
-    if not age:
-        return min(dao.capped_count(cutoffs, until=until, cap=BADGE_CAP, branch_id=branch), BADGE_CAP)
-    kept, _ = COUNTS.get(("badge", branch, until), figure_cache.data_version(db),
+    kept, _ = COUNTS.get(("badge", branch, until), lambda: figure_cache.data_version(db),
                          lambda: {"n": dao.capped_count(cutoffs, until=until, cap=BADGE_CAP, branch_id=branch)},
-                         unchanged_seconds=age)
+                         unchanged_seconds=figure_cache.max_age(settings))
     return min(kept["n"], BADGE_CAP)
 
 

@@ -44,10 +44,13 @@ class FigureCache:
             unchanged_seconds: float = 0) -> tuple[dict, bool]:
         """(figures, reused): the kept figures of ``key`` when younger than ``any_change_seconds``, or
         computed on ``stamp`` and younger than ``unchanged_seconds``; else ``compute()``, kept for the next
-        asker. Both limits 0: always computed, nothing kept."""
+        asker. ``stamp`` may be a callable (e.g. ``lambda: data_version(db)``): it is called only when
+        something may be kept. Both limits 0: always computed, nothing kept, no stamp read."""
         limit = max(any_change_seconds, unchanged_seconds)
         if limit <= 0:
             return compute(), False
+        if callable(stamp):
+            stamp = stamp()
         now = self._clock()
         with self._lock:
             hit = self._entries.get(key)

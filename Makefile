@@ -46,12 +46,13 @@ run: install
 
 # Two pytest-xdist workers (this project's machines have two cores); each worker gets its own MariaDB
 # test database (tests/conftest.py mysql_url). --dist loadfile keeps a file on one worker, so a module's
-# shared fixtures (a seeded live server, the accessibility walk) are built once. TEST_WORKERS=0 runs
+# shared fixtures (a seeded live server, the accessibility walk) are built once; --no-loadscope-reorder keeps
+# the order tests/conftest.py gives (the slowest modules first). TEST_WORKERS=0 runs
 # everything in one process. --durations lists the 25 slowest steps (the suite is kept under 12 minutes).
 TEST_WORKERS ?= 2
 
 test: install-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 # The scanners (docs/scanners.md): bandit over app/ (medium and high; accepted findings carry
 # "# nosec BXXX # reason"), then pip-audit over requirements.txt judged against the dated exceptions in

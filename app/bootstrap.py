@@ -24,6 +24,7 @@ from app.core import auth, clock, flask_db, passwords
 from app.core.errors import AppError, DatabaseUnavailable
 from app.core.logging import configure_logging, set_request_id_provider
 from app.core.navigation import BADGES, CACHED_BADGES, nav_for
+from app.core.template_code import TEMPLATE_CODE
 
 log = logging.getLogger(__name__)
 
@@ -474,6 +475,7 @@ def _init_templates(app: Flask) -> None:
         "communication": ("communications.view", "communication_id", ""),
         "reminder": ("reminders.view", "reminder_id", ""),
     }
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE  # compiled once per process, not once per app
     app.jinja_env.globals.update(role_label=auth.role_label, app_name=app.config["APP_NAME"])
     url_for = _memo_url_for(app)
     app.jinja_env.globals["url_for"] = url_for  # templates build the same few dozen URLs on every page

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,36 @@ def require_mysql() -> None:
         if os.environ.get("REQUIRE_MYSQL") == "1":
             pytest.fail("REQUIRE_MYSQL=1 but " + reason)
         pytest.skip(reason)
+
+
+# The modules that take longest (browsers, sweeps, process tests), handed out first under pytest-xdist
+# (`make test` runs --dist loadfile --no-loadscope-reorder): a two-minute module handed out last kept one
+# worker busy for two minutes after the other had finished. The rest follow, largest first.
+SLOW_MODULES = (
+    "security/accessibility_test.py", "browser_test.py", "fuzz_forms_test.py", "dispatcher_concurrency_test.py",
+    "browser_forms_test.py", "browser_schedule_test.py", "browser_finance_test.py", "browser_self_service_test.py",
+    "deploy_test.py", "cli_test.py", "security/scanners_test.py", "password_reset_test.py", "page_queries_test.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order the modules: SLOW_MODULES first, then by number of tests; a module's tests keep their order."""
+    files = [item.nodeid.split("::", 1)[0] for item in items]
+    sizes = Counter(files)
+    rank = {name: n for n, name in enumerate(SLOW_MODULES)}
+    order = {id(item): (rank.get(path.removeprefix("tests/"), len(rank)), -sizes[path], path)
+             for item, path in zip(items, files)}
+    items.sort(key=lambda item: order[id(item)])
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """Every test starts with the cheap argon2 parameters (FAST_HASH), whatever an earlier test left: a
+    test that hashes through the services without an app (factories, the booking worlds) would otherwise
+    pay the production cost, about 0.1 s a password. Tests of the production parameters set them."""
+    from app.core import passwords
+
+    passwords.configure(FAST_HASH)
 
 
 @pytest.fixture(scope="session")

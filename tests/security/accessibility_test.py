@@ -4,8 +4,9 @@ The pages come from app.url_map through tests/security/page_inventory.py. Each r
 endpoints whose declared roles include it, and the anonymous visitor gets the public ones. URL
 parameters are filled with the role's own demo objects, so a new page is checked without anyone
 adding it here. Each page is opened once per role. axe-core (node_modules/axe-core, installed by
-`make install-dev`) runs at 1366 px, then again at 390 px on the same page after the viewport is
-resized (the pages have no width-dependent script, so only CSS changes). A serious or critical
+`make install-dev`) runs at both 1366 and 390 px on the same page, the viewport resized between the
+two runs (the pages have no width-dependent script, so only CSS changes); a page starts at the width the
+previous one ended at. A serious or critical
 violation fails the test.
 
 Rules of the walk:
@@ -175,6 +176,7 @@ class Walker:
         self.context.set_default_timeout(TIMEOUT_MS)
         self.context.add_init_script(script=AXE.read_text())  # through DevTools: the page's CSP stays on
         self.page = self.context.new_page()
+        self.width = "1366"  # the viewport's width now (check() leaves it at either)
         self.documents: list = []  # document responses (redirect hops and downloads included)
         self.page.on("response", self._on_response)
 
@@ -221,16 +223,19 @@ class Walker:
         return first.status, last.headers.get("content-type", ""), path
 
     def check(self, url: str):
-        """axe at 1366 px, then at 390 px on the same document, back to 1366 for the next page. A
+        """axe at both widths on the same document: first at the width the page was opened at, then at
+        the other one, where the next page is opened (one resize a page: each costs a layout). A
         generator: it yields while axe runs in the page, so other walkers can load their next page
         meanwhile (the server and the browser then work at the same time)."""
         problems = []
-        for size, label in ((DESKTOP, "1366"), (PHONE, "390")):
-            self.page.set_viewport_size(size)
+        sizes = ((DESKTOP, "1366"), (PHONE, "390"))
+        for size, label in (sizes if self.width == "1366" else sizes[::-1]):
+            if label != self.width:
+                self.page.set_viewport_size(size)
+                self.width = label
             self.page.evaluate(AXE_START)
             yield
             problems += [f"{url} at {label}px: {violation}" for violation in self.page.evaluate(AXE_RESULT)]
-        self.page.set_viewport_size(DESKTOP)
         return problems
 
 

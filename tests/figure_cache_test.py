@@ -119,7 +119,7 @@ def test_the_dashboard_keeps_its_figures_half_a_minute_and_longer_while_nothing_
 
 
 def test_the_conflicts_panel_keeps_its_counts_until_an_audited_change(db):
-    """The aggregate row is kept (its spans decide which rows the page reads); the rows are read live."""
+    """The aggregate row and the page of rows (with their free alternatives) are kept together."""
     from app.services import disruptions
     from tests.disruptions_test import NOW as PANEL_NOW, SETTINGS, World, q
 
@@ -130,10 +130,49 @@ def test_the_conflicts_panel_keeps_its_counts_until_an_audited_change(db):
     first = w.lesson(away)
     assert disruptions.panel(db, w.staff, q(), PANEL_NOW, on).counts["unavailability"] == 1
     second = w.lesson(away, start=time(10, 0), end=time(11, 0))            # past the audit trail
-    kept = disruptions.panel(db, w.staff, q(), PANEL_NOW, on)
+    with count_queries() as seen:
+        kept = disruptions.panel(db, w.staff, q(), PANEL_NOW, on)
     assert kept.counts["unavailability"] == 1 and [r["id"] for r in kept.page.items] == [first]
+    assert seen.count == 2 and kept.page.items[0]["fingerprint"]          # the zones and the stamp: rows kept
     assert disruptions.panel(db, w.staff, q(), PANEL_NOW, SETTINGS).counts["unavailability"] == 2  # off: live
     audit.record(db, None, "unavailability_recorded", "instructor", away, now=PANEL_NOW)
     fresh = disruptions.panel(db, w.staff, q(), PANEL_NOW, on)
     assert fresh.counts["unavailability"] == 2 and {r["id"] for r in fresh.page.items} == {first, second}
     disruptions.COUNTS.clear()
+
+
+def test_the_booking_forms_first_students_are_kept_until_an_audited_change(db):
+    """The booking form's list before a search (a branch's first 25 students by name) is kept while the
+    data version holds; a chosen student outside it still comes first, a search is always read afresh,
+    and an audited change (a new enrolment) shows at once."""
+    from app.services import event_pages
+
+    event_pages.DEFAULT_STUDENTS.clear()
+    branch = f.make_branch(db)
+    staff = Actor(user_id=0, role="staff", branch_id=branch)
+    course = f.make_course(db)
+
+    def student(last):
+        sid = f.make_student(db, user_id=f.make_user(db, role="student", branch_id=branch, last_name=last),
+                             branch_id=branch)
+        f.make_enrollment(db, student_id=sid, course_id=course, status="active")
+        return sid
+
+    ids = [student(f"M{n:02d}") for n in range(30)]
+    audit.record(db, None, "student_created", "student", ids[-1], now=NOW)
+
+    def listed(settings=ON, **kw):
+        return [o["id"] for o in event_pages.booking_options(db, staff, settings=settings, **kw)["students"]]
+
+    assert listed() == ids[:25]
+    early = student("A00")                                               # past the audit trail: kept list
+    with count_queries() as seen:
+        assert listed() == ids[:25]
+    assert not any("FROM students" in sql for sql in seen.statements)     # the stamp, instructors, vehicles
+    assert listed(student_id=ids[29]) == ids[:24] + [ids[29]]            # the chosen one kept (a key lookup)
+    assert listed(student_id=ids[25]) == ids[:24] + [ids[25]]            # the kept 26th: kept as well
+    assert listed(student_q="A00") == [early]                            # a search: live
+    assert listed(settings={"FIGURE_CACHE_SECONDS": 0})[0] == early      # off: live
+    audit.record(db, None, "enrolment_created", "enrollment", early, now=NOW)
+    assert listed()[:2] == [early, ids[0]]                               # the audited change: afresh
+    event_pages.DEFAULT_STUDENTS.clear()

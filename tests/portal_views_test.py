@@ -30,11 +30,26 @@ NOW = datetime(2026, 3, 10, 22, 0)   # Wed 11 Mar 2026, 09:00 in Melbourne (AEDT
 TODAY = date(2026, 3, 11)
 SLOT_FORM = re.compile(r'<form method="post" action="([^"]+)" class="portal-slot-form">(.*?)</form>', re.S)
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+SLOT_BUTTON = re.compile(r'<button type="submit" name="slot" value="([^"]+)"')
 
 
 def _slot_forms(html: str) -> list[dict]:
-    """Each free time's form: its hidden fields, plus ``action``."""
-    return [{**dict(HIDDEN.findall(body)), "action": action} for action, body in SLOT_FORM.findall(html)]
+    """Each free time as its button posts it: the day form's hidden fields and the button's ``slot``, plus
+    ``action`` and the slot's parts (instructor_id, date, start_time, vehicle_id when there is one)."""
+    found = []
+    for action, body in SLOT_FORM.findall(html):
+        shared = dict(HIDDEN.findall(body))
+        for value in SLOT_BUTTON.findall(body):
+            instructor_id, day, start, vehicle_id = value.split("|")
+            parts = {"instructor_id": instructor_id, "date": day, "start_time": start}
+            found.append({**shared, "slot": value, "action": action, **parts,
+                          **({"vehicle_id": vehicle_id} if vehicle_id else {})})
+    return found
+
+
+def _posted(slot: dict) -> dict:
+    """What the browser posts for one time: the day form's hidden fields and the button's ``slot``."""
+    return {k: v for k, v in slot.items() if k not in ("action", "instructor_id", "date", "start_time", "vehicle_id")}
 
 
 def _when(slots) -> set:
@@ -126,13 +141,13 @@ def test_a_student_books_a_slot_listed_on_the_page(app, world):
     first = slots[0]
     assert {k: v for k, v in first.items() if k != "csrf_token"} == {
         "instructor_id": str(world["instructor"]), "date": "2026-03-12", "start_time": "08:00",
-        "duration_minutes": "60", "action": "/my/book"}
+        "slot": f"{world['instructor']}|2026-03-12|08:00|", "duration_minutes": "60", "action": "/my/book"}
     assert first["csrf_token"]
     # The pick-up point typed in "Find a time" travels with every slot's form.
     picked = _slot_forms(jack.get("/my/book?pickup_location=Station").get_data(as_text=True))
     assert picked and all(s["pickup_location"] == "Station" for s in picked)
     first = picked[0]
-    response = jack.post("/my/book", data={k: v for k, v in first.items() if k != "action"})
+    response = jack.post("/my/book", data=_posted(first))
     assert response.status_code == 303, _text(response)
     lesson_id = int(response.headers["Location"].rsplit("/", 1)[1])
     row = _row(app, lesson_id)
@@ -246,7 +261,7 @@ def test_reschedule_to_a_listed_slot(app, world):
     forms = _slot_forms(page.get_data(as_text=True))
     target = next(f for f in forms if (f["date"], f["start_time"]) == ("2026-03-16", "09:00"))
     assert target["action"] == f"/my/lessons/{lesson}/reschedule" and target["duration_minutes"] == "90"
-    response = jack.post(target["action"], data={k: v for k, v in target.items() if k != "action"})
+    response = jack.post(target["action"], data=_posted(target))
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/schedules/{lesson}")
     row = _row(app, lesson)
     assert (row["scheduled_date"], str(row["start_time"])[:5], str(row["end_time"])[:5]) == (

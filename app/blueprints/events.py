@@ -48,12 +48,12 @@ def _render_form(form: BookingForm, options: dict, status: int = 200, conflicts:
 def new():
     db, actor = get_db(), current_actor()
     if request.method in ("GET", "HEAD"):
-        data = event_pages.prefill(db, actor, request.args)
+        data = event_pages.prefill(db, actor, request.args, settings=current_app.config)
         values = {k: (str(v) if v is not None else None) for k, v in data["values"].items()}
         return _render_form(BookingForm(formdata=None, data=values), data)
     form = BookingForm()
     options = event_pages.booking_options(db, actor, branch_id=form.branch_id.data, student_id=form.student_id.data,
-                                          instructor_id=form.instructor_id.data)
+                                          instructor_id=form.instructor_id.data, settings=current_app.config)
     if not form.validate():  # the CSRF token only: the booking service checks every field
         return _render_form(form, options, 422)
     settings = current_app.config

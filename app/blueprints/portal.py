@@ -80,7 +80,7 @@ def _render_book(args, form: SlotForm, status: int = 200, reasons: list[dict] | 
     db, actor = get_db(), current_actor()
     allowed = portal.bookable_instructors(db, actor)
     choice = portal.finder(args, allowed)
-    slots, slot_note = _slots(choice["duration_minutes"], choice["instructor_id"])
+    slots, slot_note = _slots(choice["duration_minutes"], choice["instructor_id"], allowed=allowed)
     form.duration_minutes.data = str(choice["duration_minutes"])
     location = url_for(".book", duration_minutes=choice["duration_minutes"],
                        instructor_id=choice["instructor_id"] or None, pickup_location=choice["pickup_location"])
@@ -168,14 +168,14 @@ def _own(schedule_id: int) -> dict:
     return portal.own_lesson(get_db(), current_actor(), schedule_id, now=clock.now(), settings=current_app.config)
 
 
-def _slots(duration: int, instructor_id: int | None, ignore_schedule_id: int | None = None
-           ) -> tuple[list[dict], str | None]:
+def _slots(duration: int, instructor_id: int | None, ignore_schedule_id: int | None = None,
+           allowed: list[dict] | None = None) -> tuple[list[dict], str | None]:
     """The next free slots, or ([], the reason in words) when the service refuses the question (a duration
     off the branch's grid: 422; an instructor no longer bookable: 404)."""
     try:
         found = portal.next_slots(get_db(), current_actor(), duration_minutes=duration, now=clock.now(),
                                   settings=current_app.config, instructor_id=instructor_id,
-                                  ignore_schedule_id=ignore_schedule_id)
+                                  ignore_schedule_id=ignore_schedule_id, allowed=allowed)
     except AppError as exc:
         if exc.status not in (404, 422):
             raise

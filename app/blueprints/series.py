@@ -69,7 +69,7 @@ def _render_form(form: SeriesForm, options: dict, status: int = 200, clashes: li
 def new():
     db, actor = get_db(), current_actor()
     if request.method in ("GET", "HEAD"):
-        data = event_pages.prefill(db, actor, request.args)
+        data = event_pages.prefill(db, actor, request.args, settings=current_app.config)
         values = {k: (str(v) if v is not None else None) for k, v in data["values"].items()}
         values["first_date"] = values.pop("date", None)
         for name in ("first_date", "interval_weeks", "ends", "count", "until_date"):  # carried by the search
@@ -79,7 +79,7 @@ def new():
         return _render_form(SeriesForm(formdata=None, data={k: v for k, v in values.items() if v is not None}), data)
     form = SeriesForm()
     options = event_pages.booking_options(db, actor, branch_id=form.branch_id.data, student_id=form.student_id.data,
-                                          instructor_id=form.instructor_id.data)
+                                          instructor_id=form.instructor_id.data, settings=current_app.config)
     if not form.validate():  # the CSRF token only: the series service checks every field
         return _render_form(form, options, 422)
     try:

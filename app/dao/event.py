@@ -59,18 +59,18 @@ class EventDAO(BaseDAO):
         ) or {}
 
     def student_options(self, branch_id: int, query: str = "", *, include_id: int | None = None,
-                        limit: int = 200) -> list[dict]:
+                        limit: int = 200, only_include: bool = False) -> list[dict]:
         """The branch's students with an active account and an active enrolment, by name (at most
         ``limit``): those matching every word of ``query`` (first name, last name or e-mail), plus the
         student ``include_id`` when it is one of them, whatever the query (it comes first, so the limit
-        never drops it; the caller re-sorts by name)."""
+        never drops it; the caller re-sorts by name). ``only_include``: that student alone (a key lookup)."""
         params: dict[str, Any] = {"branch_id": branch_id, "include_id": include_id, "limit": int(limit)}
         terms = []
         for n, word in enumerate(query.split()[:MAX_SEARCH_TERMS]):
             params[f"q{n}"] = like_pattern(word)
             terms.append(f"(u.first_name LIKE :q{n} ESCAPE '!' OR u.last_name LIKE :q{n} ESCAPE '!'"
                          f" OR u.email LIKE :q{n} ESCAPE '!')")
-        matches = " AND ".join(terms) if terms else "1 = 1"
+        matches = "1 = 0" if only_include else (" AND ".join(terms) if terms else "1 = 1")
         return self.db.fetch_all(
             "SELECT st.id, u.first_name, u.last_name, u.email"  # nosec B608 # interpolates only fragments this code builds from constants; every value is a bound :parameter
             " FROM students st JOIN users u ON u.id = st.user_id"

@@ -1,10 +1,11 @@
 """The student portal's forms (blueprints/portal.py): field holders for CSRF and the typed values; the
 rules are services/self_service.py's (it names every field that is wrong).
 
-Each free time on the "find a slot" and reschedule pages is its own small form posting instructor_id,
-date, start_time, duration_minutes, vehicle_id and pickup_location (hidden; the pick-up point is typed
-in the GET "Find a time" form). A ``slot`` value ``instructor_id|date|start_time|vehicle_id``
-(services/portal.slot_fields) is accepted too and wins over the separate fields.
+Each day on the "find a slot" and reschedule pages is one small form (CSRF, duration_minutes and
+pickup_location hidden; the pick-up point is typed in the GET "Find a time" form), and each free time
+one of its submit buttons, posting ``slot`` = ``instructor_id|date|start_time|vehicle_id``
+(services/portal.slot_fields). The separate fields instructor_id, date, start_time and vehicle_id are
+accepted too (a page opened before the change posts them); ``slot`` wins over them.
 """
 from __future__ import annotations
 

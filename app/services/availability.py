@@ -196,7 +196,14 @@ def student_slot_days(db: Database, actor: Actor, *, instructor_ids: list[int], 
     for w in CalendarDAO(db).unavailability(ids, range_start, range_end):
         windows_by.setdefault(w["instructor_id"], []).append((w["start_datetime"], w["end_datetime"]))
     periods = {r["instructor_id"]: _periods(hours_by[r["instructor_id"]], "start_time", "end_time") for r in rows}
+    # no start before local now + the notice (_free's rule): the days before it have no slots, so their
+    # lessons are not read (the range starts a day early for the zones, and a day's notice skips another)
+    local_now = now.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
+    notice_day = (local_now + timedelta(minutes=pol.min_notice_minutes)).date()
     chunk_from = date_from
+    while chunk_from < min(notice_day, date_to + timedelta(days=1)):
+        yield []
+        chunk_from += timedelta(days=1)
     while chunk_from <= date_to:  # the lessons a few days at a time: a caller that stops early reads few
         chunk_to = min(date_to, chunk_from + timedelta(days=STUDENT_CHUNK_DAYS - 1))
         own: dict[date, list[dict]] = {}  # the student's own lessons hold them whoever teaches

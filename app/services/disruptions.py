@@ -30,9 +30,11 @@ narrows it.
 row (distinct lessons, rows and one count per cause), one page of rows with every name joined, the
 causes of the page's lessons, the free instructors and the free vehicles of the page's lessons (each
 one query for the whole page). The navigation badge is the zones and one COUNT(DISTINCT). The aggregate
-row is kept per worker only while no audited change or summary refresh has happened, for at most
-``FIGURE_CACHE_SECONDS`` (services/figure_cache.py: a new unavailability, downtime or move counts afresh);
-the page's rows are read live, as many per cause as the kept counts say.
+row and each page of rows (with their free alternatives: 20-50 ms at scale L) are kept per worker only
+while no audited change or summary refresh has happened, for at most ``FIGURE_CACHE_SECONDS``
+(services/figure_cache.py: a new unavailability, downtime, booking or move reads them afresh); a page
+reads as many rows per cause as the kept counts say. A fix is checked against the lesson as it is now
+(``expected``), so a kept row can never reassign or cancel a lesson that changed meanwhile.
 
 **Free alternatives** (``options``): the other active instructors of the lesson's branch and its other
 vehicles that pass the engine's blocks for the lesson's exact slot, set-based; like the availability
@@ -133,7 +135,14 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
     branch = _scope_branch(actor, query)
     cutoffs = _cutoffs(dao, now, settings)
     until = horizon_until(cutoffs)
-    counts, _ = COUNTS.get(("panel", branch, until), lambda: figure_cache.data_version(db),
+    read: list[tuple] = []
+
+    def version() -> tuple:  # read once for the counts and the page
+        if not read:
+            read.append(figure_cache.data_version(db))
+        return read[0]
+
+    counts, _ = COUNTS.get(("panel", branch, until), version,
                            lambda: dao.counts(cutoffs, branch_id=branch, soon=_badge_until(cutoffs), until=until,
                                               cap=CAUSE_CAP),
                            unchanged_seconds=figure_cache.max_age(settings))
@@ -145,8 +154,15 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
         counts["lessons"] = min(counts["lessons"], counts["row_count"])
     chosen = query.filter("cause")
     causes = (chosen,) if chosen in CAUSES else CAUSES
-    page = dao.page(cutoffs, query, counts, branch_id=branch, causes=causes, until=until)
-    _decorate(dao, cutoffs, page.items)
+
+    def read_page() -> dict:
+        rows = dao.page(cutoffs, query, counts, branch_id=branch, causes=causes, until=until)
+        _decorate(dao, cutoffs, rows.items)
+        return {"page": rows}
+
+    shown = (branch, until, causes, query.page, query.per_page, tuple(sorted(counts.items())))
+    page = COUNTS.get(("page", shown), version, read_page,
+                      unchanged_seconds=figure_cache.max_age(settings))[0]["page"]
     # counts["soon"] is the badge's count (the same fortnight, zones and arms) when every cause was read
     # whole and the panel covers the actor's whole scope (not an admin's one branch)
     known = not capped and branch == actor.branch_filter()

@@ -44,11 +44,14 @@ def bookable_instructors(db: Database, actor: Actor) -> list[dict]:
 
 
 def next_slots(db: Database, actor: Actor, *, duration_minutes: Any, now: datetime, settings: Mapping[str, Any],
-               instructor_id: Any = None, limit: int = SLOT_LIMIT, ignore_schedule_id: int | None = None) -> list[dict]:
+               instructor_id: Any = None, limit: int = SLOT_LIMIT, ignore_schedule_id: int | None = None,
+               allowed: list[dict] | None = None) -> list[dict]:
     """The free times the pages list: self_service.next_slots (the student's branch instructors, weeks
-    already at the weekly limit left out, a reschedule's own lesson ignored)."""
+    already at the weekly limit left out, a reschedule's own lesson ignored; ``allowed``: the
+    bookable_instructors the page has read already)."""
     return self_service.next_slots(db, actor, duration_minutes=duration_minutes, now=now, settings=settings,
-                                   instructor_id=instructor_id, limit=limit, ignore_schedule_id=ignore_schedule_id)
+                                   instructor_id=instructor_id, limit=limit, ignore_schedule_id=ignore_schedule_id,
+                                   allowed=allowed)
 
 
 def finder(args: Mapping[str, Any], allowed: Sequence[Mapping[str, Any]]) -> dict:

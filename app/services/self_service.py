@@ -89,14 +89,15 @@ def allowed_instructors(db: Database, actor: Actor) -> list[dict]:
 
 def next_slots(db: Database, actor: Actor, *, duration_minutes: Any, now: datetime, settings: Mapping[str, Any],
                instructor_id: Any = None, days: int = NEXT_DAYS, limit: int = NEXT_LIMIT,
-               ignore_schedule_id: int | None = None) -> list[dict]:
+               ignore_schedule_id: int | None = None, allowed: list[dict] | None = None) -> list[dict]:
     """The next free slots (from now, ``days`` days ahead) of the student's instructors, or of the one
     ``instructor_id`` names, earliest first, at most ``limit``: the availability engine's answer, each
     with the instructor's name and the local date and times. Weeks that already hold the branch's weekly
     limit of lessons are left out (``book`` would refuse them); ``ignore_schedule_id`` (a reschedule's own
-    lesson) neither holds its time nor counts towards its week."""
+    lesson) neither holds its time nor counts towards its week. ``allowed``: allowed_instructors's answer
+    when the caller has it already (the page lists them too)."""
     duration = _duration(duration_minutes)
-    instructors = allowed_instructors(db, actor)
+    instructors = allowed_instructors(db, actor) if allowed is None else list(allowed)
     if instructor_id not in (None, ""):
         wanted = _id(instructor_id)
         instructors = [i for i in instructors if i["id"] == wanted]

@@ -128,9 +128,10 @@ def test_students_count_is_capped_and_the_school_wide_search_matches_prefixes(ap
 
 
 def test_the_chains_learners_list_takes_far_over_the_cap_from_the_summary(app, world, monkeypatch):
-    """/students/?enrolment=active for the whole chain (the dashboard's pipeline link): once
-    stat_branch_totals counts far more learners than the cap, the list says "cap+" without its count
-    statement; near or under the cap, never refreshed, or narrowed, it counts as before."""
+    """/students/ and /students/?enrolment=active for the whole chain (the list as it opens, the
+    dashboard's pipeline link): once stat_branch_totals counts far more active students or learners than
+    the cap, the list says "cap+" without its count statement; near or under the cap, never refreshed,
+    or narrowed, it counts as before."""
     import app.dao.student as student_dao
     from app.core.database import count_queries
     from app.services import stats
@@ -151,6 +152,10 @@ def test_the_chains_learners_list_takes_far_over_the_cap_from_the_summary(app, w
     html, did_count = listed("/students/?enrolment=active")           # 5 learners > 3 x 1.1: no count
     assert "3+ students" in html and 'id="students-capped"' in html and not did_count
     assert "Ava Brown" in html
+    html, did_count = listed("/students/")                           # the list as it opens: active students
+    assert "3+ students" in html and not did_count
+    html, did_count = listed("/students/?enrolment=completed")        # not what the summary bounds: counted
+    assert did_count
     html, did_count = listed("/students/?enrolment=active&status=active")
     assert "3+ students" in html and not did_count
     html, did_count = listed(f"/students/?enrolment=active&branch={world['north']}")  # narrowed: counted

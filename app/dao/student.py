@@ -144,11 +144,12 @@ class StudentDAO(BaseDAO):
         )
         joins = ("JOIN students s ON s.id = pick.pick_id JOIN users u ON u.id = s.user_id"
                  " LEFT JOIN branches b ON b.id = s.branch_id")
-        # the whole chain's learners (the dashboard's pipeline link): when the summary already counts far
-        # more than the cap, the list says "10,000+" without counting 10,001 students one by one
-        over = (enrolment == "active" and scope.everything and not terms and not query.filter("branch")
+        # the whole chain's students (the list as it opens) or learners (the dashboard's pipeline link):
+        # when the summary already counts far more than the cap, the list says "10,000+" without counting
+        # 10,001 students one by one
+        over = (enrolment in ("", "active") and scope.everything and not terms and not query.filter("branch")
                 and not status and not query.filter("course") and account in (None, "", "active")
-                and self._learners_far_over(COUNT_CAP))
+                and self._far_over("learning_students" if enrolment else "active_students", COUNT_CAP))
         page = self.fetch_page_capped(from_where, columns, joins, params,
                                       self.order_clause(SORTS, query, "s.id"), query, cap=COUNT_CAP,
                                       over_cap=over)
@@ -156,12 +157,15 @@ class StudentDAO(BaseDAO):
             row["active_enrollments"] = int(row["active_enrollments"] or 0)
         return page
 
-    def _learners_far_over(self, cap: int) -> bool:
+    def _far_over(self, column: str, cap: int) -> bool:
         """Whether stat_branch_totals (flask refresh-stats, every 15 minutes) counts over ``cap`` x 1.1
-        active accounts with an active enrolment: a lower bound of the list's matches (any account status
-        counts there), with room for what changed since the refresh. Never refreshed: False (count)."""
-        learners = self.db.fetch_value("SELECT SUM(learning_students) AS n FROM stat_branch_totals")
-        return learners is not None and int(learners) > cap * 11 // 10
+        students in ``column``: ``active_students`` (active accounts) or ``learning_students`` (of them,
+        those with an active enrolment), a lower bound of the list's matches (any account status counts
+        there), with room for what changed since the refresh. Never refreshed: False (count)."""
+        if column not in ("active_students", "learning_students"):
+            raise ValueError(column)
+        found = self.db.fetch_value(f"SELECT SUM({column}) AS n FROM stat_branch_totals")  # nosec B608 # one of two column names checked above
+        return found is not None and int(found) > cap * 11 // 10
 
     @staticmethod
     def prefix_search(query: ListQuery, scope: StudentScope) -> bool:

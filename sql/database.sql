@@ -521,7 +521,8 @@ INSERT IGNORE INTO audit_chain (id, last_id, last_hash) VALUES (1, NULL, NULL);
 -- the no_show status) and reminders are declared in their tables above, at the end as the
 -- migration appends them. InnoDB drops its generated FK index fk_schedule_enrollment here,
 -- because idx_schedule_enrollment_date now leads with enrollment_id.
-CREATE INDEX IF NOT EXISTS idx_schedule_instructor_date ON schedules(instructor_id, scheduled_date);
+-- (0037: the index covers the slot: status, start_time and end_time appended.)
+CREATE INDEX IF NOT EXISTS idx_schedule_instructor_date ON schedules(instructor_id, scheduled_date, status, start_time, end_time);
 CREATE INDEX IF NOT EXISTS idx_schedule_enrollment_date ON schedules(enrollment_id, scheduled_date);
 CREATE INDEX IF NOT EXISTS idx_reminder_status_send_at ON reminders(status, send_at);
 

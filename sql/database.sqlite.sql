@@ -582,7 +582,8 @@ INSERT OR IGNORE INTO audit_chain (id, last_id, last_hash) VALUES (1, NULL, NULL
 -- 0008: scheduling. The new columns of branches, schedules (with fk_schedule_cancelled_by and
 -- the no_show status) and reminders are declared in their tables above (0008 rebuilds
 -- schedules with exactly that definition).
-CREATE INDEX IF NOT EXISTS idx_schedule_instructor_date ON schedules(instructor_id, scheduled_date);
+-- (0037: the index covers the slot: status, start_time and end_time appended.)
+CREATE INDEX IF NOT EXISTS idx_schedule_instructor_date ON schedules(instructor_id, scheduled_date, status, start_time, end_time);
 CREATE INDEX IF NOT EXISTS idx_schedule_enrollment_date ON schedules(enrollment_id, scheduled_date);
 CREATE INDEX IF NOT EXISTS idx_reminder_status_send_at ON reminders(status, send_at);
 

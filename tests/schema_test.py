@@ -272,7 +272,8 @@ def test_0008_indexes_and_columns_exist(sqlite_template, mysql_schema):
     for shape in (sqlite_shape(Database.from_url(f"sqlite:///{sqlite_template}")),
                   mysql_shape(Database.from_url(mysql_schema))):
         schedules = shape["schedules"]["indexes"]
-        assert schedules["idx_schedule_instructor_date"] == (("instructor_id", "scheduled_date"), False)
+        assert schedules["idx_schedule_instructor_date"] == (  # 0037 appends the slot: a covering index
+            ("instructor_id", "scheduled_date", "status", "start_time", "end_time"), False)
         assert schedules["idx_schedule_vehicle_date"] == (("vehicle_id", "scheduled_date"), False)
         assert schedules["idx_schedule_enrollment_date"] == (("enrollment_id", "scheduled_date"), False)
         assert shape["reminders"]["indexes"]["idx_reminder_status_send_at"] == (("status", "send_at"), False)

@@ -137,15 +137,6 @@ class AvailabilityDAO(BaseDAO):
             " JOIN instructors i ON i.id = h.instructor_id WHERE i.branch_id = :branch_id",
             {"branch_id": branch_id})
 
-    def branch_live_events(self, branch_id: int, first: date, last: date) -> list[dict]:
-        """Live events dated first..last of the branch's instructors (wherever the event is)."""
-        return self.db.fetch_all(
-            "SELECT s.id, s.instructor_id, s.scheduled_date, s.start_time, s.end_time FROM instructors i"
-            " JOIN schedules s ON s.instructor_id = i.id"
-            " WHERE i.branch_id = :branch_id AND s.scheduled_date BETWEEN :first AND :last"
-            " AND s.status IN ('scheduled', 'completed', 'no_show')",
-            {"branch_id": branch_id, "first": first, "last": last})
-
     def branch_unavailability(self, branch_id: int, start: datetime, end: datetime) -> list[dict]:
         return self.db.fetch_all(
             "SELECT w.instructor_id, w.start_datetime, w.end_datetime FROM instructors i"

@@ -172,3 +172,17 @@ def test_iso_with_offset_is_the_same_text_on_every_day_the_fast_way_or_not():
             day += timedelta(days=1)
     with pytest.raises(ValidationFailed):   # 02:30 on the first Sunday of October does not exist in Melbourne
         localtime.iso_with_offset(date(2026, 10, 4), time(2, 30), ZoneInfo("Australia/Melbourne"))
+
+
+def test_steady_day_is_false_only_on_the_days_a_zone_changes_its_clock():
+    from zoneinfo import ZoneInfo
+
+    from app.core.localtime import steady_day
+
+    melbourne, utc = ZoneInfo("Australia/Melbourne"), ZoneInfo("UTC")
+    changes = {date(2026, 4, 5), date(2026, 10, 4)}
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        assert steady_day(day, melbourne) is (day not in changes), day
+        assert steady_day(day, utc)
+        day += timedelta(days=1)

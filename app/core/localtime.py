@@ -144,6 +144,12 @@ def _steady_offset(day: date, zone: ZoneInfo) -> str | None:
     return text or None
 
 
+def steady_day(day: date, zone: ZoneInfo) -> bool:
+    """Whether ``zone`` keeps one offset through ``day`` (no clock change: every wall-clock time of the
+    day exists exactly once). Kept per zone and day, like the offsets iso_with_offset writes."""
+    return _steady_offset(day, zone) is not None
+
+
 def as_time(value: object, default: time | None = None) -> time | None:
     """A TIME column's value as a ``time`` whichever way the driver handed it back: ``time`` (SQLite's
     converter), ``timedelta`` (PyMySQL), text (SQLite returns an aggregate such as MIN(start_time) as

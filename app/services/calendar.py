@@ -580,21 +580,23 @@ def _slots(the_day: date, grid: Grid, blocked: list[tuple[int, int]], zone: Zone
     """Bookable pieces of the free time: cut at whole hours, each booking start .. start + 60 minutes
     (less when the gap is shorter, never under MIN_SLOT); times a clock change skips are left out."""
     slots = []
+    steady = localtime.steady_day(the_day, zone)  # no clock change that day: every time exists
+    day_text = the_day.isoformat()
+    # the booking form's query string, built once per column (a 50-lane day has hundreds of slot links:
+    # Jinja's urlencode filter on each cost 10 ms a page); the times are HH:MM (":" is %3A)
+    prefix = urlencode({**prefill, "date": day_text})
     for a, b in _complement(_merge(blocked), grid.start, grid.end):
         a, b = -(-a // STEP) * STEP, b // STEP * STEP
         start = a
         while start < b:
             piece_end = min((start // 60 + 1) * 60, b)
             booking_end = min(start + SLOT_LENGTH, b, 24 * 60 - 1)
-            if booking_end - start >= MIN_SLOT and _exists(the_day, start, booking_end, zone):
-                filled = {**prefill, "date": the_day.isoformat(), "start_time": _clock(start),
-                          "end_time": _clock(booking_end)}
+            if booking_end - start >= MIN_SLOT and (steady or _exists(the_day, start, booking_end, zone)):
+                begin, finish = _clock(start), _clock(booking_end)
                 slots.append({
-                    "start": _clock(start), "end": _clock(booking_end), "row": grid.row(start),
-                    "span": grid.span(start, piece_end), "prefill": filled,
-                    # the booking form's query string (a 50-lane day has hundreds of slot links: Jinja's
-                    # urlencode filter on each cost 10 ms a page)
-                    "query": urlencode(filled),
+                    "start": begin, "end": finish, "row": grid.row(start), "span": grid.span(start, piece_end),
+                    "prefill": {**prefill, "date": day_text, "start_time": begin, "end_time": finish},
+                    "query": f"{prefix}&start_time={begin.replace(':', '%3A')}&end_time={finish.replace(':', '%3A')}",
                 })
             start = piece_end
     return slots

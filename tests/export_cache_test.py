@@ -150,3 +150,71 @@ def test_the_stamp_moves_with_the_audit_chain_and_the_refresh(db):
     assert audit.verify(db).ok                                       # the chain itself moved on as ever
     stats.refresh(db, NOW, today=TODAY)
     assert dao.export_stamp()["refreshed_at"] is not None
+
+
+def test_one_claim_at_a_time_a_stale_one_is_taken_over_and_a_waiter_gets_the_builders_file(tmp_path):
+    cache = ExportCache(tmp_path, 300)
+    assert cache.claim("k") and not cache.claim("k")                 # the second asker waits
+    assert ExportCache(tmp_path, 0).claim("k") is False              # off: nobody claims
+    ticks = {"t": 0.0}
+
+    def sleep(seconds):                                              # the builder finishes while we wait
+        ticks["t"] += seconds
+        if ticks["t"] >= 0.3:
+            list(cache.write_through("k", "report.csv", iter(["a\r\n"]), claimed=True))
+
+    found = cache.wait_for("k", timeout=5, poll=0.1, sleep=sleep, clock=lambda: ticks["t"])
+    assert found is not None and found[0].read_bytes() == b"a\r\n" and not (tmp_path / ".lock-k").exists()
+    assert cache.claim("j")
+    assert cache.wait_for("j", timeout=0.5, poll=0.1, sleep=lambda s: ticks.update(t=ticks["t"] + s),
+                          clock=lambda: ticks["t"]) is None          # nobody wrote it: the waiter gives up
+    cache.release("j")
+    assert cache.wait_for("j", timeout=5) is None                    # no claim, no file: build it yourself
+    assert cache.claim("old")
+    os.utime(tmp_path / ".lock-old", (time.time() - 121, time.time() - 121))
+    assert cache.claim("old")                                        # a killed builder's claim is taken over
+    os.utime(tmp_path / ".lock-old", (time.time() - 121, time.time() - 121))
+    assert cache.prune() == 1 and not (tmp_path / ".lock-old").exists()
+
+
+def test_simultaneous_askers_build_the_export_once_and_get_the_same_file(app, world, kept, monkeypatch):
+    """Four people ask for the same missing CSV at once (threads, each with its own connection to the
+    test database): one builds it, the others wait for its file; every body is the same; no claim is
+    left behind. A HEAD while nothing is kept leaves no claim either."""
+    import threading
+
+    from app.services import reports
+
+    built, started = [], threading.Barrier(4)
+    real = reports.csv_table
+
+    def slow_table(*args, **kwargs):
+        built.append(1)
+        time.sleep(0.3)                                              # long enough for the others to arrive
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "csv_table", slow_table)
+    clients = [_client(app, "admin@x.com") for _ in range(4)]
+    bodies, problems = [None] * 4, []
+
+    def ask(n):
+        try:
+            started.wait(timeout=10)
+            response = clients[n].get("/reports/ageing.csv")
+            bodies[n] = (response.status_code, _body(response))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            problems.append(repr(exc))
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not problems and len(built) == 1
+    assert {b[0] for b in bodies} == {200} and len({b[1] for b in bodies}) == 1 and b"ZZINV-north" in bodies[0][1]
+    assert [p.name for p in kept.iterdir() if p.name.startswith((".lock-", ".building-"))] == []
+    for path in kept.iterdir():
+        path.unlink()
+    head = clients[0].head("/reports/ageing.csv")
+    head.close()
+    assert head.status_code == 200 and not [p for p in kept.iterdir() if p.name.startswith(".lock-")]

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from app.core import clock, passwords
+from app.core import passwords
 from app.core.database import count_queries
 from app.core.flask_db import get_db
 from tests import factories as f

@@ -154,10 +154,14 @@ def _export(name: str):
     version) asked again is served from the file the first one left (services/export_cache.py)."""
     db, actor, today = get_db(), current_actor(), clock.today()
     cache = ExportCache(current_app.config["EXPORT_CACHE_DIR"], current_app.config["EXPORT_CACHE_SECONDS"])
-    key = None
+    key, claimed = None, False
     if cache.enabled:
         key = cache.key(name, actor, request.args.items(multi=True), today, reports.export_stamp(db))
         found = cache.find(key)
+        if found is None:  # build it, or wait for the asker building it now and serve their file
+            claimed = cache.claim(key)
+            if not claimed:
+                found = cache.wait_for(key)
         if found is not None:
             response = send_file(found[0], mimetype="text/csv", conditional=False, etag=False)
             response.headers["Content-Disposition"] = f'attachment; filename="{found[1]}"'
@@ -165,15 +169,22 @@ def _export(name: str):
             return response
     try:
         filters, header, rows = reports.csv_table(db, actor, name, request.args, today)
-    except ReportInputError as exc:
-        return Response(f"{exc.field}: {exc.message}\n", status=400, mimetype="text/plain")
+    except Exception as exc:
+        if claimed:
+            cache.release(key)
+        if isinstance(exc, ReportInputError):
+            return Response(f"{exc.field}: {exc.message}\n", status=400, mimetype="text/plain")
+        raise
     start = filters.file_part(filters.date_from)
     filename = f"report_{name}_{start}_{filters.file_part(filters.date_to)}.csv"
     lines = _csv_lines(header, rows)
     if key is not None:
-        lines = cache.write_through(key, filename, lines)
-    return Response(stream_with_context(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        lines = cache.write_through(key, filename, lines, claimed=claimed)
+    response = Response(stream_with_context(lines), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    if claimed:  # the server closes every response, even one whose body is never read (HEAD, a hang-up)
+        response.call_on_close(lambda: cache.release(key))
+    return response
 
 
 def _csv_lines(header, rows, batch: int = 500):

@@ -14,7 +14,15 @@ Anything that changes the figures through the application therefore gives a new 
 outside it (SQL by hand) is covered by the age limit: a file is served for at most ``EXPORT_CACHE_SECONDS``
 (300 s by default; 0 turns the cache off). Files are written to a temporary name and renamed when whole,
 so a reader never gets a half-written file; an interrupted download leaves nothing behind. Old files
-are removed whenever a new one is written. The directory (``EXPORT_CACHE_DIR``, default
+are removed whenever a new one is written.
+
+**One build at a time.** When the file is missing (the first asker of the day, or after a change) and
+several people ask for it at once (each worker would otherwise build the same 3.6 MB: five builds
+sharing two cores took seconds each, and one ran past the worker timeout in a load run), the first
+claims the build (``claim``: a ``.lock-<key>`` file created exclusively) and the others wait for its file
+(``wait_for``, at most ``WAIT_SECONDS``), then are served from it. A claim older than
+``LOCK_STALE_SECONDS`` (a killed worker's, or a download that never started) is taken over; a waiter
+that gives up builds the file itself. The directory (``EXPORT_CACHE_DIR``, default
 ``instance/exports``) holds personal data like the database: it is created 0700, its files 0600.
 
 No Flask here: the blueprint passes the directory, the clock and the stamp (ReportQueriesDAO.export_stamp).
@@ -34,6 +42,10 @@ from app.services.scope import Actor
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,120}$")
 SEPARATOR = "__"
+LOCK_PREFIX = ".lock-"
+LOCK_STALE_SECONDS = 120  # a claim this old is taken over (its builder died or never started)
+WAIT_SECONDS = 30         # how long an asker waits for another worker's build before building itself
+POLL_SECONDS = 0.1
 
 
 class ExportCache:
@@ -68,9 +80,62 @@ class ExportCache:
                 return path, path.name[len(key) + len(SEPARATOR):]
         return None
 
-    def write_through(self, key: str, filename: str, chunks: Iterable[str]) -> Iterator[str]:
+    def _lock(self, key: str) -> Path:
+        return self.directory / f"{LOCK_PREFIX}{key}"
+
+    def claim(self, key: str, now: float | None = None) -> bool:
+        """Claim the build of ``key`` (True), or False while another asker's fresh claim holds it."""
+        if not self.enabled:
+            return False
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = self._lock(key)
+        for _ in range(2):
+            try:
+                os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                return True
+            except FileExistsError:
+                try:
+                    age = (time.time() if now is None else now) - lock.stat().st_mtime
+                except FileNotFoundError:  # released meanwhile: try again
+                    continue
+                if 0 <= age < LOCK_STALE_SECONDS:
+                    return False
+                try:
+                    lock.unlink()  # stale: take it over
+                except FileNotFoundError:
+                    pass
+        return False
+
+    def release(self, key: str) -> None:
+        try:
+            self._lock(key).unlink()
+        except FileNotFoundError:
+            pass
+
+    def wait_for(self, key: str, timeout: float = WAIT_SECONDS, *, poll: float = POLL_SECONDS,
+                 sleep=time.sleep, clock=time.monotonic) -> tuple[Path, str] | None:
+        """The kept file of ``key`` once another asker's build has written it; None when that build ends
+        without one (it failed, or its download was abandoned) or after ``timeout`` seconds."""
+        deadline = clock() + timeout
+        while True:
+            found = self.find(key)
+            if found is not None:
+                return found
+            if not self._lock(key).exists() or clock() >= deadline:
+                return None
+            sleep(poll)
+
+    def write_through(self, key: str, filename: str, chunks: Iterable[str], *, claimed: bool = False) -> Iterator[str]:
         """Yield ``chunks`` (the response streams as before) while writing them to a temporary file, which
-        becomes the kept file once the last chunk is out. A failure or an abandoned download removes it."""
+        becomes the kept file once the last chunk is out. A failure or an abandoned download removes it.
+        ``claimed``: this asker holds the build's claim, released once the file is written (or not)."""
+        try:
+            yield from self._write_through(key, filename, chunks)
+        finally:
+            if claimed:
+                self.release(key)
+
+    def _write_through(self, key: str, filename: str, chunks: Iterable[str]) -> Iterator[str]:
         if not self.enabled or not _SAFE_NAME.match(filename):
             yield from chunks
             return
@@ -99,7 +164,9 @@ class ExportCache:
         for path in self.directory.iterdir() if self.directory.is_dir() else ():
             try:
                 age = moment - path.stat().st_mtime
-                if age >= (3600 if path.name.startswith(".building-") else self.max_age) or age < 0:
+                limit = (3600 if path.name.startswith(".building-")
+                         else LOCK_STALE_SECONDS if path.name.startswith(LOCK_PREFIX) else self.max_age)
+                if age >= limit or age < 0:
                     path.unlink()
                     removed += 1
             except FileNotFoundError:

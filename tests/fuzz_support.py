@@ -177,7 +177,12 @@ def sweep(check: Callable[[str], None], fixed: list[str], max_examples: int) -> 
 
 
 class FormParser(HTMLParser):
-    """Forms of a page: {"method", "action", "multipart", "fields": {name: Field}} in document order."""
+    """Forms of a page: {"method", "action", "multipart", "fields": {name: Field}} in document order.
+
+    Submit buttons carry no field, as a script's form.submit() posts them, except in a form whose every
+    submit button has the same name (a choice of values, like the student's free times: one button per
+    time named ``slot``): that name is a hidden field holding the first button's value, what a click on
+    it posts."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -185,17 +190,23 @@ class FormParser(HTMLParser):
         self._form: dict | None = None
         self._select: dict | None = None
         self._textarea: dict | None = None
+        self._buttons: list[tuple[str | None, str]] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
             self._form = {"method": (attrs.get("method") or "get").lower(), "action": attrs.get("action") or "",
                           "multipart": "multipart" in (attrs.get("enctype") or ""), "fields": {}}
+            self._buttons = []
             self.forms.append(self._form)
             return
         if self._form is None:
             return
         name = attrs.get("name")
+        if tag == "button" and (attrs.get("type") or "submit").lower() == "submit":
+            self._buttons.append((name, attrs.get("value") or ""))
+        elif tag == "input" and (attrs.get("type") or "").lower() in ("submit", "image"):
+            self._buttons.append((name, attrs.get("value") or ""))
         if tag in ("input", "select", "textarea") and name:
             field = self._form["fields"].setdefault(name, {
                 "tag": tag, "type": (attrs.get("type") or ("select" if tag == "select" else tag)).lower(),
@@ -221,6 +232,12 @@ class FormParser(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "form":
+            names = {n for n, _ in self._buttons}
+            if self._form is not None and len(names) == 1 and None not in names and len(self._buttons) > 1:
+                name = names.pop()
+                self._form["fields"].setdefault(name, {
+                    "tag": "button", "type": "hidden", "value": self._buttons[0][1], "options": [], "chosen": [],
+                    "required": True, "multiple": False})
             self._form = None
         elif tag == "select":
             self._select = None

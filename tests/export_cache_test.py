@@ -161,7 +161,8 @@ def test_one_claim_at_a_time_a_stale_one_is_taken_over_and_a_waiter_gets_the_bui
     def sleep(seconds):                                              # the builder finishes while we wait
         ticks["t"] += seconds
         if ticks["t"] >= 0.3:
-            list(cache.write_through("k", "report.csv", iter(["a\r\n"]), claimed=True))
+            list(cache.write_through("k", "report.csv", iter(["a\r\n"])))
+            cache.release("k")
 
     found = cache.wait_for("k", timeout=5, poll=0.1, sleep=sleep, clock=lambda: ticks["t"])
     assert found is not None and found[0].read_bytes() == b"a\r\n" and not (tmp_path / ".lock-k").exists()

@@ -134,6 +134,8 @@ def test_the_conflicts_panel_keeps_its_counts_until_an_audited_change(db):
         kept = disruptions.panel(db, w.staff, q(), PANEL_NOW, on)
     assert kept.counts["unavailability"] == 1 and [r["id"] for r in kept.page.items] == [first]
     assert seen.count == 2 and kept.page.items[0]["fingerprint"]          # the zones and the stamp: rows kept
+    odd = disruptions.panel(db, w.staff, q(page="x"), PANEL_NOW, on)     # its own page: its own ignored note
+    assert odd.page.query.ignored and not disruptions.panel(db, w.staff, q(), PANEL_NOW, on).page.query.ignored
     assert disruptions.panel(db, w.staff, q(), PANEL_NOW, SETTINGS).counts["unavailability"] == 2  # off: live
     audit.record(db, None, "unavailability_recorded", "instructor", away, now=PANEL_NOW)
     fresh = disruptions.panel(db, w.staff, q(), PANEL_NOW, on)

@@ -169,17 +169,19 @@ def _export(name: str):
             return response
     try:
         filters, header, rows = reports.csv_table(db, actor, name, request.args, today)
-    except Exception as exc:
+    except ReportInputError as exc:
         if claimed:
             cache.release(key)
-        if isinstance(exc, ReportInputError):
-            return Response(f"{exc.field}: {exc.message}\n", status=400, mimetype="text/plain")
+        return Response(f"{exc.field}: {exc.message}\n", status=400, mimetype="text/plain")
+    except Exception:
+        if claimed:
+            cache.release(key)
         raise
     start = filters.file_part(filters.date_from)
     filename = f"report_{name}_{start}_{filters.file_part(filters.date_to)}.csv"
     lines = _csv_lines(header, rows)
     if key is not None:
-        lines = cache.write_through(key, filename, lines, claimed=claimed)
+        lines = cache.write_through(key, filename, lines)
     response = Response(stream_with_context(lines), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     if claimed:  # the server closes every response, even one whose body is never read (HEAD, a hang-up)

@@ -160,7 +160,9 @@ def panel(db: Database, actor: Actor, query: ListQuery, now: datetime, settings:
         _decorate(dao, cutoffs, rows.items)
         return {"page": rows}
 
-    shown = (branch, until, causes, query.page, query.per_page, tuple(sorted(counts.items())))
+    # everything the kept page carries of the request: its query's page, size, filters and ignored notes
+    shown = (branch, until, causes, query.page, query.per_page, query.ignored, tuple(sorted(query.filters.items())),
+             tuple(sorted(counts.items())))
     page = COUNTS.get(("page", shown), version, read_page,
                       unchanged_seconds=figure_cache.max_age(settings))[0]["page"]
     # counts["soon"] is the badge's count (the same fortnight, zones and arms) when every cause was read

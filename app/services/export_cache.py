@@ -125,17 +125,10 @@ class ExportCache:
                 return None
             sleep(poll)
 
-    def write_through(self, key: str, filename: str, chunks: Iterable[str], *, claimed: bool = False) -> Iterator[str]:
+    def write_through(self, key: str, filename: str, chunks: Iterable[str]) -> Iterator[str]:
         """Yield ``chunks`` (the response streams as before) while writing them to a temporary file, which
         becomes the kept file once the last chunk is out. A failure or an abandoned download removes it.
-        ``claimed``: this asker holds the build's claim, released once the file is written (or not)."""
-        try:
-            yield from self._write_through(key, filename, chunks)
-        finally:
-            if claimed:
-                self.release(key)
-
-    def _write_through(self, key: str, filename: str, chunks: Iterable[str]) -> Iterator[str]:
+        A claim is released by its holder (the blueprint: when the response is closed)."""
         if not self.enabled or not _SAFE_NAME.match(filename):
             yield from chunks
             return
